@@ -1,0 +1,168 @@
+/**
+ * Typed errors shared by every service. Each error carries a readable `message`
+ * (what happened, then what to do) and `retryable`; the MCP edge turns them into
+ * `isError` results and nothing else maps them.
+ */
+import { Schema } from "effect"
+
+/** Redis is not reachable (never connected, connection lost, or commands refused while reconnecting). */
+export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return true
+  }
+}
+
+/** A Redis command did not answer within the configured timeout. */
+export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
+  message: Schema.String,
+  timeoutMs: Schema.Finite
+}) {
+  get retryable(): boolean {
+    return true
+  }
+}
+
+/** The key holds another Redis type than the command needs. */
+export class WrongType extends Schema.TaggedError<WrongType>()("WrongType", {
+  message: Schema.String,
+  key: Schema.optionalKey(Schema.String),
+  actualType: Schema.optionalKey(Schema.String)
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** The Redis ACL user may not run the command or touch the key (NOPERM, NOAUTH, WRONGPASS). */
+export class PermissionDenied extends Schema.TaggedError<PermissionDenied>()("PermissionDenied", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** Redis reached `maxmemory` and refused a write (OOM). */
+export class OutOfMemory extends Schema.TaggedError<OutOfMemory>()("OutOfMemory", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * Redis is temporarily unable to serve the command: LOADING, BUSY (a script runs),
+ * MASTERDOWN, TRYAGAIN, CLUSTERDOWN, or READONLY (a replica answered after a failover).
+ */
+export class RedisBusy extends Schema.TaggedError<RedisBusy>()("RedisBusy", {
+  message: Schema.String,
+  reason: Schema.Literals(["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY"])
+}) {
+  get retryable(): boolean {
+    return true
+  }
+}
+
+/** Any other error reply from Redis. */
+export class RedisCommandError extends Schema.TaggedError<RedisCommandError>()("RedisCommandError", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** Every error the Redis connection layer can fail with. */
+export type RedisError =
+  | RedisUnavailable
+  | Timeout
+  | WrongType
+  | PermissionDenied
+  | OutOfMemory
+  | RedisBusy
+  | RedisCommandError
+
+/** Arguments that make no sense; raised before Redis is touched. */
+export class InvalidArgument extends Schema.TaggedError<InvalidArgument>()("InvalidArgument", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** The thing named does not exist (where absence is an error rather than `found: false`). */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** A value is larger than the configured maximum. */
+export class TooLarge extends Schema.TaggedError<TooLarge>()("TooLarge", {
+  message: Schema.String,
+  size: Schema.Finite,
+  limit: Schema.Finite
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** A write was asked of a server started with `--read-only`. */
+export class ReadOnlyMode extends Schema.TaggedError<ReadOnlyMode>()("ReadOnlyMode", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** Compare-and-set failed: the document is at another version. */
+export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
+  message: Schema.String,
+  currentVersion: Schema.Finite
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** A task lease token is stale or belongs to another claim. */
+export class LeaseExpired extends Schema.TaggedError<LeaseExpired>()("LeaseExpired", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** A task cannot run because a task it depends on failed or was cancelled. */
+export class DependencyFailed extends Schema.TaggedError<DependencyFailed>()("DependencyFailed", {
+  message: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+}
+
+/** Errors raised by the domain services on top of Redis errors. */
+export type DomainError =
+  | InvalidArgument
+  | NotFound
+  | TooLarge
+  | ReadOnlyMode
+  | VersionConflict
+  | LeaseExpired
+  | DependencyFailed
+
+/** Every typed error a tool can fail with. */
+export type AppError = RedisError | DomainError
+
+/** True for errors worth retrying (the operation may succeed when tried again). */
+export const isRetryable = (error: { readonly retryable?: boolean }): boolean => error.retryable === true

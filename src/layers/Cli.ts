@@ -1,0 +1,80 @@
+/**
+ * Command-line flags. Each flag names the environment variable it overrides, so
+ * precedence is simply: flag > environment > default.
+ */
+import { parseArgs } from "node:util"
+
+const valueFlags = {
+  "redis-url": "REDIS_URL",
+  "cluster-nodes": "REDIS_CLUSTER_NODES",
+  sentinels: "REDIS_SENTINELS",
+  "sentinel-master": "REDIS_SENTINEL_MASTER",
+  toolsets: "REDIS_MCP_TOOLSETS",
+  "key-prefix": "REDIS_MCP_KEY_PREFIX",
+  transport: "REDIS_MCP_TRANSPORT",
+  host: "REDIS_MCP_HTTP_HOST",
+  port: "REDIS_MCP_HTTP_PORT",
+  "log-level": "REDIS_MCP_LOG_LEVEL",
+  "command-timeout-ms": "REDIS_COMMAND_TIMEOUT_MS"
+} as const
+
+const booleanFlags = { "read-only": "REDIS_MCP_READ_ONLY" } as const
+
+export type CliResult =
+  | { readonly _tag: "Run"; readonly env: Record<string, string> }
+  | { readonly _tag: "Help" }
+  | { readonly _tag: "Version" }
+  | { readonly _tag: "Invalid"; readonly message: string }
+
+/** Parse argv into environment-style settings that override `process.env`. */
+export const parseCli = (argv: ReadonlyArray<string>): CliResult => {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(Object.keys(valueFlags).map((k) => [k, { type: "string" as const }])),
+        "read-only": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" }
+      }
+    })
+    if (values.help) return { _tag: "Help" }
+    if (values.version) return { _tag: "Version" }
+    const given = values as Record<string, string | boolean | undefined>
+    const env: Record<string, string> = {}
+    for (const [flag, name] of Object.entries(valueFlags)) {
+      const v = given[flag]
+      if (typeof v === "string") env[name] = v
+    }
+    for (const [flag, name] of Object.entries(booleanFlags)) {
+      if (given[flag] === true) env[name] = "true"
+    }
+    return { _tag: "Run", env }
+  } catch (e) {
+    return { _tag: "Invalid", message: e instanceof Error ? e.message : String(e) }
+  }
+}
+
+export const HELP = `effect-redis-mcp: a Model Context Protocol server for Redis.
+
+Usage: effect-redis-mcp [options]
+
+Options (each overrides the environment variable in brackets):
+  --redis-url URL            redis:// or rediss:// URL [REDIS_URL]; unset: in-memory store
+  --cluster-nodes LIST       host:port,... seeds; enables Cluster mode [REDIS_CLUSTER_NODES]
+  --sentinels LIST           host:port,... sentinels; enables Sentinel mode [REDIS_SENTINELS]
+  --sentinel-master NAME     master name monitored by the sentinels [REDIS_SENTINEL_MASTER]
+  --toolsets LIST            toolsets to expose, e.g. default,stream or all [REDIS_MCP_TOOLSETS]
+  --read-only                expose read-only tools only [REDIS_MCP_READ_ONLY]
+  --key-prefix PREFIX        scope every key under PREFIX [REDIS_MCP_KEY_PREFIX]
+  --transport stdio|http     transport (default stdio) [REDIS_MCP_TRANSPORT]
+  --host HOST, --port PORT   HTTP bind (default 127.0.0.1:3000) [REDIS_MCP_HTTP_HOST/PORT]
+  --log-level LEVEL          trace|debug|info|warn|error|none, to stderr [REDIS_MCP_LOG_LEVEL]
+  --command-timeout-ms MS    timeout of every Redis command (default 5000) [REDIS_COMMAND_TIMEOUT_MS]
+  -h, --help                 show this help
+  -v, --version              show the version
+
+More settings (TLS, ACL, limits, retry) are environment variables: see docs/admin-guide.md.
+`

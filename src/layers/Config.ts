@@ -1,0 +1,281 @@
+/**
+ * Server configuration: read once at start from a ConfigProvider (CLI flags over
+ * environment over defaults, see `Cli.ts`), validated, then provided as services.
+ */
+import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, type Redacted } from "effect"
+
+/** Every toolset the server knows. */
+export const TOOLSETS = [
+  "keys",
+  "hash",
+  "list",
+  "set",
+  "zset",
+  "stream",
+  "pubsub",
+  "task",
+  "state",
+  "admin",
+  "batch",
+  "command"
+] as const
+export type Toolset = (typeof TOOLSETS)[number]
+
+/** What `default` expands to. `admin` is only partly on by default (ping and health). */
+export const DEFAULT_TOOLSETS: ReadonlyArray<Toolset> = ["keys", "task", "state"]
+
+export interface HostPort {
+  readonly host: string
+  readonly port: number
+}
+
+export interface RetryPolicy {
+  /** First reconnect delay. @default 100 ms */
+  readonly baseMs: number
+  /** Cap on any single delay. @default 5000 ms */
+  readonly maxMs: number
+  /** Growth factor between attempts. @default 2 */
+  readonly factor: number
+}
+
+export interface TlsSettings {
+  readonly enabled: boolean
+  readonly caFile: string | undefined
+  readonly certFile: string | undefined
+  readonly keyFile: string | undefined
+  readonly servername: string | undefined
+  /** Skip certificate verification (tunnels, never production). @default false */
+  readonly insecure: boolean
+}
+
+/** How to reach Redis. `memory` means no Redis at all: the in-memory layers serve. */
+export interface RedisSettings {
+  readonly mode: "memory" | "standalone" | "sentinel" | "cluster"
+  readonly url: string | undefined
+  readonly clusterNodes: ReadonlyArray<HostPort>
+  readonly sentinels: ReadonlyArray<HostPort>
+  readonly sentinelMaster: string | undefined
+  readonly sentinelUsername: string | undefined
+  readonly sentinelPassword: Redacted.Redacted<string> | undefined
+  readonly username: string | undefined
+  readonly password: Redacted.Redacted<string> | undefined
+  readonly tls: TlsSettings
+  /** @default 5000 */
+  readonly commandTimeoutMs: number
+  /** @default 5000 */
+  readonly connectTimeoutMs: number
+  readonly retry: RetryPolicy
+  /** Cluster: how often to refresh the slot map. @default 5000 */
+  readonly slotsRefreshIntervalMs: number
+  /** Cluster: timeout of one slot refresh. @default 2000 */
+  readonly slotsRefreshTimeoutMs: number
+  /** Cluster: where read-only commands go. @default "master" */
+  readonly scaleReads: "master" | "slave" | "all"
+  /** Cluster: announced address → reachable address. */
+  readonly natMap: Readonly<Record<string, HostPort>>
+}
+
+export interface Limits {
+  /** Largest value a write may store, in bytes. @default 1 MiB */
+  readonly maxValueBytes: number
+  /** Largest output of one call, in bytes. @default 1 MiB */
+  readonly maxOutputBytes: number
+  /** Most items one call returns. @default 1000 */
+  readonly maxItems: number
+}
+
+export interface ServerSettings {
+  readonly toolsets: ReadonlyArray<Toolset>
+  readonly readOnly: boolean
+  readonly keyPrefix: string
+  readonly transport: "stdio" | "http"
+  readonly httpHost: string
+  readonly httpPort: number
+  readonly logLevel: "Trace" | "Debug" | "Info" | "Warn" | "Error" | "None"
+  readonly limits: Limits
+}
+
+const bad = (name: string, message: string) =>
+  Config.fail(new ConfigProvider.SourceError({ message: `${name}: ${message}` }))
+
+const parseHostPorts = (name: string) =>
+  Config.String(name).pipe(
+    Config.option,
+    Config.flatMap((o) => {
+      if (Option.isNone(o) || o.value.trim() === "") return Config.succeed<ReadonlyArray<HostPort>>([])
+      const out: Array<HostPort> = []
+      for (const part of o.value.split(",")) {
+        const m = /^\s*\[?([^\]\s]+?)\]?:(\d{1,5})\s*$/.exec(part)
+        const port = m ? Number(m[2]) : Number.NaN
+        if (!m || port < 1 || port > 65535) return bad(name, `"${part.trim()}" is not host:port`)
+        out.push({ host: m[1]!, port })
+      }
+      return Config.succeed<ReadonlyArray<HostPort>>(out)
+    })
+  )
+
+const optionalString = (name: string) => Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+const optionalRedacted = (name: string) => Config.Redacted(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+const positiveInt = (name: string, fallback: number) =>
+  Config.Int(name).pipe(
+    Config.withDefault(fallback),
+    Config.flatMap((n) => (n > 0 ? Config.succeed(n) : bad(name, `must be a whole number above 0, got ${n}`)))
+  )
+
+export const parseToolsets = (raw: string): ReadonlyArray<Toolset> | string => {
+  const out = new Set<Toolset>()
+  for (const word of raw
+    .split(",")
+    .map((w) => w.trim().toLowerCase())
+    .filter((w) => w !== "")) {
+    if (word === "all") for (const t of TOOLSETS) out.add(t)
+    else if (word === "default") for (const t of DEFAULT_TOOLSETS) out.add(t)
+    else if ((TOOLSETS as ReadonlyArray<string>).includes(word)) out.add(word as Toolset)
+    else return `unknown toolset "${word}"; known: ${TOOLSETS.join(", ")}, default, all`
+  }
+  return out.size === 0 ? `no toolset named; known: ${TOOLSETS.join(", ")}, default, all` : [...out]
+}
+
+const natMapConfig = Config.String("REDIS_CLUSTER_NAT_MAP").pipe(
+  Config.option,
+  Config.flatMap((o) => {
+    const out: Record<string, HostPort> = {}
+    if (Option.isNone(o) || o.value.trim() === "") return Config.succeed(out)
+    for (const pair of o.value.split(",")) {
+      const m = /^\s*([^=\s]+)=([^:\s]+):(\d{1,5})\s*$/.exec(pair)
+      if (!m) return bad("REDIS_CLUSTER_NAT_MAP", `"${pair.trim()}" is not from=host:port`)
+      out[m[1]!] = { host: m[2]!, port: Number(m[3]) }
+    }
+    return Config.succeed(out)
+  })
+)
+
+/** The Redis part of the configuration. */
+export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
+  url: optionalString("REDIS_URL"),
+  clusterNodes: parseHostPorts("REDIS_CLUSTER_NODES"),
+  sentinels: parseHostPorts("REDIS_SENTINELS"),
+  sentinelMaster: optionalString("REDIS_SENTINEL_MASTER"),
+  sentinelUsername: optionalString("REDIS_SENTINEL_USERNAME"),
+  sentinelPassword: optionalRedacted("REDIS_SENTINEL_PASSWORD"),
+  username: optionalString("REDIS_USERNAME"),
+  password: optionalRedacted("REDIS_PASSWORD"),
+  tlsCa: optionalString("REDIS_TLS_CA_FILE"),
+  tlsCert: optionalString("REDIS_TLS_CERT_FILE"),
+  tlsKey: optionalString("REDIS_TLS_KEY_FILE"),
+  tlsServername: optionalString("REDIS_TLS_SERVERNAME"),
+  tlsInsecure: Config.Boolean("REDIS_TLS_INSECURE").pipe(Config.withDefault(false)),
+  tlsEnabled: Config.Boolean("REDIS_TLS").pipe(Config.withDefault(false)),
+  commandTimeoutMs: positiveInt("REDIS_COMMAND_TIMEOUT_MS", 5000),
+  connectTimeoutMs: positiveInt("REDIS_CONNECT_TIMEOUT_MS", 5000),
+  retryBaseMs: positiveInt("REDIS_RETRY_BASE_MS", 100),
+  retryMaxMs: positiveInt("REDIS_RETRY_MAX_MS", 5000),
+  slotsRefreshIntervalMs: positiveInt("REDIS_CLUSTER_SLOTS_REFRESH_INTERVAL_MS", 5000),
+  slotsRefreshTimeoutMs: positiveInt("REDIS_CLUSTER_SLOTS_REFRESH_TIMEOUT_MS", 2000),
+  scaleReads: Config.Literals(["master", "slave", "all"], "REDIS_CLUSTER_SCALE_READS").pipe(
+    Config.withDefault("master" as const)
+  ),
+  natMap: natMapConfig
+}).pipe(
+  Config.flatMap((c) => {
+    if (c.url !== undefined && !/^rediss?:\/\//.test(c.url)) {
+      return bad("REDIS_URL", "must start with redis:// or rediss://")
+    }
+    if (c.sentinels.length > 0 && c.sentinelMaster === undefined) {
+      return bad("REDIS_SENTINEL_MASTER", "is required when REDIS_SENTINELS is set")
+    }
+    const mode: RedisSettings["mode"] =
+      c.clusterNodes.length > 0
+        ? "cluster"
+        : c.sentinels.length > 0
+          ? "sentinel"
+          : c.url !== undefined
+            ? "standalone"
+            : "memory"
+    const tlsFromUrl = c.url?.startsWith("rediss://") ?? false
+    return Config.succeed<RedisSettings>({
+      mode,
+      url: c.url,
+      clusterNodes: c.clusterNodes,
+      sentinels: c.sentinels,
+      sentinelMaster: c.sentinelMaster,
+      sentinelUsername: c.sentinelUsername,
+      sentinelPassword: c.sentinelPassword,
+      username: c.username,
+      password: c.password,
+      tls: {
+        enabled: tlsFromUrl || c.tlsEnabled || c.tlsCa !== undefined,
+        caFile: c.tlsCa,
+        certFile: c.tlsCert,
+        keyFile: c.tlsKey,
+        servername: c.tlsServername,
+        insecure: c.tlsInsecure
+      },
+      commandTimeoutMs: c.commandTimeoutMs,
+      connectTimeoutMs: c.connectTimeoutMs,
+      retry: { baseMs: c.retryBaseMs, maxMs: Math.max(c.retryMaxMs, c.retryBaseMs), factor: 2 },
+      slotsRefreshIntervalMs: c.slotsRefreshIntervalMs,
+      slotsRefreshTimeoutMs: c.slotsRefreshTimeoutMs,
+      scaleReads: c.scaleReads,
+      natMap: c.natMap
+    })
+  })
+)
+
+/** The MCP server part of the configuration. */
+export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
+  toolsets: Config.String("REDIS_MCP_TOOLSETS").pipe(
+    Config.withDefault("default"),
+    Config.flatMap((raw) => {
+      const parsed = parseToolsets(raw)
+      return typeof parsed === "string" ? bad("REDIS_MCP_TOOLSETS", parsed) : Config.succeed(parsed)
+    })
+  ),
+  readOnly: Config.Boolean("REDIS_MCP_READ_ONLY").pipe(Config.withDefault(false)),
+  keyPrefix: Config.String("REDIS_MCP_KEY_PREFIX").pipe(Config.withDefault("")),
+  transport: Config.Literals(["stdio", "http"], "REDIS_MCP_TRANSPORT").pipe(Config.withDefault("stdio" as const)),
+  httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
+  httpPort: Config.Port("REDIS_MCP_HTTP_PORT").pipe(Config.withDefault(3000)),
+  logLevel: Config.String("REDIS_MCP_LOG_LEVEL").pipe(
+    Config.withDefault("info"),
+    Config.flatMap((raw) => {
+      const levels = {
+        trace: "Trace",
+        debug: "Debug",
+        info: "Info",
+        warn: "Warn",
+        error: "Error",
+        none: "None"
+      } as const
+      const level = levels[raw.toLowerCase() as keyof typeof levels]
+      return level
+        ? Config.succeed(level)
+        : bad("REDIS_MCP_LOG_LEVEL", `"${raw}" is not one of ${Object.keys(levels).join(", ")}`)
+    })
+  ),
+  maxValueBytes: positiveInt("REDIS_MCP_MAX_VALUE_BYTES", 1024 * 1024),
+  maxOutputBytes: positiveInt("REDIS_MCP_MAX_OUTPUT_BYTES", 1024 * 1024),
+  maxItems: positiveInt("REDIS_MCP_MAX_ITEMS", 1000)
+}).pipe(
+  Config.map(({ maxValueBytes, maxOutputBytes, maxItems, ...rest }) => ({
+    ...rest,
+    limits: { maxValueBytes, maxOutputBytes, maxItems }
+  }))
+)
+
+/** The Redis connection settings as a service. */
+export class RedisConfig extends Context.Service<RedisConfig, RedisSettings>()("effect-redis-mcp/RedisConfig") {
+  static readonly layer = Layer.effect(RedisConfig, redisSettingsConfig)
+  static readonly layerWith = (settings: Partial<RedisSettings> & { readonly url?: string }) =>
+    Layer.effect(
+      RedisConfig,
+      Effect.map(redisSettingsConfig, (base): RedisSettings => ({ ...base, ...settings }))
+    )
+}
+
+/** The MCP server settings as a service. */
+export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("effect-redis-mcp/ServerConfig") {
+  static readonly layer = Layer.effect(ServerConfig, serverSettingsConfig)
+}
+
+export const durationMs = (d: Duration.Duration): number => Duration.toMillis(d)

@@ -1,0 +1,60 @@
+/**
+ * A tool is data: name, title, model-facing description, input and output Schemas,
+ * annotation hints and toolset, plus a thin handler that calls a service.
+ */
+import { type Effect, Schema } from "effect"
+import type { AppError } from "../Errors.ts"
+import type { Toolset } from "../layers/Config.ts"
+
+/** A struct schema with no service requirements (tool inputs and outputs). */
+export type ToolSchema = Schema.Codec<any, any, never, never>
+
+export interface ToolHints {
+  /** Does not change Redis. Read-only mode lists only these. */
+  readonly readOnly: boolean
+  /** May delete or overwrite data. */
+  readonly destructive: boolean
+  /** Calling twice with the same input has the same effect as once. */
+  readonly idempotent: boolean
+}
+
+export interface ToolDef<I extends ToolSchema, O extends ToolSchema, R> {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly toolset: Toolset
+  /** Listed whatever the toolsets (`ping`, `health`). */
+  readonly core?: boolean
+  readonly input: I
+  readonly output: O
+  readonly hints: ToolHints
+  readonly handler: (input: I["Type"]) => Effect.Effect<O["Type"], AppError, R>
+}
+
+/** A tool with its types erased, as the registry holds it. */
+export interface AnyTool<R = any> {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly toolset: Toolset
+  readonly core?: boolean
+  readonly input: ToolSchema
+  readonly output: ToolSchema
+  readonly hints: ToolHints
+  readonly handler: (input: any) => Effect.Effect<unknown, AppError, R>
+}
+
+/** Define a tool; the types of `handler` follow from `input` and `output`. */
+export const make = <I extends ToolSchema, O extends ToolSchema, R>(def: ToolDef<I, O, R>): AnyTool<R> => def
+
+/** Common hint sets. */
+export const hints = {
+  read: { readOnly: true, destructive: false, idempotent: true },
+  write: { readOnly: false, destructive: false, idempotent: false },
+  idempotentWrite: { readOnly: false, destructive: false, idempotent: true },
+  overwrite: { readOnly: false, destructive: true, idempotent: true },
+  destroy: { readOnly: false, destructive: true, idempotent: false }
+} as const satisfies Record<string, ToolHints>
+
+/** The input of a tool that takes no arguments (an empty Struct would not give an object JSON Schema). */
+export const NoInput = Schema.Record(Schema.String, Schema.Never)

@@ -1,0 +1,47 @@
+/**
+ * How values cross the tool boundary: UTF-8 text as is, anything else as base64
+ * with `encoding: "base64"`; and the size limit on what a write may store.
+ */
+import { isUtf8 } from "node:buffer"
+import { Effect, Schema } from "effect"
+import { InvalidArgument, TooLarge } from "../Errors.ts"
+
+export const Encoding = Schema.Literals(["utf8", "base64"])
+export type Encoding = typeof Encoding.Type
+
+export interface EncodedValue {
+  readonly value: string
+  readonly encoding: Encoding
+}
+
+/** A stored value as text when it is valid UTF-8, base64 otherwise. */
+export const fromBuffer = (buf: Buffer): EncodedValue =>
+  isUtf8(buf)
+    ? { value: buf.toString("utf8"), encoding: "utf8" }
+    : { value: buf.toString("base64"), encoding: "base64" }
+
+/** The bytes a tool input means. Invalid base64 is an InvalidArgument. */
+export const toBuffer = (value: string, encoding: Encoding = "utf8"): Effect.Effect<Buffer, InvalidArgument> => {
+  if (encoding === "utf8") return Effect.succeed(Buffer.from(value, "utf8"))
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
+    return Effect.fail(
+      new InvalidArgument({
+        message:
+          'value is not valid base64. Send standard base64 (A-Z a-z 0-9 + /, padded with =) or use encoding "utf8".'
+      })
+    )
+  }
+  return Effect.succeed(Buffer.from(value, "base64"))
+}
+
+/** Refuse a value over the configured maximum. */
+export const checkSize = (what: string, bytes: number, limit: number): Effect.Effect<void, TooLarge> =>
+  bytes > limit
+    ? Effect.fail(
+        new TooLarge({
+          message: `${what} is ${bytes} bytes, over the ${limit}-byte limit (REDIS_MCP_MAX_VALUE_BYTES). Store a smaller value or split it across keys.`,
+          size: bytes,
+          limit
+        })
+      )
+    : Effect.void

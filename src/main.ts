@@ -11,6 +11,7 @@ import { RedisConfig, ServerConfig } from "./layers/Config.ts"
 import * as Logging from "./layers/Logging.ts"
 import { serveStdio } from "./layers/StdioTransport.ts"
 import * as Stack from "./services/Stack.ts"
+import { allExtensions } from "./tools/extensions.ts"
 import { allTools } from "./tools/index.ts"
 import { makeMcpServer, VERSION } from "./tools/McpServer.ts"
 
@@ -35,7 +36,7 @@ const program = Effect.gen(function* () {
       "no Redis configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): serving from the in-memory store; data lives only as long as this process"
     )
   }
-  const server = yield* makeMcpServer(allTools)
+  const server = yield* makeMcpServer(allTools, allExtensions)
   yield* serveStdio(server)
 })
 

@@ -1,0 +1,10 @@
+/**
+ * Server extensions (resources, prompts) that features register on the MCP server.
+ * Each feature adds one line.
+ */
+import type { Services } from "../services/Stack.ts"
+import type { ServerExtension } from "./McpServer.ts"
+
+export const allExtensions: ReadonlyArray<ServerExtension<Services>> = [
+  // (one line per extension)
+]

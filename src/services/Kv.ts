@@ -1,0 +1,131 @@
+/**
+ * Plain keys: string values (get, set, counters) and operations on keys of any
+ * type (delete, exists, expire, inspect, rename, scan). `layer` runs on Redis,
+ * `layerMemory` on the shared in-memory keyspace; one contract suite covers both.
+ */
+import { Context, type Effect, Layer } from "effect"
+import type { InvalidArgument, NotFound, RedisError, TooLarge } from "../Errors.ts"
+import { makeMemory } from "./kv/KvMemory.ts"
+import { makeRedis } from "./kv/KvRedis.ts"
+import type { RedisType } from "./MemoryStore.ts"
+import type { Encoding } from "./Values.ts"
+
+export interface GetOptions {
+  /** First byte to read. @default 0 */
+  readonly offset?: number
+  /** Most bytes to read (the output cap may return fewer). @default to the end */
+  readonly length?: number
+}
+
+export interface GetResult {
+  readonly found: boolean
+  readonly value: string | null
+  readonly encoding: Encoding
+  /** Total size of the stored value in bytes (0 when missing). */
+  readonly length: number
+  /** More of the value follows the returned part. */
+  readonly truncated: boolean
+  /** Where the next part starts: pass it back as `offset` (only when truncated). */
+  readonly offset?: number
+}
+
+export type SetCondition = "always" | "ifAbsent" | "ifPresent"
+
+export interface SetOptions {
+  readonly encoding?: Encoding
+  readonly ttlSeconds?: number
+  /** @default "always" */
+  readonly condition?: SetCondition
+  /** Keep the key's current TTL instead of clearing it. */
+  readonly keepTtl?: boolean
+}
+
+export interface MgetItem {
+  readonly key: string
+  readonly found: boolean
+  readonly value: string | null
+  readonly encoding: Encoding
+}
+
+export interface MsetEntry {
+  readonly key: string
+  readonly value: string
+  readonly encoding?: Encoding
+}
+
+export interface ExistsResult {
+  /** How many of the distinct keys exist. */
+  readonly count: number
+  readonly existing: ReadonlyArray<string>
+}
+
+/** Exactly one of: a new TTL, or `persist: true` to remove the TTL. */
+export interface ExpireOptions {
+  readonly ttlSeconds?: number
+  readonly persist?: boolean
+}
+
+export interface KeyInfo {
+  readonly exists: boolean
+  /** `none` when missing; module types (e.g. `ReJSON-RL`) come through as Redis names them. */
+  readonly type: string
+  /** Remaining time to live in ms; null when the key has no TTL (or is missing). */
+  readonly ttlMs: number | null
+  /** strlen / hlen / llen / scard / zcard / xlen; null when unknown for the type. */
+  readonly size: number | null
+}
+
+export interface ScanOptions {
+  /** Opaque cursor from a previous page; "0" or absent starts over. */
+  readonly cursor?: string
+  /** Redis glob the keys must match. */
+  readonly match?: string
+  readonly type?: RedisType
+  /** Work hint: keys Redis examines per SCAN round trip. */
+  readonly count?: number
+  /** Keys wanted in this page (clamped to maxItems). @default 100 */
+  readonly limit?: number
+}
+
+export interface ScanPage {
+  readonly keys: ReadonlyArray<string>
+  /** Pass back to continue; "0" when done. */
+  readonly cursor: string
+  readonly done: boolean
+}
+
+/** Failures of the key operations. */
+export type KvError = RedisError | InvalidArgument | NotFound | TooLarge
+
+export interface KvShape {
+  /** A string value (or a byte range of it), capped to the output limit. */
+  readonly get: (key: string, options?: GetOptions) => Effect.Effect<GetResult, KvError>
+  /** Write a string value; false when the condition did not hold. */
+  readonly set: (key: string, value: string, options?: SetOptions) => Effect.Effect<boolean, KvError>
+  /** Several string values at once; a key holding another type reads as not found (as MGET). */
+  readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<MgetItem>, KvError>
+  /** Write several values at once (atomically), optionally all with one TTL. */
+  readonly mset: (entries: ReadonlyArray<MsetEntry>, ttlSeconds?: number) => Effect.Effect<boolean, KvError>
+  /** Delete keys of any type; the number deleted. */
+  readonly del: (keys: ReadonlyArray<string>) => Effect.Effect<number, KvError>
+  /** Which of the keys exist. */
+  readonly exists: (keys: ReadonlyArray<string>) => Effect.Effect<ExistsResult, KvError>
+  /** Set or remove a TTL; false when the key is missing (or, for persist, had no TTL). */
+  readonly expire: (key: string, options: ExpireOptions) => Effect.Effect<boolean, KvError>
+  /** Type, TTL and size of a key. */
+  readonly keyInfo: (key: string) => Effect.Effect<KeyInfo, KvError>
+  /** Rename a key (any type, TTL kept); NotFound when the source is missing. */
+  readonly rename: (key: string, newKey: string, onlyIfAbsent?: boolean) => Effect.Effect<boolean, KvError>
+  /** Add `by` to an integer value (missing counts as 0); the new value. */
+  readonly incr: (key: string, by?: number) => Effect.Effect<number, KvError>
+  /** One bounded page of keys. */
+  readonly scan: (options?: ScanOptions) => Effect.Effect<ScanPage, KvError>
+}
+
+export class Kv extends Context.Service<Kv, KvShape>()("effect-redis-mcp/Kv") {
+  /** On Redis (needs RedisClient and ServerConfig). */
+  static readonly layer = Layer.effect(Kv, makeRedis)
+
+  /** On the in-memory keyspace (needs MemoryStore and ServerConfig). */
+  static readonly layerMemory = Layer.effect(Kv, makeMemory)
+}

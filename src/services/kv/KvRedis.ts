@@ -1,0 +1,252 @@
+/**
+ * `Kv` on Redis. Values travel as Buffers (binary-safe); with a key prefix
+ * configured ioredis prefixes every key argument, and `scan` adds the prefix to
+ * MATCH and strips it from results itself (SCAN has no key arguments).
+ */
+import { Effect } from "effect"
+import type { RedisError } from "../../Errors.ts"
+import { ServerConfig } from "../../layers/Config.ts"
+import { RedisClient, type RedisClientShape, type RedisLike } from "../../layers/RedisClient.ts"
+import { escapeGlob } from "../Glob.ts"
+import type { ExpireOptions, GetOptions, KeyInfo, KvShape, MsetEntry, ScanOptions, SetOptions } from "../Kv.ts"
+import type { RedisType } from "../MemoryStore.ts"
+import { explainWrongType } from "../RedisTypes.ts"
+import {
+  badCursor,
+  checkExpire,
+  checkGet,
+  checkIncrement,
+  checkKeys,
+  checkMgetOutput,
+  checkMset,
+  checkSet,
+  distinct,
+  MAX_SCAN_ROUNDS,
+  mgetItem,
+  missing,
+  notInteger,
+  readLength,
+  renameMissing,
+  scanLimit,
+  toPart
+} from "./KvShared.ts"
+
+/**
+ * The commands that touch several keys (and SCAN), one function each. On a
+ * standalone server or behind Sentinel each is one command. The Cluster seam: a
+ * Cluster refuses these with CROSSSLOT when keys sit in different slots, so a
+ * cluster version of this interface groups keys by slot, runs one command per
+ * group, and merges the replies back into input order; its `scanPage` walks every
+ * primary behind one opaque cursor. Nothing else in this file needs to change.
+ */
+export interface MultiKeyOps {
+  readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Buffer | null>, RedisError>
+  /** All entries at once; with `ttlMs`, each with that TTL (atomic). */
+  readonly mset: (
+    entries: ReadonlyArray<{ readonly key: string; readonly bytes: Buffer }>,
+    ttlMs: number | undefined
+  ) => Effect.Effect<void, RedisError>
+  readonly del: (keys: ReadonlyArray<string>) => Effect.Effect<number, RedisError>
+  /** One flag per key, in order. */
+  readonly exists: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<boolean>, RedisError>
+  /** One SCAN round trip: the next cursor and the (still prefixed) key names. */
+  readonly scanPage: (
+    cursor: string,
+    match: string,
+    count: number,
+    type: RedisType | undefined
+  ) => Effect.Effect<readonly [string, ReadonlyArray<string>], RedisError>
+}
+
+type ExecReply = Array<[error: Error | null, result: unknown]> | null
+
+/** The replies of a MULTI, or the first error in it (thrown so RedisClient maps it). */
+const execReplies = (replies: ExecReply): Array<unknown> => {
+  if (replies === null) throw new Error("EXECABORT transaction aborted")
+  return replies.map(([error, result]) => {
+    if (error !== null) throw error
+    return result
+  })
+}
+
+/** One command per operation: for a standalone server or Sentinel. */
+export const standaloneOps = (redis: RedisClientShape): MultiKeyOps => ({
+  mget: (keys) => redis.run("MGET", (c) => c.mgetBuffer([...keys]), { idempotent: true }),
+  mset: (entries, ttlMs) =>
+    ttlMs === undefined
+      ? redis.run(
+          "MSET",
+          (c) =>
+            c.call(
+              "MSET",
+              entries.flatMap((e) => [e.key, e.bytes])
+            ),
+          { idempotent: true }
+        )
+      : redis.run(
+          "MULTI SET",
+          (c) =>
+            c
+              .multi(entries.map((e) => ["set", e.key, e.bytes, "PX", String(ttlMs)]))
+              .exec()
+              .then(execReplies),
+          { idempotent: true }
+        ),
+  // Not retried: a retry after a lost reply would report 0 deleted.
+  del: (keys) => redis.run("DEL", (c) => c.del(...keys)),
+  exists: (keys) =>
+    redis.run("EXISTS", (c) => Promise.all(keys.map((k) => c.exists(k).then((n) => n > 0))), { idempotent: true }),
+  scanPage: (cursor, match, count, type) =>
+    redis.run(
+      "SCAN",
+      (c: RedisLike) =>
+        c.call("SCAN", [
+          cursor,
+          "MATCH",
+          match,
+          "COUNT",
+          count,
+          ...(type === undefined ? [] : ["TYPE", type])
+        ]) as Promise<[string, Array<string>]>,
+      { idempotent: true }
+    )
+})
+
+/** Type, PTTL and size in one atomic round trip (no binary replies, so Lua is safe here). */
+const KEY_INFO_LUA = `
+local k = KEYS[1]
+local t = redis.call('TYPE', k)['ok']
+if t == 'none' then return {t, -2, 0} end
+local sizes = {string = 'STRLEN', hash = 'HLEN', list = 'LLEN', set = 'SCARD', zset = 'ZCARD', stream = 'XLEN'}
+local size = -1
+if sizes[t] then size = redis.call(sizes[t], k) end
+return {t, redis.call('PTTL', k), size}
+`
+
+export const makeRedis = Effect.gen(function* () {
+  const redis = yield* RedisClient
+  const { limits } = yield* ServerConfig
+  const prefix = redis.keyPrefix
+  // Cluster mode will pick a per-slot MultiKeyOps here (see the interface); until then every mode uses these.
+  const ops = standaloneOps(redis)
+  const keyInfoScript = redis.script("key_info", KEY_INFO_LUA)
+
+  const get = Effect.fn("Kv.get")(function* (key: string, options: GetOptions = {}) {
+    yield* checkGet(options)
+    const offset = options.offset ?? 0
+    const end = offset + readLength(options, limits) - 1
+    const [exists, total, chunk] = yield* redis
+      .run("GET", (c) => c.multi().exists(key).strlen(key).getrangeBuffer(key, offset, end).exec().then(execReplies), {
+        idempotent: true
+      })
+      .pipe(explainWrongType(redis, key, "string"))
+    return exists === 0 ? missing : toPart(chunk as Buffer, offset, total as number, limits)
+  })
+
+  const set = Effect.fn("Kv.set")(function* (key: string, value: string, options: SetOptions = {}) {
+    const bytes = yield* checkSet(value, options, limits)
+    const condition = options.condition ?? "always"
+    const args: Array<string | Buffer> = [key, bytes]
+    if (options.ttlSeconds !== undefined) args.push("EX", String(options.ttlSeconds))
+    if (options.keepTtl === true) args.push("KEEPTTL")
+    if (condition === "ifAbsent") args.push("NX")
+    if (condition === "ifPresent") args.push("XX")
+    // NX is not retried: a retry after a lost "OK" would answer "not written".
+    const reply = yield* redis.run("SET", (c) => c.call("SET", args), { idempotent: condition !== "ifAbsent" })
+    return reply === "OK"
+  })
+
+  const mget = Effect.fn("Kv.mget")(function* (keys: ReadonlyArray<string>) {
+    yield* checkKeys("mget", keys, limits)
+    const values = yield* ops.mget(keys)
+    const items = keys.map((k, i) => mgetItem(k, values[i]))
+    yield* checkMgetOutput(items, limits)
+    return items
+  })
+
+  const mset = Effect.fn("Kv.mset")(function* (entries: ReadonlyArray<MsetEntry>, ttlSeconds?: number) {
+    const checked = yield* checkMset(entries, ttlSeconds, limits)
+    yield* ops.mset(checked, ttlSeconds === undefined ? undefined : ttlSeconds * 1000)
+    return true
+  })
+
+  const del = Effect.fn("Kv.del")(function* (keys: ReadonlyArray<string>) {
+    yield* checkKeys("del", keys, limits)
+    return yield* ops.del(distinct(keys))
+  })
+
+  const exists = Effect.fn("Kv.exists")(function* (keys: ReadonlyArray<string>) {
+    yield* checkKeys("exists", keys, limits)
+    const unique = distinct(keys)
+    const flags = yield* ops.exists(unique)
+    const existing = unique.filter((_, i) => flags[i] === true)
+    return { count: existing.length, existing }
+  })
+
+  const expire = Effect.fn("Kv.expire")(function* (key: string, options: ExpireOptions) {
+    const change = yield* checkExpire(options)
+    const applied =
+      change === "persist"
+        ? // Not retried: a retry after a lost reply would answer 0 (no TTL left to remove).
+          yield* redis.run("PERSIST", (c) => c.persist(key))
+        : yield* redis.run("EXPIRE", (c) => c.expire(key, change), { idempotent: true })
+    return applied === 1
+  })
+
+  const keyInfo = Effect.fn("Kv.keyInfo")(function* (key: string) {
+    const [type, pttl, size] = (yield* keyInfoScript([key], [], { idempotent: true })) as [string, number, number]
+    return {
+      exists: type !== "none",
+      type,
+      ttlMs: pttl >= 0 ? pttl : null,
+      size: size >= 0 ? size : null
+    } satisfies KeyInfo
+  })
+
+  const rename = Effect.fn("Kv.rename")(function* (key: string, newKey: string, onlyIfAbsent = false) {
+    // Not retried: after a lost reply the source is gone and a retry would answer NotFound.
+    const reply = yield* redis
+      .run(
+        onlyIfAbsent ? "RENAMENX" : "RENAME",
+        (c): Promise<unknown> => (onlyIfAbsent ? c.renamenx(key, newKey) : c.rename(key, newKey))
+      )
+      .pipe(
+        Effect.catchTag("RedisCommandError", (e) =>
+          Effect.fail(/no such key/i.test(e.message) ? renameMissing(key) : e)
+        )
+      )
+    return reply === "OK" || reply === 1
+  })
+
+  const incr = Effect.fn("Kv.incr")(function* (key: string, by = 1) {
+    yield* checkIncrement(by)
+    // Never retried: INCRBY twice adds twice.
+    return yield* redis
+      .run("INCRBY", (c) => c.incrby(key, by))
+      .pipe(
+        explainWrongType(redis, key, "string"),
+        Effect.catchTag("RedisCommandError", (e) =>
+          Effect.fail(/not an integer|overflow/i.test(e.message) ? notInteger(key) : e)
+        )
+      )
+  })
+
+  const scan = Effect.fn("Kv.scan")(function* (options: ScanOptions = {}) {
+    let cursor = options.cursor ?? "0"
+    if (!/^[0-9]+$/.test(cursor)) return yield* badCursor(cursor)
+    const limit = scanLimit(options, limits)
+    const match = escapeGlob(prefix) + (options.match ?? "*")
+    const keys: Array<string> = []
+    for (let round = 0; round < MAX_SCAN_ROUNDS; round++) {
+      // COUNT stays within what is still wanted, so a page overshoots `limit` by at most a few keys.
+      const count = Math.max(1, Math.min(options.count ?? limit, limit - keys.length))
+      const [next, batch] = yield* ops.scanPage(cursor, match, count, options.type)
+      for (const k of batch) keys.push(k.startsWith(prefix) ? k.slice(prefix.length) : k)
+      cursor = next
+      if (cursor === "0" || keys.length >= limit) break
+    }
+    return { keys, cursor, done: cursor === "0" }
+  })
+
+  return { get, set, mget, mset, del, exists, expire, keyInfo, rename, incr, scan } satisfies KvShape
+})

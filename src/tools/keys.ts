@@ -1,0 +1,284 @@
+/**
+ * The `keys` toolset: string values, counters, and operations on keys of any
+ * type (delete, exists, TTL, inspect, rename, scan). On by default.
+ */
+import { Effect, Schema } from "effect"
+import { Kv } from "../services/Kv.ts"
+import { Encoding } from "../services/Values.ts"
+import * as Tool from "./Tool.ts"
+
+const Key = Schema.String.annotate({ description: "The key name (a UTF-8 string)." })
+const Keys = Schema.Array(Schema.String)
+  .check(Schema.isMinLength(1))
+  .annotate({ description: "Key names, at least one and at most the server's item limit (default 1000)." })
+const ValueEncoding = Encoding.annotate({
+  description: 'How `value` is written: "utf8" for text (default), "base64" for binary bytes.'
+})
+const OutEncoding = Encoding.annotate({
+  description: '"utf8" when the value is text; "base64" when its bytes are not valid UTF-8 (decode before use).'
+})
+const TtlSeconds = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const RedisTypeName = Schema.Literals(["string", "hash", "list", "set", "zset", "stream"])
+
+export const get = Tool.make({
+  name: "get",
+  title: "Get a value",
+  description:
+    "Read the string value of a key. A missing key is not an error: it returns found:false and value:null. " +
+    'Binary values come back base64 with encoding:"base64". A value too big for one result comes back as its first ' +
+    "part with truncated:true, its total length in bytes and the offset to pass back to read the next part " +
+    "(offset/length read a byte range, like GETRANGE). A key holding a hash, list, set, zset or stream fails with WrongType naming the tool to use.",
+  toolset: "keys",
+  input: Schema.Struct({
+    key: Key,
+    offset: Schema.optionalKey(
+      Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({
+        description: "First byte to read (default 0). Pass the offset of a truncated result to continue."
+      })
+    ),
+    length: Schema.optionalKey(
+      Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
+        description: "Most bytes to read from offset (default: to the end, within the output cap)."
+      })
+    )
+  }),
+  output: Schema.Struct({
+    found: Schema.Boolean,
+    value: Schema.NullOr(Schema.String).annotate({ description: "The value (or the part read); null when not found." }),
+    encoding: OutEncoding,
+    length: Schema.Int.annotate({ description: "Total size of the stored value in bytes (0 when not found)." }),
+    truncated: Schema.Boolean.annotate({ description: "True when more of the value follows the returned part." }),
+    offset: Schema.optionalKey(
+      Schema.Int.annotate({ description: "Only when truncated: pass this as offset to read the next part." })
+    )
+  }),
+  hints: Tool.hints.read,
+  handler: ({ key, ...options }) => Effect.flatMap(Kv, (kv) => kv.get(key, options))
+})
+
+export const set = Tool.make({
+  name: "set",
+  title: "Set a value",
+  description:
+    "Write a string value to a key, replacing whatever the key held (any type). Optional TTL in seconds; " +
+    'condition "ifAbsent" writes only when the key does not exist (a simple create-once or lock), "ifPresent" only when it does. ' +
+    "keepTtl keeps the key's current TTL (otherwise a write without ttlSeconds clears it). Returns written:false when the " +
+    "condition did not hold. Values over the server's size limit (default 1 MiB) fail with TooLarge.",
+  toolset: "keys",
+  input: Schema.Struct({
+    key: Key,
+    value: Schema.String.annotate({ description: "The value: text, or base64 bytes with encoding:base64." }),
+    encoding: Schema.optionalKey(ValueEncoding),
+    ttlSeconds: Schema.optionalKey(TtlSeconds.annotate({ description: "Expire the key after this many seconds." })),
+    condition: Schema.optionalKey(
+      Schema.Literals(["always", "ifAbsent", "ifPresent"]).annotate({
+        description: 'When to write: "always" (default), "ifAbsent" (key must not exist), "ifPresent" (key must exist).'
+      })
+    ),
+    keepTtl: Schema.optionalKey(
+      Schema.Boolean.annotate({ description: "Keep the key's existing TTL. Cannot be combined with ttlSeconds." })
+    )
+  }),
+  output: Schema.Struct({
+    written: Schema.Boolean.annotate({ description: "False when the condition did not hold and nothing was written." })
+  }),
+  hints: Tool.hints.overwrite,
+  handler: ({ key, value, ...options }) =>
+    Effect.flatMap(Kv, (kv) => Effect.map(kv.set(key, value, options), (written) => ({ written })))
+})
+
+export const mget = Tool.make({
+  name: "mget",
+  title: "Get several values",
+  description:
+    "Read the string values of several keys in one call, in the order given. Missing keys (and keys holding another " +
+    "type, as with Redis MGET) come back found:false. Values are whole: when they would not fit one result the call fails " +
+    "with TooLarge; ask for fewer keys or read big values with get.",
+  toolset: "keys",
+  input: Schema.Struct({ keys: Keys }),
+  output: Schema.Struct({
+    values: Schema.Array(
+      Schema.Struct({
+        key: Schema.String,
+        found: Schema.Boolean,
+        value: Schema.NullOr(Schema.String),
+        encoding: OutEncoding
+      })
+    ).annotate({ description: "One entry per requested key, in request order." })
+  }),
+  hints: Tool.hints.read,
+  handler: ({ keys }) => Effect.flatMap(Kv, (kv) => Effect.map(kv.mget(keys), (values) => ({ values })))
+})
+
+export const mset = Tool.make({
+  name: "mset",
+  title: "Set several values",
+  description:
+    "Write several string values in one atomic step (all or none), replacing what the keys held. With ttlSeconds every " +
+    "written key gets that TTL; without it their TTLs are cleared. Each value is subject to the size limit (TooLarge).",
+  toolset: "keys",
+  input: Schema.Struct({
+    entries: Schema.Array(
+      Schema.Struct({
+        key: Key,
+        value: Schema.String.annotate({ description: "The value: text, or base64 bytes with encoding:base64." }),
+        encoding: Schema.optionalKey(ValueEncoding)
+      })
+    )
+      .check(Schema.isMinLength(1))
+      .annotate({ description: "Keys and values to write, at least one." }),
+    ttlSeconds: Schema.optionalKey(
+      TtlSeconds.annotate({ description: "Expire every written key after this many seconds." })
+    )
+  }),
+  output: Schema.Struct({ written: Schema.Boolean }),
+  hints: Tool.hints.overwrite,
+  handler: ({ entries, ttlSeconds }) =>
+    Effect.flatMap(Kv, (kv) => Effect.map(kv.mset(entries, ttlSeconds), (written) => ({ written })))
+})
+
+export const del = Tool.make({
+  name: "del",
+  title: "Delete keys",
+  description:
+    "Delete keys of any type (strings, hashes, lists, streams…). Missing keys are ignored. Returns how many keys were deleted.",
+  toolset: "keys",
+  input: Schema.Struct({ keys: Keys }),
+  output: Schema.Struct({
+    deleted: Schema.Int.annotate({ description: "Number of keys that existed and were deleted." })
+  }),
+  hints: Tool.hints.overwrite,
+  handler: ({ keys }) => Effect.flatMap(Kv, (kv) => Effect.map(kv.del(keys), (deleted) => ({ deleted })))
+})
+
+export const exists = Tool.make({
+  name: "exists",
+  title: "Check keys exist",
+  description: "Check which of the given keys exist (any type). Returns the count and the existing key names.",
+  toolset: "keys",
+  input: Schema.Struct({ keys: Keys }),
+  output: Schema.Struct({
+    count: Schema.Int.annotate({ description: "How many of the distinct keys given exist." }),
+    existing: Schema.Array(Schema.String).annotate({ description: "The keys that exist, in request order." })
+  }),
+  hints: Tool.hints.read,
+  handler: ({ keys }) => Effect.flatMap(Kv, (kv) => kv.exists(keys))
+})
+
+export const expire = Tool.make({
+  name: "expire",
+  title: "Set or remove a TTL",
+  description:
+    "Give a key (any type) a time to live: pass ttlSeconds, and the key is deleted that many seconds from now. " +
+    "Pass persist:true instead to remove the key's TTL so it lives until deleted. Exactly one of the two. " +
+    "Returns applied:false when the key does not exist (or, with persist, had no TTL).",
+  toolset: "keys",
+  input: Schema.Struct({
+    key: Key,
+    ttlSeconds: Schema.optionalKey(TtlSeconds.annotate({ description: "Seconds until the key expires." })),
+    persist: Schema.optionalKey(
+      Schema.Boolean.annotate({ description: "true: remove the TTL instead of setting one." })
+    )
+  }),
+  output: Schema.Struct({ applied: Schema.Boolean }),
+  hints: Tool.hints.overwrite,
+  handler: ({ key, ...options }) =>
+    Effect.flatMap(Kv, (kv) => Effect.map(kv.expire(key, options), (applied) => ({ applied })))
+})
+
+export const keyInfo = Tool.make({
+  name: "key_info",
+  title: "Inspect a key",
+  description:
+    "Tell whether a key exists, its type (string, hash, list, set, zset, stream; none when missing), its remaining " +
+    "TTL in milliseconds (null when it has none) and its size: bytes for a string, entries for the other types. " +
+    "Use it to pick the right tool for a key, e.g. after a WrongType error.",
+  toolset: "keys",
+  input: Schema.Struct({ key: Key }),
+  output: Schema.Struct({
+    exists: Schema.Boolean,
+    type: Schema.String.annotate({ description: 'The Redis type, or "none" when the key does not exist.' }),
+    ttlMs: Schema.NullOr(Schema.Int).annotate({ description: "Milliseconds until expiry; null when no TTL." }),
+    size: Schema.NullOr(Schema.Int).annotate({
+      description: "strlen / hlen / llen / scard / zcard / xlen; 0 when missing, null when unknown for the type."
+    })
+  }),
+  hints: Tool.hints.read,
+  handler: ({ key }) => Effect.flatMap(Kv, (kv) => kv.keyInfo(key))
+})
+
+export const rename = Tool.make({
+  name: "rename",
+  title: "Rename a key",
+  description:
+    "Rename a key (any type; its TTL moves with it). Replaces whatever newKey held, unless onlyIfAbsent is true, in which " +
+    "case nothing happens when newKey exists (renamed:false). A missing source key fails with NotFound.",
+  toolset: "keys",
+  input: Schema.Struct({
+    key: Key,
+    newKey: Schema.String.annotate({ description: "The new name." }),
+    onlyIfAbsent: Schema.optionalKey(
+      Schema.Boolean.annotate({ description: "Rename only if newKey does not exist (RENAMENX)." })
+    )
+  }),
+  output: Schema.Struct({ renamed: Schema.Boolean }),
+  hints: Tool.hints.destroy,
+  handler: ({ key, newKey, onlyIfAbsent }) =>
+    Effect.flatMap(Kv, (kv) => Effect.map(kv.rename(key, newKey, onlyIfAbsent), (renamed) => ({ renamed })))
+})
+
+export const incr = Tool.make({
+  name: "incr",
+  title: "Increment a counter",
+  description:
+    "Atomically add an integer to the integer stored at a key (a missing key counts as 0) and return the new value. " +
+    "Negative `by` decrements. Safe for counters shared between agents. Not idempotent: each call adds again. " +
+    "A value that is not an integer fails with InvalidArgument.",
+  toolset: "keys",
+  input: Schema.Struct({
+    key: Key,
+    by: Schema.optionalKey(Schema.Int.annotate({ description: "The amount to add (default 1; negative to subtract)." }))
+  }),
+  output: Schema.Struct({
+    value: Schema.Finite.annotate({ description: "The value after the increment (exact up to ±2^53)." })
+  }),
+  hints: Tool.hints.write,
+  handler: ({ key, by }) => Effect.flatMap(Kv, (kv) => Effect.map(kv.incr(key, by), (value) => ({ value })))
+})
+
+export const scan = Tool.make({
+  name: "scan",
+  title: "List keys",
+  description:
+    "List keys page by page, optionally filtered by a glob pattern (match: * any run, ? one char, [abc] a class) and a type. " +
+    'Start with no cursor (or "0"), then pass back the returned cursor until done is true. A page may hold fewer keys ' +
+    "than limit, even none, while done is false: keep going. Each call does a bounded amount of work; it never blocks Redis.",
+  toolset: "keys",
+  input: Schema.Struct({
+    cursor: Schema.optionalKey(
+      Schema.String.annotate({ description: 'Cursor from the previous page; omit or "0" to start.' })
+    ),
+    match: Schema.optionalKey(Schema.String.annotate({ description: 'Glob the key must match, e.g. "user:*".' })),
+    type: Schema.optionalKey(RedisTypeName.annotate({ description: "Only keys of this type." })),
+    count: Schema.optionalKey(
+      Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
+        description:
+          "Keys Redis examines per round trip; lower it to go gentler on a busy server (default and maximum: limit)."
+      })
+    ),
+    limit: Schema.optionalKey(
+      Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
+        description: "About how many keys to return in this page (default 100, at most the server's item limit)."
+      })
+    )
+  }),
+  output: Schema.Struct({
+    keys: Schema.Array(Schema.String),
+    cursor: Schema.String.annotate({ description: 'Pass back as cursor for the next page; "0" when done.' }),
+    done: Schema.Boolean.annotate({ description: "True when the whole keyspace has been walked." })
+  }),
+  hints: Tool.hints.read,
+  handler: (options) => Effect.flatMap(Kv, (kv) => kv.scan(options))
+})
+
+export const keysTools = [get, set, mget, mset, del, exists, expire, keyInfo, rename, incr, scan]

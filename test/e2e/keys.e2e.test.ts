@@ -1,0 +1,184 @@
+/**
+ * The `keys` toolset through the built server over stdio, as an MCP client sees
+ * it: once on the in-memory store (no REDIS_URL) and once on a real redis-server.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { McpError } from "@modelcontextprotocol/sdk/types.js"
+import { requireRedis } from "../support/env.ts"
+import { type RedisHandle, startRedis } from "../support/standalone.ts"
+import { type ServerUnderTest, startServer } from "./client.ts"
+
+const KEYS_TOOLS = ["get", "set", "mget", "mset", "del", "exists", "expire", "key_info", "rename", "incr", "scan"]
+// Small enough that a 3000-byte value needs several get calls.
+const OUTPUT_CAP = 1024
+
+const suite = (mode: "memory" | "redis") =>
+  describe(`keys toolset over stdio (${mode})`, () => {
+    let redis: RedisHandle | undefined
+    let server: ServerUnderTest
+    const p = `e2e${Math.random().toString(36).slice(2, 8)}`
+
+    beforeAll(async () => {
+      const env: Record<string, string> = { REDIS_MCP_MAX_OUTPUT_BYTES: String(OUTPUT_CAP) }
+      if (mode === "redis") {
+        requireRedis()
+        redis = await startRedis()
+        env.REDIS_URL = redis.url
+      }
+      server = await startServer(env)
+    })
+
+    afterAll(async () => {
+      await server?.close()
+      await redis?.stop()
+    })
+
+    const ok = async (name: string, args: Record<string, unknown>) => {
+      const r = await server.call(name, args)
+      if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
+      return r.value
+    }
+
+    it("lists every keys tool with honest hints", async () => {
+      const { tools } = await server.client.listTools()
+      const byName = new Map(tools.map((t) => [t.name, t]))
+      for (const name of KEYS_TOOLS) assert.isTrue(byName.has(name), name)
+      for (const name of ["get", "mget", "exists", "key_info", "scan"]) {
+        assert.isTrue(byName.get(name)!.annotations?.readOnlyHint, name)
+      }
+      assert.isFalse(byName.get("incr")!.annotations?.idempotentHint)
+      assert.isTrue(byName.get("del")!.annotations?.destructiveHint)
+      assert.strictEqual(byName.get("get")!.outputSchema?.type, "object")
+    })
+
+    it("set, get, mget and del", async () => {
+      assert.deepStrictEqual(await ok("set", { key: `${p}:a`, value: "alpha", ttlSeconds: 60 }), { written: true })
+      assert.deepStrictEqual(await ok("set", { key: `${p}:a`, value: "x", condition: "ifAbsent" }), { written: false })
+      assert.deepStrictEqual(await ok("get", { key: `${p}:a` }), {
+        found: true,
+        value: "alpha",
+        encoding: "utf8",
+        length: 5,
+        truncated: false
+      })
+      assert.deepStrictEqual(await ok("get", { key: `${p}:missing` }), {
+        found: false,
+        value: null,
+        encoding: "utf8",
+        length: 0,
+        truncated: false
+      })
+      await ok("mset", {
+        entries: [
+          { key: `${p}:b`, value: "beta" },
+          { key: `${p}:bin`, value: Buffer.from([0xff, 0xfe]).toString("base64"), encoding: "base64" }
+        ]
+      })
+      assert.deepStrictEqual(await ok("mget", { keys: [`${p}:a`, `${p}:nope`, `${p}:b`, `${p}:bin`] }), {
+        values: [
+          { key: `${p}:a`, found: true, value: "alpha", encoding: "utf8" },
+          { key: `${p}:nope`, found: false, value: null, encoding: "utf8" },
+          { key: `${p}:b`, found: true, value: "beta", encoding: "utf8" },
+          { key: `${p}:bin`, found: true, value: "//4=", encoding: "base64" }
+        ]
+      })
+      assert.deepStrictEqual(await ok("del", { keys: [`${p}:a`, `${p}:b`, `${p}:nope`] }), { deleted: 2 })
+      assert.deepStrictEqual(await ok("exists", { keys: [`${p}:a`, `${p}:bin`] }), {
+        count: 1,
+        existing: [`${p}:bin`]
+      })
+    })
+
+    it("incr, expire, key_info and rename", async () => {
+      assert.deepStrictEqual(await ok("incr", { key: `${p}:n`, by: 41 }), { value: 41 })
+      assert.deepStrictEqual(await ok("incr", { key: `${p}:n` }), { value: 42 })
+      assert.deepStrictEqual(await ok("expire", { key: `${p}:n`, ttlSeconds: 100 }), { applied: true })
+      const info = await ok("key_info", { key: `${p}:n` })
+      assert.strictEqual(info.type, "string")
+      assert.strictEqual(info.size, 2)
+      assert.isTrue(info.ttlMs > 0 && info.ttlMs <= 100_000)
+      assert.deepStrictEqual(await ok("rename", { key: `${p}:n`, newKey: `${p}:m` }), { renamed: true })
+      const missing = await server.call("rename", { key: `${p}:n`, newKey: `${p}:m` })
+      assert.isFalse(missing.ok)
+      if (!missing.ok) assert.strictEqual(missing.error.tag, "NotFound")
+      await ok("set", { key: `${p}:word`, value: "abc" })
+      const notInt = await server.call("incr", { key: `${p}:word` })
+      assert.isFalse(notInt.ok)
+      if (!notInt.ok) {
+        assert.strictEqual(notInt.error.tag, "InvalidArgument")
+        assert.isFalse(notInt.error.retryable)
+      }
+    })
+
+    it("get hands back a large value in parts under the output cap", async () => {
+      const value = "0123456789".repeat(300)
+      await ok("set", { key: `${p}:big`, value })
+      let text = ""
+      let offset = 0
+      let calls = 0
+      while (true) {
+        const r = await ok("get", { key: `${p}:big`, offset })
+        calls++
+        assert.strictEqual(r.length, 3000)
+        text += r.value
+        if (!r.truncated) break
+        offset = r.offset
+      }
+      assert.strictEqual(text, value)
+      assert.isAbove(calls, 2)
+    })
+
+    it("scan pages through matching keys until done", async () => {
+      const keys = Array.from({ length: 12 }, (_, i) => `${p}:scan:${i}`)
+      await ok("mset", { entries: keys.map((key) => ({ key, value: "v" })) })
+      const seen = new Set<string>()
+      let cursor = "0"
+      let pages = 0
+      do {
+        const page = await ok("scan", { cursor, match: `${p}:scan:*`, limit: 5 })
+        for (const k of page.keys) seen.add(k)
+        cursor = page.cursor
+        pages++
+        if (page.done) break
+      } while (pages < 1000)
+      assert.deepStrictEqual([...seen].sort(), [...keys].sort())
+      assert.isAbove(pages, 1)
+    })
+
+    it("bad arguments are InvalidArgument, never a Redis call", async () => {
+      const cases: Array<[string, Record<string, unknown>]> = [
+        ["get", { key: 42 }],
+        ["get", {}],
+        ["set", { key: "k" }],
+        ["set", { key: "k", value: "v", ttlSeconds: 0 }],
+        ["set", { key: "k", value: "v", ttlSeconds: 1.5 }],
+        ["set", { key: "k", value: "v", condition: "sometimes" }],
+        ["set", { key: "k", value: "v", ttlSeconds: 5, keepTtl: true }],
+        ["mget", { keys: [] }],
+        ["mget", { keys: "k" }],
+        ["del", { keys: [1, 2] }],
+        ["incr", { key: "k", by: "1" }],
+        ["scan", { limit: 0 }],
+        ["scan", { cursor: "garbage" }],
+        ["expire", { key: "k" }],
+        ["get", { key: "k", extra: true }]
+      ]
+      for (const [name, args] of cases) {
+        const r = await server.call(name, args)
+        assert.isFalse(r.ok, `${name} ${JSON.stringify(args)}`)
+        if (!r.ok) assert.strictEqual(r.error.tag, "InvalidArgument", `${name} ${JSON.stringify(args)}`)
+      }
+    })
+
+    it("an unknown tool is a JSON-RPC error -32602", async () => {
+      const error = await server.client.callTool({ name: "no_such_tool", arguments: {} }).then(
+        () => undefined,
+        (e: unknown) => e
+      )
+      assert.instanceOf(error, McpError)
+      assert.strictEqual((error as McpError).code, -32602)
+    })
+  })
+
+suite("memory")
+suite("redis")

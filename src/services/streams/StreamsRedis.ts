@@ -1,0 +1,387 @@
+/**
+ * The Streams service on Redis. Every argument is checked first (`StreamArgs`).
+ * Blocking reads (`blockMs` > 0) run on a dedicated connection of their own,
+ * at most `MAX_BLOCKING_CONNECTIONS` at once, each with its own timeout of
+ * blockMs plus a margin, so they never hold up other calls on the shared
+ * connection. When no dedicated connection is available (all in use, or a
+ * Cluster) the read polls instead.
+ */
+import { Clock, Duration, Effect, Option, Semaphore } from "effect"
+import { InvalidArgument, NotFound, type RedisError, Timeout, type WrongType } from "../../Errors.ts"
+import { RedisClient } from "../../layers/RedisClient.ts"
+import { toRedisError } from "../../layers/RedisErrors.ts"
+import { explainWrongType } from "../RedisTypes.ts"
+import * as Args from "./StreamArgs.ts"
+import * as Ids from "./StreamIds.ts"
+import * as Plans from "./StreamPlans.ts"
+import type { StreamEntry, StreamsShape } from "./StreamTypes.ts"
+
+/** Blocking reads in flight at once, each on its own connection. */
+export const MAX_BLOCKING_CONNECTIONS = 8
+const POLL_INTERVAL_MS = 50
+
+type Arg = string | number | Buffer
+
+/**
+ * Send a command with Buffer replies through its named `<command>Buffer` method: ioredis's
+ * `callBuffer` loses the command name when auto-pipelining is on (it only re-adds it for `call`).
+ */
+const send = (client: object, command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
+  (client as Record<string, (...a: Array<Arg>) => Promise<unknown>>)[`${command.toLowerCase()}Buffer`]!(...args)
+
+const text = (x: unknown): string => (Buffer.isBuffer(x) ? x.toString("utf8") : String(x))
+
+const toEntries = (reply: unknown): Array<StreamEntry> =>
+  Array.isArray(reply)
+    ? reply.map((item) => {
+        const [id, fields] = item as [Buffer, Array<Buffer> | null]
+        return Args.toEntry(text(id), fields ?? null)
+      })
+    : []
+
+/** XREAD/XREADGROUP replies: RESP2 `[[key, entries], …]`, or RESP3 maps flattened to `[key, entries, …]`. */
+const streamPairs = (reply: unknown): Array<[string, unknown]> => {
+  if (!Array.isArray(reply) || reply.length === 0) return []
+  if (Array.isArray(reply[0])) return reply.map((p) => [text((p as Array<unknown>)[0]), (p as Array<unknown>)[1]])
+  const out: Array<[string, unknown]> = []
+  for (let i = 0; i + 1 < reply.length; i += 2) out.push([text(reply[i]), reply[i + 1]])
+  return out
+}
+
+/** A flat `[field, value, …]` reply (or a RESP2 nested one) as a Map. */
+const asMap = (reply: unknown): Map<string, unknown> => {
+  const out = new Map<string, unknown>()
+  if (!Array.isArray(reply)) return out
+  for (let i = 0; i + 1 < reply.length; i += 2) out.set(text(reply[i]), reply[i + 1])
+  return out
+}
+
+const num = (x: unknown): number => (typeof x === "number" ? x : Number(text(x)))
+
+const entryOrNull = (x: unknown): StreamEntry | null => {
+  if (!Array.isArray(x) || x.length < 2) return null
+  return Args.toEntry(text(x[0]), (x[1] as Array<Buffer> | null) ?? null)
+}
+
+export const makeRedis = Effect.gen(function* () {
+  const redis = yield* RedisClient
+  const limits = yield* Args.streamLimits
+  const slots = yield* Semaphore.make(MAX_BLOCKING_CONNECTIONS)
+
+  const call = (command: string, args: ReadonlyArray<Arg>, idempotent: boolean) =>
+    redis.run(command, (c) => send(c, command, args), { idempotent })
+
+  /** Map Redis' stream error replies to what the memory layer reports for the same mistake. */
+  const domainErrors =
+    (key: string, group?: string) =>
+    <A, E, R>(self: Effect.Effect<A, E | RedisError, R>) =>
+      Effect.catchTag(
+        self as Effect.Effect<A, RedisError, R>,
+        "RedisCommandError",
+        (e): Effect.Effect<never, RedisError | NotFound | InvalidArgument> => {
+          const m = e.message
+          if (/NOGROUP/.test(m)) return Effect.fail(new NotFound({ message: Args.noGroup(key, group ?? "?") }))
+          if (/equal or smaller than the target stream top item/i.test(m))
+            return Effect.fail(Args.addIdError("notGreater", key))
+          if (/must be greater than 0-0/i.test(m)) return Effect.fail(Args.addIdError("zero", key))
+          if (/Elements are too large/i.test(m)) return Effect.fail(Args.addIdError("overflow", key))
+          if (/requires the key to exist/i.test(m))
+            return Effect.fail(
+              new NotFound({
+                message: `Stream "${key}" does not exist. Pass mkstream: true to create it with the group, or xadd to it first.`
+              })
+            )
+          if (/Invalid stream ID|invalid (start|end) ID/i.test(m))
+            return Effect.fail(new InvalidArgument({ message: `${m}. Check the ids against the tool's description.` }))
+          return Effect.fail(e)
+        }
+      ) as Effect.Effect<A, E | RedisError | NotFound | InvalidArgument, R>
+
+  /** One key: WrongType names its actual type; stream error replies become domain errors. */
+  const onKey = (key: string, group?: string) => {
+    const explain = explainWrongType(redis, key, "stream")
+    const domain = domainErrors(key, group)
+    return <A, E, R>(self: Effect.Effect<A, E | RedisError, R>) => explain(domain(self))
+  }
+
+  /** Several keys (XREAD): on WRONGTYPE, find which key is not a stream. */
+  const onKeys =
+    (keys: ReadonlyArray<string>) =>
+    <A, E, R>(self: Effect.Effect<A, E | WrongType, R>): Effect.Effect<A, E | WrongType | RedisError, R> =>
+      Effect.catchTag(self as Effect.Effect<A, WrongType, R>, "WrongType", (e) =>
+        Effect.gen(function* () {
+          for (const key of keys) {
+            const type = yield* redis.run("TYPE", (c) => c.type(key), { idempotent: true })
+            if (type !== "none" && type !== "stream") {
+              return yield* explainWrongType(redis, key, "stream")(Effect.fail(e))
+            }
+          }
+          return yield* Effect.fail(e)
+        })
+      ) as Effect.Effect<A, E | WrongType | RedisError, R>
+
+  /** Poll a non-blocking read until it has data or `blockMs` passed. */
+  const poll = <A>(read: Effect.Effect<A, RedisError>, hasData: (a: A) => boolean, blockMs: number) =>
+    Effect.gen(function* () {
+      const deadline = (yield* Clock.currentTimeMillis) + blockMs
+      while (true) {
+        const result = yield* read
+        const left = deadline - (yield* Clock.currentTimeMillis)
+        if (hasData(result) || left <= 0) return result
+        yield* Effect.sleep(Duration.millis(Math.min(POLL_INTERVAL_MS, left)))
+      }
+    })
+
+  /**
+   * A read that may block: `args(blockMs)` builds the command. With blockMs 0 it runs on the
+   * shared connection; otherwise on a dedicated one with its own timeout (or polls).
+   */
+  const readMaybeBlocking = (
+    command: string,
+    args: (blockMs: number) => ReadonlyArray<Arg>,
+    blockMs: number,
+    hasData: (reply: unknown) => boolean,
+    idempotent: boolean
+  ): Effect.Effect<unknown, RedisError> => {
+    const nonBlocking = call(command, args(0), idempotent)
+    if (blockMs === 0) return nonBlocking
+    if (redis.settings.mode === "cluster") return poll(nonBlocking, hasData, blockMs)
+    const timeoutMs = blockMs + limits.blockMarginMs
+    const onDedicated = Effect.scoped(
+      Effect.gen(function* () {
+        const conn = yield* redis.dedicated
+        return yield* Effect.tryPromise({
+          try: () => send(conn, command, args(blockMs)),
+          catch: (e) => toRedisError(e, command, timeoutMs)
+        }).pipe(
+          Effect.timeoutOrElse({
+            duration: Duration.millis(timeoutMs),
+            orElse: () =>
+              Effect.fail(
+                new Timeout({
+                  message: `${command} blocked for ${blockMs} ms and got no answer within ${timeoutMs} ms. Redis may be overloaded; retry with a smaller blockMs and check the \`health\` tool.`,
+                  timeoutMs
+                })
+              )
+          })
+        )
+      })
+    )
+    return Semaphore.withPermitsIfAvailable(
+      slots,
+      1
+    )(onDedicated).pipe(
+      Effect.flatMap((done) => (Option.isSome(done) ? Effect.succeed(done.value) : poll(nonBlocking, hasData, blockMs)))
+    )
+  }
+
+  const withinBudget = (entries: ReadonlyArray<StreamEntry>) => {
+    const fit = Args.withinBudget(entries, limits.entryBudgetBytes)
+    return [fit.entries, fit.cut] as const
+  }
+
+  const shape: StreamsShape = {
+    xadd: Effect.fn("Streams.xadd")(function* (input) {
+      const plan = yield* Plans.planAdd(input, limits)
+      const id = plan.id._tag === "Auto" ? "*" : plan.id._tag === "AutoSeq" ? `${plan.id.ms}-*` : Ids.format(plan.id.id)
+      const trim = plan.maxLen === undefined ? [] : ["MAXLEN", plan.approximate ? "~" : "=", plan.maxLen]
+      const reply = yield* call("XADD", [plan.key, ...trim, id, ...plan.pairs.flat()], false).pipe(onKey(plan.key))
+      return { id: text(reply) }
+    }),
+
+    xrange: Effect.fn("Streams.xrange")(function* (input) {
+      const plan = yield* Plans.planRange(input, limits)
+      const [start, end] = [Ids.format(plan.start), Ids.format(plan.end)]
+      const reply = yield* (
+        plan.reverse
+          ? call("XREVRANGE", [plan.key, end, start, "COUNT", plan.count + 1], true)
+          : call("XRANGE", [plan.key, start, end, "COUNT", plan.count + 1], true)
+      ).pipe(onKey(plan.key))
+      const found = toEntries(reply)
+      const [entries, cut] = withinBudget(found.slice(0, plan.count))
+      const truncated = cut || found.length > plan.count
+      return truncated ? { entries, truncated, cursor: Plans.rangeCursor(entries) } : { entries, truncated }
+    }),
+
+    xread: Effect.fn("Streams.xread")(function* (input) {
+      const plan = yield* Plans.planRead(input, limits)
+      const keys = plan.streams.map((s) => s.key)
+      const after = yield* Effect.forEach(
+        plan.streams,
+        (s) =>
+          s.after === "$"
+            ? call("XREVRANGE", [s.key, "+", "-", "COUNT", 1], true).pipe(
+                onKey(s.key),
+                Effect.map((r) => toEntries(r)[0]?.id ?? "0-0")
+              )
+            : Effect.succeed(Ids.format(s.after)),
+        { concurrency: "unbounded" }
+      )
+      const args = (blockMs: number): ReadonlyArray<Arg> => [
+        "COUNT",
+        plan.count + 1,
+        ...(blockMs > 0 ? ["BLOCK", blockMs] : []),
+        "STREAMS",
+        ...keys,
+        ...after
+      ]
+      const reply = yield* readMaybeBlocking("XREAD", args, plan.blockMs, (r) => r !== null, true).pipe(onKeys(keys))
+      const byKey = new Map(streamPairs(reply).map(([k, v]) => [k.slice(redis.keyPrefix.length), toEntries(v)]))
+      const found = plan.streams.map(({ key }, i) => ({ key, after: after[i]!, entries: byKey.get(key) ?? [] }))
+      return { streams: Args.shapeRead(found, plan.count, limits) }
+    }),
+
+    xlen: Effect.fn("Streams.xlen")(function* (key) {
+      return { length: num(yield* call("XLEN", [key], true).pipe(onKey(key))) }
+    }),
+
+    xdel: Effect.fn("Streams.xdel")(function* (key, ids) {
+      const canonical = yield* Args.idList(ids, limits)
+      return { deleted: num(yield* call("XDEL", [key, ...canonical], true).pipe(onKey(key))) }
+    }),
+
+    xtrim: Effect.fn("Streams.xtrim")(function* (input) {
+      const plan = yield* Plans.planTrim(input)
+      const how = plan.approximate ? "~" : "="
+      const strategy =
+        plan.strategy._tag === "MaxLen"
+          ? ["MAXLEN", how, plan.strategy.maxLen]
+          : ["MINID", how, Ids.format(plan.strategy.minId)]
+      return { deleted: num(yield* call("XTRIM", [plan.key, ...strategy], true).pipe(onKey(plan.key))) }
+    }),
+
+    xgroupCreate: Effect.fn("Streams.xgroupCreate")(function* (input) {
+      const plan = yield* Plans.planGroupCreate(input)
+      const start = plan.start === "$" ? "$" : Ids.format(plan.start)
+      const args = ["CREATE", plan.key, plan.group, start, ...(plan.mkstream ? ["MKSTREAM"] : [])]
+      return yield* call("XGROUP", args, true).pipe(
+        Effect.as({ created: true }),
+        Effect.catchTag("RedisCommandError", (e) =>
+          /BUSYGROUP/.test(e.message) ? Effect.succeed({ created: false }) : Effect.fail(e)
+        ),
+        onKey(plan.key, plan.group)
+      )
+    }),
+
+    xreadgroup: Effect.fn("Streams.xreadgroup")(function* (input) {
+      const plan = yield* Plans.planReadGroup(input, limits)
+      const id = plan.after === ">" ? ">" : Ids.format(plan.after)
+      const args = (blockMs: number): ReadonlyArray<Arg> => [
+        "GROUP",
+        plan.group,
+        plan.consumer,
+        "COUNT",
+        plan.count,
+        ...(blockMs > 0 ? ["BLOCK", blockMs] : []),
+        ...(plan.noAck ? ["NOACK"] : []),
+        "STREAMS",
+        plan.key,
+        id
+      ]
+      const blockMs = plan.after === ">" ? plan.blockMs : 0
+      const reply = yield* readMaybeBlocking("XREADGROUP", args, blockMs, (r) => r !== null, false).pipe(
+        onKey(plan.key, plan.group)
+      )
+      const found = toEntries(streamPairs(reply)[0]?.[1])
+      const [entries, cut] = withinBudget(found)
+      const truncated = cut || (plan.after !== ">" && found.length === plan.count)
+      return truncated && entries.length > 0
+        ? { entries, truncated, cursor: entries[entries.length - 1]!.id }
+        : { entries, truncated: false }
+    }),
+
+    xack: Effect.fn("Streams.xack")(function* (key, group, ids) {
+      yield* Args.nonEmpty(group, "group")
+      const canonical = yield* Args.idList(ids, limits)
+      return { acked: num(yield* call("XACK", [key, group, ...canonical], true).pipe(onKey(key, group))) }
+    }),
+
+    xpending: Effect.fn("Streams.xpending")(function* (input) {
+      const plan = yield* Plans.planPending(input, limits)
+      const detailArgs = [
+        plan.key,
+        plan.group,
+        ...(plan.minIdleMs > 0 ? ["IDLE", plan.minIdleMs] : []),
+        Ids.format(plan.start),
+        Ids.format(plan.end),
+        plan.count + 1,
+        ...(plan.consumer === undefined ? [] : [plan.consumer])
+      ]
+      const [summary, detail] = yield* Effect.all(
+        [call("XPENDING", [plan.key, plan.group], true), call("XPENDING", detailArgs, true)],
+        { concurrency: "unbounded" }
+      ).pipe(onKey(plan.key, plan.group))
+      const [count, minId, maxId, consumers] = summary as [number, Buffer | null, Buffer | null, Array<unknown> | null]
+      const matching = (detail as Array<[Buffer, Buffer, number, number]>).map(([id, consumer, idle, deliveries]) => ({
+        id: text(id),
+        consumer: text(consumer),
+        idleMs: num(idle),
+        deliveries: num(deliveries)
+      }))
+      const entries = matching.slice(0, plan.count)
+      const head = {
+        pending: num(count),
+        minId: minId === null ? null : text(minId),
+        maxId: maxId === null ? null : text(maxId),
+        consumers: (consumers ?? []).map((c) => {
+          const [name, n] = c as [Buffer, Buffer]
+          return { consumer: text(name), pending: num(n) }
+        })
+      }
+      return matching.length > plan.count
+        ? { ...head, entries, truncated: true, cursor: `(${entries[entries.length - 1]!.id}` }
+        : { ...head, entries, truncated: false }
+    }),
+
+    xautoclaim: Effect.fn("Streams.xautoclaim")(function* (input) {
+      const plan = yield* Plans.planAutoClaim(input, limits)
+      const args = [plan.key, plan.group, plan.consumer, plan.minIdleMs, Ids.format(plan.start), "COUNT", plan.count]
+      const reply = (yield* call("XAUTOCLAIM", args, false).pipe(onKey(plan.key, plan.group))) as [
+        Buffer,
+        unknown,
+        Array<Buffer> | undefined
+      ]
+      return Args.shapeAutoClaim(toEntries(reply[1]), (reply[2] ?? []).map(text), text(reply[0]), limits)
+    }),
+
+    xinfo: Effect.fn("Streams.xinfo")(function* (input) {
+      const streamReply = yield* call("XINFO", ["STREAM", input.key], true).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("RedisCommandError", (e) =>
+          /no such key/i.test(e.message) ? Effect.succeed(Option.none()) : Effect.fail(e)
+        ),
+        onKey(input.key)
+      )
+      if (Option.isNone(streamReply)) return { found: false }
+      const info = asMap(streamReply.value)
+      const stream = {
+        length: num(info.get("length")),
+        lastGeneratedId: text(info.get("last-generated-id")),
+        entriesAdded: num(info.get("entries-added") ?? info.get("length")),
+        groups: num(info.get("groups")),
+        firstEntry: entryOrNull(info.get("first-entry")),
+        lastEntry: entryOrNull(info.get("last-entry"))
+      }
+      const groupsReply = yield* call("XINFO", ["GROUPS", input.key], true).pipe(onKey(input.key))
+      const groups = (groupsReply as Array<unknown>).map((g) => {
+        const m = asMap(g)
+        return {
+          name: text(m.get("name")),
+          consumers: num(m.get("consumers")),
+          pending: num(m.get("pending")),
+          lastDeliveredId: text(m.get("last-delivered-id"))
+        }
+      })
+      if (input.group === undefined) return { found: true, stream, groups }
+      const consumersReply = yield* call("XINFO", ["CONSUMERS", input.key, input.group], true).pipe(
+        onKey(input.key, input.group)
+      )
+      const consumers = (consumersReply as Array<unknown>).map((c) => {
+        const m = asMap(c)
+        return { name: text(m.get("name")), pending: num(m.get("pending")), idleMs: num(m.get("idle")) }
+      })
+      return { found: true, stream, groups, consumers }
+    })
+  }
+  return shape
+})

@@ -6,8 +6,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { ConfigProvider, Effect, Layer } from "effect"
-import { HELP, parseCli } from "./layers/Cli.ts"
-import { RedisConfig, ServerConfig } from "./layers/Config.ts"
+import { configProvider, HELP, parseCli } from "./layers/Cli.ts"
+import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"
 import * as Logging from "./layers/Logging.ts"
 import { serveStdio } from "./layers/StdioTransport.ts"
 import * as Stack from "./services/Stack.ts"
@@ -51,12 +51,12 @@ const main = program.pipe(
   Effect.provide(logging.pipe(Layer.provide(ServerConfig.layer))),
   Effect.catchTag("ConfigError", (e) =>
     Effect.sync(() => {
-      process.stderr.write(`effect-redis-mcp: invalid configuration: ${e.message}\n`)
+      process.stderr.write(`effect-redis-mcp: invalid configuration: ${describeConfigError(e)}\n`)
       process.exitCode = 2
     })
   ),
   Effect.tapCause((cause) => Effect.sync(() => process.stderr.write(`effect-redis-mcp: fatal: ${cause}\n`))),
-  Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ ...process.env, ...cli.env })))
+  Effect.provide(ConfigProvider.layer(configProvider(process.env, cli.env)))
 )
 
 NodeRuntime.runMain(main, { disableErrorReporting: true })

@@ -3,6 +3,7 @@
  * precedence is simply: flag > environment > default.
  */
 import { parseArgs } from "node:util"
+import { ConfigProvider } from "effect"
 
 const valueFlags = {
   "redis-url": "REDIS_URL",
@@ -56,6 +57,12 @@ export const parseCli = (argv: ReadonlyArray<string>): CliResult => {
     return { _tag: "Invalid", message: e instanceof Error ? e.message : String(e) }
   }
 }
+
+/** Where configuration is read from: the flags' settings over the environment (defaults live in Config.ts). */
+export const configProvider = (
+  env: Record<string, string | undefined>,
+  flags: Record<string, string>
+): ConfigProvider.ConfigProvider => ConfigProvider.fromEnvRecord({ ...env, ...flags })
 
 export const HELP = `effect-redis-mcp: a Model Context Protocol server for Redis.
 

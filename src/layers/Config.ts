@@ -84,6 +84,26 @@ export interface Limits {
   readonly maxItems: number
 }
 
+/** Policy of the raw `command` and `pipeline` tools. */
+export interface CommandSettings {
+  /** "NAME" or "NAME SUBCOMMAND" entries replacing the built-in deny list (REDIS_MCP_COMMAND_DENY). @default undefined (built-in list) */
+  readonly deny: ReadonlyArray<string> | undefined
+  /** Entries lifted from the deny list (REDIS_MCP_COMMAND_ALLOW). @default [] */
+  readonly allow: ReadonlyArray<string>
+  /** Most commands one `pipeline` call may send (REDIS_MCP_PIPELINE_MAX_COMMANDS). @default 100 */
+  readonly pipelineMaxCommands: number
+}
+
+/** Limits of the pub/sub subscriptions. */
+export interface PubSubSettings {
+  /** Open subscriptions at most (REDIS_MCP_PUBSUB_MAX_SUBSCRIPTIONS). @default 50 */
+  readonly maxSubscriptions: number
+  /** Messages kept per subscription; older ones are dropped (REDIS_MCP_PUBSUB_BUFFER). @default 1000 */
+  readonly bufferSize: number
+  /** A subscription not read for this long is closed (REDIS_MCP_PUBSUB_IDLE_MS). @default 600000 */
+  readonly idleMs: number
+}
+
 export interface ServerSettings {
   readonly toolsets: ReadonlyArray<Toolset>
   readonly readOnly: boolean
@@ -93,6 +113,12 @@ export interface ServerSettings {
   readonly httpPort: number
   readonly logLevel: "Trace" | "Debug" | "Info" | "Warn" | "Error" | "None"
   readonly limits: Limits
+  readonly commands: CommandSettings
+  readonly pubsub: PubSubSettings
+  /** Versions `state_history` keeps per document (REDIS_MCP_STATE_HISTORY). @default 20 */
+  readonly stateHistory: number
+  /** How long completed, failed and cancelled tasks are kept, in seconds (REDIS_MCP_TASK_RETENTION_SECONDS). @default 604800 (7 days) */
+  readonly taskRetentionSeconds: number
 }
 
 const bad = (name: string, message: string) =>
@@ -222,6 +248,29 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
   })
 )
 
+/** A comma list of "NAME" / "NAME SUBCOMMAND" entries, upper-cased; "none" is empty; unset gives undefined. */
+const commandList = (name: string) =>
+  Config.String(name).pipe(
+    Config.option,
+    Config.flatMap((o) => {
+      if (Option.isNone(o)) return Config.succeed<ReadonlyArray<string> | undefined>(undefined)
+      const out: Array<string> = []
+      if (o.value.trim().toLowerCase() === "none") return Config.succeed<ReadonlyArray<string> | undefined>(out)
+      for (const raw of o.value.split(",")) {
+        const entry = raw
+          .trim()
+          .replace(/[\s|]+/g, " ")
+          .toUpperCase()
+        if (entry === "") continue
+        if (!/^[A-Z0-9_.:-]+( [A-Z0-9_.:-]+)?$/.test(entry)) {
+          return bad(name, `"${raw.trim()}" is not a command name or "COMMAND SUBCOMMAND"`)
+        }
+        out.push(entry)
+      }
+      return Config.succeed<ReadonlyArray<string> | undefined>(out)
+    })
+  )
+
 /** The MCP server part of the configuration. */
 export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   toolsets: Config.String("REDIS_MCP_TOOLSETS").pipe(
@@ -255,7 +304,19 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   ),
   maxValueBytes: positiveInt("REDIS_MCP_MAX_VALUE_BYTES", 1024 * 1024),
   maxOutputBytes: positiveInt("REDIS_MCP_MAX_OUTPUT_BYTES", 1024 * 1024),
-  maxItems: positiveInt("REDIS_MCP_MAX_ITEMS", 1000)
+  maxItems: positiveInt("REDIS_MCP_MAX_ITEMS", 1000),
+  commands: Config.all({
+    deny: commandList("REDIS_MCP_COMMAND_DENY"),
+    allow: commandList("REDIS_MCP_COMMAND_ALLOW").pipe(Config.map((a) => a ?? [])),
+    pipelineMaxCommands: positiveInt("REDIS_MCP_PIPELINE_MAX_COMMANDS", 100)
+  }),
+  pubsub: Config.all({
+    maxSubscriptions: positiveInt("REDIS_MCP_PUBSUB_MAX_SUBSCRIPTIONS", 50),
+    bufferSize: positiveInt("REDIS_MCP_PUBSUB_BUFFER", 1000),
+    idleMs: positiveInt("REDIS_MCP_PUBSUB_IDLE_MS", 600_000)
+  }),
+  stateHistory: positiveInt("REDIS_MCP_STATE_HISTORY", 20),
+  taskRetentionSeconds: positiveInt("REDIS_MCP_TASK_RETENTION_SECONDS", 7 * 24 * 3600)
 }).pipe(
   Config.map(({ maxValueBytes, maxOutputBytes, maxItems, ...rest }) => ({
     ...rest,
@@ -279,3 +340,15 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>(
 }
 
 export const durationMs = (d: Duration.Duration): number => Duration.toMillis(d)
+
+/**
+ * A configuration error as one line that starts with the setting's name, e.g.
+ * `REDIS_MCP_HTTP_PORT: expected a value between 1 and 65535`.
+ */
+export const describeConfigError = (error: Config.ConfigError): string => {
+  const cause = error.cause
+  if (cause._tag === "SourceError") return cause.message
+  const at = /\n\s*at \["([^"]+)"\]/.exec(cause.message)
+  const what = (cause.message.split("\n", 1)[0] ?? "").trim()
+  return at ? `${at[1]}: ${what.charAt(0).toLowerCase()}${what.slice(1)}` : cause.message.replace(/\s+/g, " ")
+}

@@ -71,9 +71,13 @@ export const makeMcpServer = Effect.fnUntraced(function* <R>(
         `Unknown tool: ${request.params.name}. Call tools/list to see the tools this server offers.`
       )
     }
+    const tool = entry.tool.name
     const outcome = await runPromise(
-      callTool(entry.tool, entry.codecs, request.params.arguments, settings.limits.maxOutputBytes).pipe(
-        Effect.withSpan(`tool ${entry.tool.name}`)
+      Effect.logDebug("tool call", { tool }).pipe(
+        Effect.andThen(callTool(entry.tool, entry.codecs, request.params.arguments, settings.limits.maxOutputBytes)),
+        // The client cancelled (notifications/cancelled) or went away: the fiber is interrupted, say so.
+        Effect.onInterrupt(() => Effect.logInfo("tool call cancelled", { tool })),
+        Effect.withSpan(`tool ${tool}`)
       ),
       { signal: extra.signal }
     ).catch(

@@ -20,14 +20,19 @@ export interface ErrorEnvelope {
   readonly [extra: string]: unknown
 }
 
-/** Tools enabled by the settings: in an enabled toolset (or core), and read-only when the server is. */
+/**
+ * Tools enabled by the settings: in an enabled toolset (or core), and read-only when the server is
+ * (a tool with `readOnlyHints` is listed with those on a read-only server).
+ */
 export const enabledTools = <R>(
   all: ReadonlyArray<AnyTool<R>>,
   settings: Pick<ServerSettings, "toolsets" | "readOnly">
 ) =>
-  all.filter(
-    (t) => (t.core === true || settings.toolsets.includes(t.toolset)) && (!settings.readOnly || t.hints.readOnly)
-  )
+  all
+    .map((t) => (settings.readOnly && t.readOnlyHints !== undefined ? { ...t, hints: t.readOnlyHints } : t))
+    .filter(
+      (t) => (t.core === true || settings.toolsets.includes(t.toolset)) && (!settings.readOnly || t.hints.readOnly)
+    )
 
 /** The `tools/list` entry of a tool. */
 export const listEntry = (tool: AnyTool<unknown>) => ({

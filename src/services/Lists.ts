@@ -1,0 +1,258 @@
+/**
+ * Redis lists: push at either end, pop (within the output cap, so nothing popped
+ * is lost), read index ranges page by page, and count.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Redis } from "ioredis"
+import { TooLarge } from "../Errors.ts"
+import { ServerConfig } from "../layers/Config.ts"
+import { RedisClient } from "../layers/RedisClient.ts"
+import {
+  type CollectionError,
+  checkCount,
+  checkTtl,
+  decodeWrite,
+  type Item,
+  invalid,
+  type Paged,
+  RANGE_LUA,
+  resolveRange,
+  sendBuffer,
+  toWriteReply,
+  WRITE_LUA,
+  type WriteOptions,
+  writeArgs
+} from "./Collection.ts"
+import { MemoryStore } from "./MemoryStore.ts"
+import { decodeProgressCursor, estimateItemBytes, itemBudget, Page } from "./Paging.ts"
+import { explainWrongType } from "./RedisTypes.ts"
+import { fromBuffer } from "./Values.ts"
+
+export type End = "left" | "right"
+
+export interface PushOptions extends WriteOptions {
+  /** Push only if the list exists (LPUSHX/RPUSHX). @default false */
+  readonly onlyIfExists?: boolean | undefined
+}
+
+export interface PopResult {
+  readonly items: ReadonlyArray<Item>
+  /** Elements left in the list. */
+  readonly length: number
+  /** Fewer than `count` were popped because the output cap was reached; pop again for more. */
+  readonly truncated: boolean
+}
+
+export interface RangePage extends Paged<Item> {
+  /** The list's length. */
+  readonly length: number
+}
+
+export interface ListsShape {
+  /** LPUSH/RPUSH: add values at one end, in the order given; returns the new length. */
+  readonly push: (
+    end: End,
+    key: string,
+    values: ReadonlyArray<string>,
+    options?: PushOptions
+  ) => Effect.Effect<{ readonly length: number }, CollectionError>
+  /** LPOP/RPOP: remove and return up to `count` values (default 1) from one end. */
+  readonly pop: (end: End, key: string, count?: number) => Effect.Effect<PopResult, CollectionError>
+  /** LRANGE with Redis index rules (negative counts from the end), one page at a time. */
+  readonly range: (
+    key: string,
+    start: number,
+    stop: number,
+    cursor?: string
+  ) => Effect.Effect<RangePage, CollectionError>
+  /** LLEN: 0 for a missing key. */
+  readonly length: (key: string) => Effect.Effect<{ readonly length: number }, CollectionError>
+}
+
+/** Elements fetched per round trip while filling a page. */
+const CHUNK = 100
+
+const pushCommand = (end: End, onlyIfExists: boolean) =>
+  (end === "left" ? "LPUSH" : "RPUSH") + (onlyIfExists ? "X" : "")
+const popCommand = (end: End) => (end === "left" ? "LPOP" : "RPOP")
+
+const checkIndex = (name: string, n: number) =>
+  Number.isSafeInteger(n) ? Effect.void : Effect.fail(invalid(`${name} must be a whole number, got ${n}.`))
+
+const tooLargeToPop = (key: string, bytes: number, budget: number) =>
+  new TooLarge({
+    message: `The next element of list "${key}" is ${bytes} bytes, too large for the output cap (REDIS_MCP_MAX_OUTPUT_BYTES), so nothing was popped. Read it with lrange (it comes back cut) or ask an operator to raise the cap.`,
+    size: bytes,
+    limit: budget
+  })
+
+/**
+ * Pop at most ARGV[2] elements whose JSON fits ARGV[3] bytes (estimateItemBytes,
+ * in Lua). KEYS[1]; ARGV: LPOP|RPOP, count, budget.
+ * Returns {popped count, length after, elements} or {-1, length, size of the next element}.
+ */
+const POP_LUA = `
+local n, budget = tonumber(ARGV[2]), tonumber(ARGV[3])
+local peek
+if ARGV[1] == 'LPOP' then
+  peek = redis.call('LRANGE', KEYS[1], 0, n - 1)
+else
+  local tail = redis.call('LRANGE', KEYS[1], -n, -1)
+  peek = {}
+  for i = #tail, 1, -1 do peek[#peek + 1] = tail[i] end
+end
+if #peek == 0 then return {0, 0, {}} end
+local total, k = 0, 0
+for i = 1, #peek do
+  local s = peek[i]
+  local _, ctl = string.gsub(s, '[%z\\1-\\31]', '')
+  local _, esc = string.gsub(s, '["\\\\]', '')
+  local size = #s + 5 * ctl + esc
+  if string.find(s, '[\\128-\\255]') then size = math.max(math.ceil(#s / 3) * 4, size) end
+  size = size + 32
+  if total + size > budget then break end
+  total = total + size
+  k = k + 1
+end
+if k == 0 then return {-1, redis.call('LLEN', KEYS[1]), #peek[1]} end
+local popped = redis.call(ARGV[1], KEYS[1], k)
+return {k, redis.call('LLEN', KEYS[1]), popped}
+`
+
+const identity = (v: Item) => v
+
+export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mcp/Lists") {
+  /** Backed by Redis. */
+  static readonly layer = Layer.effect(
+    Lists,
+    Effect.gen(function* () {
+      const redis = yield* RedisClient
+      const { limits } = yield* ServerConfig
+      const budget = itemBudget(limits)
+      const write = redis.script("list_write", WRITE_LUA)
+      const asList = (key: string) => explainWrongType(redis, key, "list")
+      const r = (c: unknown) => c as Redis
+
+      return Lists.of({
+        push: Effect.fn("Lists.push")(function* (end, key, values, options) {
+          const ttl = yield* checkTtl(options?.ttlSeconds)
+          const bufs = yield* decodeWrite(
+            `${pushCommand(end, false).toLowerCase()} values`,
+            values,
+            options?.encoding,
+            limits
+          )
+          const reply = yield* write(
+            [key],
+            writeArgs(pushCommand(end, options?.onlyIfExists === true), ttl, 1, [], bufs)
+          ).pipe(asList(key))
+          return { length: toWriteReply(reply).last }
+        }),
+        pop: Effect.fn("Lists.pop")(function* (end, key, count = 1) {
+          yield* checkCount("count", count, limits.maxItems)
+          const reply = (yield* redis
+            .run(popCommand(end), (c) => sendBuffer(c, "eval", POP_LUA, 1, key, popCommand(end), count, budget))
+            .pipe(asList(key))) as [number, number, ReadonlyArray<Buffer> | number]
+          const [k, length, rest] = reply
+          if (k < 0) return yield* tooLargeToPop(key, rest as number, budget)
+          const items = (rest as ReadonlyArray<Buffer>).map(fromBuffer)
+          return { items, length, truncated: k < count && length > 0 }
+        }),
+        range: Effect.fn("Lists.range")(function* (key, start, stop, cursor) {
+          yield* checkIndex("start", start)
+          yield* checkIndex("stop", stop)
+          let progress = yield* decodeProgressCursor(cursor)
+          const page = new Page<Item>(limits.maxItems, budget)
+          while (true) {
+            const want = Math.min(CHUNK, limits.maxItems - page.items.length)
+            const [length, s, e, elements] = (yield* redis
+              .run(
+                "LRANGE",
+                (c) => sendBuffer(c, "eval", RANGE_LUA, 1, key, "LLEN", "LRANGE", start, stop, progress, want),
+                { idempotent: true }
+              )
+              .pipe(asList(key))) as [number, number, number, ReadonlyArray<Buffer>]
+            for (const el of elements) {
+              if (!page.offer(el, identity))
+                return { items: page.items, length, truncated: true, cursor: String(progress) }
+              progress++
+            }
+            if (s + progress > e) return { items: page.items, length, truncated: false }
+            if (page.full) return { items: page.items, length, truncated: true, cursor: String(progress) }
+          }
+        }),
+        length: Effect.fn("Lists.length")(function* (key) {
+          const length = yield* redis.run("LLEN", (c) => r(c).llen(key), { idempotent: true }).pipe(asList(key))
+          return { length }
+        })
+      })
+    })
+  )
+
+  /** On the shared in-memory keyspace. */
+  static readonly layerMemory = Layer.effect(
+    Lists,
+    Effect.gen(function* () {
+      const store = yield* MemoryStore
+      const { limits } = yield* ServerConfig
+      const budget = itemBudget(limits)
+
+      return Lists.of({
+        push: Effect.fn("Lists.push")(function* (end, key, values, options) {
+          const ttl = yield* checkTtl(options?.ttlSeconds)
+          const bufs = yield* decodeWrite(
+            `${pushCommand(end, false).toLowerCase()} values`,
+            values,
+            options?.encoding,
+            limits
+          )
+          let entry = yield* store.getTyped(key, "list")
+          if (entry === undefined) {
+            if (options?.onlyIfExists === true) return { length: 0 }
+            entry = { type: "list", expiresAt: null, value: [] }
+            yield* store.put(key, entry)
+          }
+          if (end === "left") entry.value.unshift(...[...bufs].reverse())
+          else entry.value.push(...bufs)
+          if (ttl > 0) entry.expiresAt = (yield* store.now) + ttl * 1000
+          return { length: entry.value.length }
+        }),
+        pop: Effect.fn("Lists.pop")(function* (end, key, count = 1) {
+          yield* checkCount("count", count, limits.maxItems)
+          const entry = yield* store.getTyped(key, "list")
+          if (entry === undefined) return { items: [], length: 0, truncated: false }
+          const list = entry.value
+          const peek = end === "left" ? list.slice(0, count) : list.slice(-count).reverse()
+          let total = 0
+          let k = 0
+          for (const el of peek) {
+            const size = estimateItemBytes(el)
+            if (total + size > budget) break
+            total += size
+            k++
+          }
+          if (k === 0) return yield* tooLargeToPop(key, peek[0]!.length, budget)
+          const popped = end === "left" ? list.splice(0, k) : list.splice(list.length - k, k).reverse()
+          yield* store.dropIfEmpty(key)
+          return { items: popped.map(fromBuffer), length: list.length, truncated: k < count && list.length > 0 }
+        }),
+        range: Effect.fn("Lists.range")(function* (key, start, stop, cursor) {
+          yield* checkIndex("start", start)
+          yield* checkIndex("stop", stop)
+          const from = yield* decodeProgressCursor(cursor)
+          const list = (yield* store.getTyped(key, "list"))?.value ?? []
+          const [s, e] = resolveRange(list.length, start, stop)
+          const page = new Page<Item>(limits.maxItems, budget)
+          let i = s + from
+          for (; i <= e; i++) if (!page.offer(list[i]!, identity)) break
+          return i > e
+            ? { items: page.items, length: list.length, truncated: false }
+            : { items: page.items, length: list.length, truncated: true, cursor: String(i - s) }
+        }),
+        length: Effect.fn("Lists.length")(function* (key) {
+          return { length: (yield* store.getTyped(key, "list"))?.value.length ?? 0 }
+        })
+      })
+    })
+  )
+}

@@ -28,6 +28,8 @@ export interface ToolDef<I extends ToolSchema, O extends ToolSchema, R> {
   readonly input: I
   readonly output: O
   readonly hints: ToolHints
+  /** Hints on a read-only server, for a tool that then refuses writes itself (ReadOnlyMode) and so stays listed. */
+  readonly readOnlyHints?: ToolHints
   readonly handler: (input: I["Type"]) => Effect.Effect<O["Type"], AppError, R>
 }
 
@@ -41,6 +43,8 @@ export interface AnyTool<R = any> {
   readonly input: ToolSchema
   readonly output: ToolSchema
   readonly hints: ToolHints
+  /** Hints on a read-only server, for a tool that then refuses writes itself (ReadOnlyMode) and so stays listed. */
+  readonly readOnlyHints?: ToolHints
   readonly handler: (input: any) => Effect.Effect<unknown, AppError, R>
 }
 

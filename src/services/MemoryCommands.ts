@@ -1,0 +1,351 @@
+/**
+ * Raw Redis commands on the in-memory keyspace, for `command` and `pipeline`
+ * without a Redis: the common string, key, hash, list, set and sorted-set
+ * commands, with Redis's replies and error texts. Arity and flags mirror
+ * COMMAND INFO so the policy treats both backings alike; anything else needs a
+ * real Redis.
+ */
+import { Effect } from "effect"
+import { RedisCommandError, type WrongType } from "../Errors.ts"
+import type { CommandInfo } from "./CommandPolicy.ts"
+import { type EntryOf, type MemoryStoreShape, type RedisType, wrongType } from "./MemoryStore.ts"
+
+/** A RESP2 reply: nil, integer, bulk/status string, or array. */
+export type Reply = null | number | Buffer | ReadonlyArray<Reply>
+
+type Failure = RedisCommandError | WrongType
+type Run = (s: MemoryStoreShape, name: string, a: ReadonlyArray<string>) => Effect.Effect<Reply, Failure>
+
+const RO = ["readonly", "fast"]
+const W = ["write", "fast"]
+const ok = Buffer.from("OK")
+const bulk = (s: string) => Buffer.from(s, "utf8")
+const fail = (name: string, message: string) =>
+  Effect.fail(new RedisCommandError({ message: `${name} failed: ERR ${message}` }))
+
+const int = (name: string, raw: string | undefined): Effect.Effect<number, RedisCommandError> => {
+  const n = raw !== undefined && /^-?\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN
+  return Number.isSafeInteger(n) ? Effect.succeed(n) : fail(name, "value is not an integer or out of range")
+}
+const float = (name: string, raw: string): Effect.Effect<number, RedisCommandError> => {
+  const n = /^[+-]?inf$/i.test(raw)
+    ? raw.startsWith("-")
+      ? -Infinity
+      : Infinity
+    : Number(raw.trim() === "" ? "x" : raw)
+  return Number.isNaN(n) ? fail(name, "value is not a valid float") : Effect.succeed(n)
+}
+const score = (n: number) => bulk(n === Infinity ? "inf" : n === -Infinity ? "-inf" : String(n))
+
+/** The live entry of `type` at `key`, created empty (no TTL) when missing. */
+const upsert = <T extends "hash" | "list" | "set" | "zset">(s: MemoryStoreShape, key: string, type: T) =>
+  Effect.flatMap(s.getTyped(key, type), (e) => {
+    if (e !== undefined) return Effect.succeed(e)
+    const empty = { hash: () => new Map(), list: () => [], set: () => new Set(), zset: () => new Map() }[type]()
+    const created = { type, value: empty, expiresAt: null } as unknown as EntryOf<T>
+    return Effect.as(s.put(key, created), created)
+  })
+
+/** Read a collection: its value, or `empty` when the key is missing. */
+const read = <T extends RedisType, A>(s: MemoryStoreShape, key: string, type: T, f: (e: EntryOf<T>) => A, empty: A) =>
+  Effect.map(s.getTyped(key, type), (e) => (e === undefined ? empty : f(e)))
+
+/** Apply `f` to an existing collection, then drop it if it became empty. */
+const modify = <T extends RedisType>(s: MemoryStoreShape, key: string, type: T, f: (e: EntryOf<T>) => number) =>
+  Effect.flatMap(s.getTyped(key, type), (e) =>
+    e === undefined ? Effect.succeed(0) : Effect.as(s.dropIfEmpty(key), f(e))
+  )
+
+const pairs = (name: string, a: ReadonlyArray<string>, from: number) =>
+  (a.length - from) % 2 === 0 && a.length > from
+    ? Effect.void
+    : fail(name, `wrong number of arguments for '${name.toLowerCase()}' command`)
+
+const rangeOf = (len: number, start: number, stop: number): [number, number] => {
+  const s = Math.max(start < 0 ? len + start : start, 0)
+  const e = Math.min(stop < 0 ? len + stop : stop, len - 1)
+  return [s, e]
+}
+
+const incrBy = (s: MemoryStoreShape, name: string, key: string, by: number) =>
+  Effect.gen(function* () {
+    const e = yield* s.getTyped(key, "string")
+    const current = e === undefined ? 0 : yield* int(name, e.value.toString("utf8"))
+    const next = current + by
+    if (!Number.isSafeInteger(next)) return yield* fail(name, "increment or decrement would overflow")
+    yield* s.put(key, { type: "string", value: bulk(String(next)), expiresAt: e?.expiresAt ?? null })
+    return next
+  })
+
+const set: Run = (s, name, [key, value, ...opts]) =>
+  Effect.gen(function* () {
+    let ttlMs: number | undefined
+    let nx = false
+    let xx = false
+    let keepTtl = false
+    let get = false
+    for (let i = 0; i < opts.length; i++) {
+      const o = opts[i]!.toUpperCase()
+      if (o === "NX") nx = true
+      else if (o === "XX") xx = true
+      else if (o === "GET") get = true
+      else if (o === "KEEPTTL") keepTtl = true
+      else if ((o === "EX" || o === "PX") && ttlMs === undefined) {
+        const n = yield* int(name, opts[++i])
+        if (n <= 0) return yield* fail(name, "invalid expire time in 'set' command")
+        ttlMs = o === "EX" ? n * 1000 : n
+      } else return yield* fail(name, "syntax error")
+    }
+    if ((nx && xx) || (keepTtl && ttlMs !== undefined)) return yield* fail(name, "syntax error")
+    const old = yield* s.get(key!)
+    if (get && old !== undefined && old.type !== "string")
+      return yield* Effect.fail(wrongType(key!, old.type, "string"))
+    const previous = old?.type === "string" ? old.value : null
+    if ((nx && old !== undefined) || (xx && old === undefined)) return get ? previous : null
+    const now = yield* s.now
+    const expiresAt = ttlMs !== undefined ? now + ttlMs : keepTtl ? (old?.expiresAt ?? null) : null
+    yield* s.put(key!, { type: "string", value: bulk(value!), expiresAt })
+    return get ? previous : ok
+  })
+
+const pop =
+  (end: "start" | "end"): Run =>
+  (s, name, [key, count]) =>
+    Effect.gen(function* () {
+      const n = count === undefined ? undefined : yield* int(name, count)
+      if (n !== undefined && n < 0) return yield* fail(name, "value is out of range, must be positive")
+      const e = yield* s.getTyped(key!, "list")
+      if (e === undefined) return null
+      if (n === 0) return []
+      const taken = end === "start" ? e.value.splice(0, n ?? 1) : e.value.splice(-(n ?? 1)).reverse()
+      yield* s.dropIfEmpty(key!)
+      return n === undefined ? (taken[0] ?? null) : taken
+    })
+
+const push =
+  (end: "start" | "end"): Run =>
+  (s, _name, [key, ...values]) =>
+    Effect.map(upsert(s, key!, "list"), (e) => {
+      for (const v of values) end === "start" ? e.value.unshift(bulk(v)) : e.value.push(bulk(v))
+      return e.value.length
+    })
+
+const expire =
+  (unitMs: number): Run =>
+  (s, name, [key, amount, ...opts]) =>
+    Effect.gen(function* () {
+      if (opts.length > 0) return yield* fail(name, "the in-memory store supports no EXPIRE options; use a real Redis")
+      const n = yield* int(name, amount)
+      const e = yield* s.get(key!)
+      if (e === undefined) return 0
+      if (n <= 0) return (yield* s.remove(key!)) ? 1 : 0
+      e.expiresAt = (yield* s.now) + n * unitMs
+      return 1
+    })
+
+const ttl =
+  (unitMs: number): Run =>
+  (s, _name, [key]) =>
+    Effect.gen(function* () {
+      const e = yield* s.get(key!)
+      if (e === undefined) return -2
+      if (e.expiresAt === null) return -1
+      return Math.round((e.expiresAt - (yield* s.now)) / unitMs)
+    })
+
+const sortedZ = (e: EntryOf<"zset">) =>
+  [...e.value.entries()].sort(([ma, sa], [mb, sb]) => sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0))
+
+interface Spec {
+  readonly arity: number
+  readonly flags: ReadonlyArray<string>
+  readonly run: Run
+}
+const cmd = (arity: number, flags: ReadonlyArray<string>, run: Run): Spec => ({ arity, flags, run })
+
+const table: Record<string, Spec> = {
+  PING: cmd(-1, ["fast"], (_s, _n, [m]) => Effect.succeed(m === undefined ? bulk("PONG") : bulk(m))),
+  ECHO: cmd(2, ["fast"], (_s, _n, [m]) => Effect.succeed(bulk(m!))),
+  DBSIZE: cmd(1, RO, (s) => Effect.map(s.keys, (k) => k.length)),
+  EXISTS: cmd(-2, RO, (s, _n, keys) =>
+    Effect.map(Effect.forEach(keys, s.get), (es) => es.filter((e) => e !== undefined).length)
+  ),
+  TYPE: cmd(2, RO, (s, _n, [k]) => Effect.map(s.get(k!), (e) => bulk(e?.type ?? "none"))),
+  DEL: cmd(-2, ["write"], (s, _n, ks) => Effect.map(Effect.forEach(ks, s.remove), count)),
+  UNLINK: cmd(-2, W, (s, _n, ks) => Effect.map(Effect.forEach(ks, s.remove), count)),
+  EXPIRE: cmd(-3, W, expire(1000)),
+  PEXPIRE: cmd(-3, W, expire(1)),
+  TTL: cmd(2, RO, ttl(1000)),
+  PTTL: cmd(2, RO, ttl(1)),
+  PERSIST: cmd(2, W, (s, _n, [k]) =>
+    Effect.map(s.get(k!), (e) => {
+      if (e === undefined || e.expiresAt === null) return 0
+      e.expiresAt = null
+      return 1
+    })
+  ),
+  GET: cmd(2, RO, (s, _n, [k]) => read(s, k!, "string", (e) => e.value, null)),
+  SET: cmd(-3, ["write", "denyoom"], set),
+  MGET: cmd(-2, RO, (s, _n, ks) =>
+    Effect.forEach(ks, (k) => Effect.map(s.get(k), (e) => (e?.type === "string" ? e.value : null)))
+  ),
+  MSET: cmd(-3, ["write", "denyoom"], (s, name, a) =>
+    Effect.gen(function* () {
+      yield* pairs(name, a, 0)
+      for (let i = 0; i < a.length; i += 2)
+        yield* s.put(a[i]!, { type: "string", value: bulk(a[i + 1]!), expiresAt: null })
+      return ok
+    })
+  ),
+  INCR: cmd(2, W, (s, n, [k]) => incrBy(s, n, k!, 1)),
+  DECR: cmd(2, W, (s, n, [k]) => incrBy(s, n, k!, -1)),
+  INCRBY: cmd(3, W, (s, n, [k, by]) => Effect.flatMap(int(n, by), (b) => incrBy(s, n, k!, b))),
+  DECRBY: cmd(3, W, (s, n, [k, by]) => Effect.flatMap(int(n, by), (b) => incrBy(s, n, k!, -b))),
+  APPEND: cmd(3, ["write", "denyoom", "fast"], (s, _n, [k, v]) =>
+    Effect.flatMap(s.getTyped(k!, "string"), (e) => {
+      const value = Buffer.concat([e?.value ?? Buffer.alloc(0), bulk(v!)])
+      return Effect.as(s.put(k!, { type: "string", value, expiresAt: e?.expiresAt ?? null }), value.length)
+    })
+  ),
+  STRLEN: cmd(2, RO, (s, _n, [k]) => read(s, k!, "string", (e) => e.value.length, 0)),
+  HSET: cmd(-4, ["write", "denyoom", "fast"], (s, name, [k, ...fv]) =>
+    Effect.flatMap(pairs(name, fv, 0), () =>
+      Effect.map(upsert(s, k!, "hash"), (e) => {
+        let added = 0
+        for (let i = 0; i < fv.length; i += 2) {
+          if (!e.value.has(fv[i]!)) added++
+          e.value.set(fv[i]!, bulk(fv[i + 1]!))
+        }
+        return added
+      })
+    )
+  ),
+  HGET: cmd(3, RO, (s, _n, [k, f]) => read(s, k!, "hash", (e) => e.value.get(f!) ?? null, null)),
+  HMGET: cmd(-3, RO, (s, _n, [k, ...fs]) =>
+    read(
+      s,
+      k!,
+      "hash",
+      (e) => fs.map((f) => e.value.get(f) ?? null),
+      fs.map(() => null)
+    )
+  ),
+  HGETALL: cmd(2, ["readonly"], (s, _n, [k]) =>
+    read(s, k!, "hash", (e) => [...e.value].flatMap(([f, v]) => [bulk(f), v]), [])
+  ),
+  HDEL: cmd(-3, W, (s, _n, [k, ...fs]) => modify(s, k!, "hash", (e) => fs.filter((f) => e.value.delete(f)).length)),
+  HEXISTS: cmd(3, RO, (s, _n, [k, f]) => read(s, k!, "hash", (e) => (e.value.has(f!) ? 1 : 0), 0)),
+  HLEN: cmd(2, RO, (s, _n, [k]) => read(s, k!, "hash", (e) => e.value.size, 0)),
+  HKEYS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "hash", (e) => [...e.value.keys()].map(bulk), [])),
+  HVALS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "hash", (e) => [...e.value.values()], [])),
+  HINCRBY: cmd(4, ["write", "denyoom", "fast"], (s, name, [k, f, by]) =>
+    Effect.gen(function* () {
+      const b = yield* int(name, by)
+      const e = yield* upsert(s, k!, "hash")
+      const raw = e.value.get(f!)
+      const current = raw === undefined ? 0 : yield* int(name, raw.toString("utf8"))
+      e.value.set(f!, bulk(String(current + b)))
+      return current + b
+    })
+  ),
+  LPUSH: cmd(-3, ["write", "denyoom", "fast"], push("start")),
+  RPUSH: cmd(-3, ["write", "denyoom", "fast"], push("end")),
+  LPOP: cmd(-2, W, pop("start")),
+  RPOP: cmd(-2, W, pop("end")),
+  LLEN: cmd(2, RO, (s, _n, [k]) => read(s, k!, "list", (e) => e.value.length, 0)),
+  LINDEX: cmd(3, ["readonly"], (s, n, [k, i]) =>
+    Effect.flatMap(int(n, i), (idx) => read(s, k!, "list", (e) => e.value.at(idx) ?? null, null))
+  ),
+  LRANGE: cmd(4, ["readonly"], (s, n, [k, a, b]) =>
+    Effect.flatMap(Effect.all([int(n, a), int(n, b)]), ([start, stop]) =>
+      read(s, k!, "list", (e) => e.value.slice(...inclusive(rangeOf(e.value.length, start, stop))), [])
+    )
+  ),
+  SADD: cmd(-3, ["write", "denyoom", "fast"], (s, _n, [k, ...ms]) =>
+    Effect.map(upsert(s, k!, "set"), (e) => ms.filter((m) => !e.value.has(m) && e.value.add(m)).length)
+  ),
+  SREM: cmd(-3, W, (s, _n, [k, ...ms]) => modify(s, k!, "set", (e) => ms.filter((m) => e.value.delete(m)).length)),
+  SMEMBERS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "set", (e) => [...e.value].map(bulk), [])),
+  SISMEMBER: cmd(3, RO, (s, _n, [k, m]) => read(s, k!, "set", (e) => (e.value.has(m!) ? 1 : 0), 0)),
+  SCARD: cmd(2, RO, (s, _n, [k]) => read(s, k!, "set", (e) => e.value.size, 0)),
+  ZADD: cmd(-4, ["write", "denyoom", "fast"], (s, name, [k, ...sm]) =>
+    Effect.gen(function* () {
+      yield* pairs(name, sm, 0)
+      const scores = yield* Effect.forEach(
+        sm.filter((_, i) => i % 2 === 0),
+        (raw) => float(name, raw)
+      )
+      const e = yield* upsert(s, k!, "zset")
+      let added = 0
+      scores.forEach((sc, i) => {
+        if (!e.value.has(sm[2 * i + 1]!)) added++
+        e.value.set(sm[2 * i + 1]!, sc)
+      })
+      return added
+    })
+  ),
+  ZREM: cmd(-3, W, (s, _n, [k, ...ms]) => modify(s, k!, "zset", (e) => ms.filter((m) => e.value.delete(m)).length)),
+  ZSCORE: cmd(3, RO, (s, _n, [k, m]) =>
+    read(s, k!, "zset", (e) => (e.value.has(m!) ? score(e.value.get(m!)!) : null), null)
+  ),
+  ZCARD: cmd(2, RO, (s, _n, [k]) => read(s, k!, "zset", (e) => e.value.size, 0)),
+  ZINCRBY: cmd(4, ["write", "denyoom", "fast"], (s, name, [k, by, m]) =>
+    Effect.gen(function* () {
+      const b = yield* float(name, by!)
+      const e = yield* upsert(s, k!, "zset")
+      const next = (e.value.get(m!) ?? 0) + b
+      e.value.set(m!, next)
+      return score(next)
+    })
+  ),
+  ZRANGE: cmd(-4, ["readonly"], (s, name, [k, a, b, ...opts]) =>
+    Effect.gen(function* () {
+      const withScores = opts.length === 1 && opts[0]!.toUpperCase() === "WITHSCORES"
+      if (opts.length > 0 && !withScores) {
+        return yield* fail(name, "the in-memory store supports ZRANGE start stop [WITHSCORES] only; use a real Redis")
+      }
+      const [start, stop] = yield* Effect.all([int(name, a), int(name, b)])
+      return yield* read(
+        s,
+        k!,
+        "zset",
+        (e) => {
+          const all = sortedZ(e)
+          return all
+            .slice(...inclusive(rangeOf(all.length, start, stop)))
+            .flatMap(([m, sc]) => (withScores ? [bulk(m), score(sc)] : [bulk(m)]))
+        },
+        []
+      )
+    })
+  )
+}
+
+function count(removed: ReadonlyArray<boolean>): number {
+  return removed.filter((r) => r).length
+}
+
+function inclusive([start, end]: [number, number]): [number, number] {
+  return [start, Math.max(start, end + 1)]
+}
+
+/** Every command the in-memory store runs, for messages and docs. */
+export const memoryCommandNames: ReadonlyArray<string> = Object.keys(table)
+
+/** COMMAND INFO of a command the in-memory store runs; undefined for the others. */
+export const memoryCommandInfo = (name: string): CommandInfo | undefined => {
+  const entry = table[name.toUpperCase()]
+  return entry && { name: name.toLowerCase(), arity: entry.arity, flags: entry.flags, subcommands: new Map() }
+}
+
+/** Run one command (already checked by the policy: known name, valid arity) on the keyspace. */
+export const runMemoryCommand = (
+  store: MemoryStoreShape,
+  args: ReadonlyArray<string>
+): Effect.Effect<Reply, RedisCommandError | WrongType> => {
+  const name = args[0]!.toUpperCase()
+  const entry = table[name]
+  return entry === undefined
+    ? fail(name, `unknown command '${args[0]}'`)
+    : Effect.suspend(() => entry.run(store, name, args.slice(1)))
+}

@@ -9,6 +9,7 @@ import { Effect } from "effect"
 import { RedisCommandError, type WrongType } from "../Errors.ts"
 import type { CommandInfo } from "./CommandPolicy.ts"
 import { type EntryOf, type MemoryStoreShape, type RedisType, wrongType } from "./MemoryStore.ts"
+import { memberBytes, memberKey } from "./Paging.ts"
 
 /** A RESP2 reply: nil, integer, bulk/status string, or array. */
 export type Reply = null | number | Buffer | ReadonlyArray<Reply>
@@ -20,6 +21,8 @@ const RO = ["readonly", "fast"]
 const W = ["write", "fast"]
 const ok = Buffer.from("OK")
 const bulk = (s: string) => Buffer.from(s, "utf8")
+/** Hash fields and set/zset members are kept as latin1 strings of their bytes, as the collection services keep them. */
+const mem = (s: string) => memberKey(Buffer.from(s, "utf8"))
 const fail = (name: string, message: string) =>
   Effect.fail(new RedisCommandError({ message: `${name} failed: ERR ${message}` }))
 
@@ -213,38 +216,38 @@ const table: Record<string, Spec> = {
       Effect.map(upsert(s, k!, "hash"), (e) => {
         let added = 0
         for (let i = 0; i < fv.length; i += 2) {
-          if (!e.value.has(fv[i]!)) added++
-          e.value.set(fv[i]!, bulk(fv[i + 1]!))
+          if (!e.value.has(mem(fv[i]!))) added++
+          e.value.set(mem(fv[i]!), bulk(fv[i + 1]!))
         }
         return added
       })
     )
   ),
-  HGET: cmd(3, RO, (s, _n, [k, f]) => read(s, k!, "hash", (e) => e.value.get(f!) ?? null, null)),
+  HGET: cmd(3, RO, (s, _n, [k, f]) => read(s, k!, "hash", (e) => e.value.get(mem(f!)) ?? null, null)),
   HMGET: cmd(-3, RO, (s, _n, [k, ...fs]) =>
     read(
       s,
       k!,
       "hash",
-      (e) => fs.map((f) => e.value.get(f) ?? null),
+      (e) => fs.map((f) => e.value.get(mem(f)) ?? null),
       fs.map(() => null)
     )
   ),
   HGETALL: cmd(2, ["readonly"], (s, _n, [k]) =>
-    read(s, k!, "hash", (e) => [...e.value].flatMap(([f, v]) => [bulk(f), v]), [])
+    read(s, k!, "hash", (e) => [...e.value].flatMap(([f, v]) => [memberBytes(f), v]), [])
   ),
-  HDEL: cmd(-3, W, (s, _n, [k, ...fs]) => modify(s, k!, "hash", (e) => fs.filter((f) => e.value.delete(f)).length)),
-  HEXISTS: cmd(3, RO, (s, _n, [k, f]) => read(s, k!, "hash", (e) => (e.value.has(f!) ? 1 : 0), 0)),
+  HDEL: cmd(-3, W, (s, _n, [k, ...fs]) => modify(s, k!, "hash", (e) => fs.filter((f) => e.value.delete(mem(f))).length)),
+  HEXISTS: cmd(3, RO, (s, _n, [k, f]) => read(s, k!, "hash", (e) => (e.value.has(mem(f!)) ? 1 : 0), 0)),
   HLEN: cmd(2, RO, (s, _n, [k]) => read(s, k!, "hash", (e) => e.value.size, 0)),
-  HKEYS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "hash", (e) => [...e.value.keys()].map(bulk), [])),
+  HKEYS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "hash", (e) => [...e.value.keys()].map(memberBytes), [])),
   HVALS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "hash", (e) => [...e.value.values()], [])),
   HINCRBY: cmd(4, ["write", "denyoom", "fast"], (s, name, [k, f, by]) =>
     Effect.gen(function* () {
       const b = yield* int(name, by)
       const e = yield* upsert(s, k!, "hash")
-      const raw = e.value.get(f!)
+      const raw = e.value.get(mem(f!))
       const current = raw === undefined ? 0 : yield* int(name, raw.toString("utf8"))
-      e.value.set(f!, bulk(String(current + b)))
+      e.value.set(mem(f!), bulk(String(current + b)))
       return current + b
     })
   ),
@@ -262,11 +265,11 @@ const table: Record<string, Spec> = {
     )
   ),
   SADD: cmd(-3, ["write", "denyoom", "fast"], (s, _n, [k, ...ms]) =>
-    Effect.map(upsert(s, k!, "set"), (e) => ms.filter((m) => !e.value.has(m) && e.value.add(m)).length)
+    Effect.map(upsert(s, k!, "set"), (e) => ms.map(mem).filter((m) => !e.value.has(m) && e.value.add(m)).length)
   ),
-  SREM: cmd(-3, W, (s, _n, [k, ...ms]) => modify(s, k!, "set", (e) => ms.filter((m) => e.value.delete(m)).length)),
-  SMEMBERS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "set", (e) => [...e.value].map(bulk), [])),
-  SISMEMBER: cmd(3, RO, (s, _n, [k, m]) => read(s, k!, "set", (e) => (e.value.has(m!) ? 1 : 0), 0)),
+  SREM: cmd(-3, W, (s, _n, [k, ...ms]) => modify(s, k!, "set", (e) => ms.filter((m) => e.value.delete(mem(m))).length)),
+  SMEMBERS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "set", (e) => [...e.value].map(memberBytes), [])),
+  SISMEMBER: cmd(3, RO, (s, _n, [k, m]) => read(s, k!, "set", (e) => (e.value.has(mem(m!)) ? 1 : 0), 0)),
   SCARD: cmd(2, RO, (s, _n, [k]) => read(s, k!, "set", (e) => e.value.size, 0)),
   ZADD: cmd(-4, ["write", "denyoom", "fast"], (s, name, [k, ...sm]) =>
     Effect.gen(function* () {
@@ -278,23 +281,23 @@ const table: Record<string, Spec> = {
       const e = yield* upsert(s, k!, "zset")
       let added = 0
       scores.forEach((sc, i) => {
-        if (!e.value.has(sm[2 * i + 1]!)) added++
-        e.value.set(sm[2 * i + 1]!, sc)
+        if (!e.value.has(mem(sm[2 * i + 1]!))) added++
+        e.value.set(mem(sm[2 * i + 1]!), sc)
       })
       return added
     })
   ),
-  ZREM: cmd(-3, W, (s, _n, [k, ...ms]) => modify(s, k!, "zset", (e) => ms.filter((m) => e.value.delete(m)).length)),
+  ZREM: cmd(-3, W, (s, _n, [k, ...ms]) => modify(s, k!, "zset", (e) => ms.filter((m) => e.value.delete(mem(m))).length)),
   ZSCORE: cmd(3, RO, (s, _n, [k, m]) =>
-    read(s, k!, "zset", (e) => (e.value.has(m!) ? score(e.value.get(m!)!) : null), null)
+    read(s, k!, "zset", (e) => (e.value.has(mem(m!)) ? score(e.value.get(mem(m!))!) : null), null)
   ),
   ZCARD: cmd(2, RO, (s, _n, [k]) => read(s, k!, "zset", (e) => e.value.size, 0)),
   ZINCRBY: cmd(4, ["write", "denyoom", "fast"], (s, name, [k, by, m]) =>
     Effect.gen(function* () {
       const b = yield* float(name, by!)
       const e = yield* upsert(s, k!, "zset")
-      const next = (e.value.get(m!) ?? 0) + b
-      e.value.set(m!, next)
+      const next = (e.value.get(mem(m!)) ?? 0) + b
+      e.value.set(mem(m!), next)
       return score(next)
     })
   ),
@@ -313,7 +316,7 @@ const table: Record<string, Spec> = {
           const all = sortedZ(e)
           return all
             .slice(...inclusive(rangeOf(all.length, start, stop)))
-            .flatMap(([m, sc]) => (withScores ? [bulk(m), score(sc)] : [bulk(m)]))
+            .flatMap(([m, sc]) => (withScores ? [memberBytes(m), score(sc)] : [memberBytes(m)]))
         },
         []
       )

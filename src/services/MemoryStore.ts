@@ -10,7 +10,11 @@ import { WrongType } from "../Errors.ts"
 
 export type RedisType = "string" | "hash" | "list" | "set" | "zset" | "stream"
 
-/** Stream data is owned by the Streams memory layer; the store only keeps it. */
+/**
+ * Hash fields and set/zset members are latin1 strings of their bytes (`memberKey`
+ * in Paging.ts): binary-safe, and ordered as Redis orders bytes. Stream data is
+ * owned by the Streams memory layer; the store only keeps it.
+ */
 export interface EntryValues {
   readonly string: { value: Buffer }
   readonly hash: { value: Map<string, Buffer> }

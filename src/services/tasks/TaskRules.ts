@@ -1,0 +1,221 @@
+/**
+ * The rules of the task queue shared by both layers: input validation (run
+ * before Redis is touched), payload encoding and size limits, the retry delay,
+ * lease tokens, and the errors a transition ends in, with messages that tell a
+ * model what to do.
+ */
+import { Effect, type Schema } from "effect"
+import { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, TooLarge } from "../../Errors.ts"
+import {
+  Bounds,
+  type ClaimInput,
+  type CompleteInput,
+  type CreateTaskInput,
+  Defaults,
+  type FailInput,
+  type HeartbeatInput,
+  ID_PATTERN,
+  type ListInput,
+  QUEUE_PATTERN,
+  STATUSES,
+  type TaskRef,
+  TOKEN_PATTERN
+} from "./TaskModel.ts"
+
+const invalid = (message: string) => Effect.fail(new InvalidArgument({ message }))
+
+export const validateQueue = (queue: string): Effect.Effect<void, InvalidArgument> =>
+  QUEUE_PATTERN.test(queue)
+    ? Effect.void
+    : invalid(
+        `Queue name "${queue.slice(0, 120)}" is invalid: use 1 to 100 characters from A-Z a-z 0-9 _ . : - (starting with a letter or digit).`
+      )
+
+export const validateTaskId = (taskId: string, what = "taskId"): Effect.Effect<void, InvalidArgument> =>
+  ID_PATTERN.test(taskId)
+    ? Effect.void
+    : invalid(
+        `${what} "${taskId.slice(0, 80)}" is not a task id. Pass the taskId that task_create or task_claim returned.`
+      )
+
+export const validateToken = (token: string): Effect.Effect<void, InvalidArgument> =>
+  TOKEN_PATTERN.test(token)
+    ? Effect.void
+    : invalid("leaseToken is malformed. Pass the leaseToken exactly as task_claim returned it.")
+
+const intIn = (name: string, value: number | undefined, min: number, max: number) =>
+  value === undefined || (Number.isInteger(value) && value >= min && value <= max)
+    ? Effect.void
+    : invalid(`${name} must be a whole number from ${min} to ${max}, got ${value}.`)
+
+/** JSON text of a value, refused with TooLarge over `limit` bytes. */
+export const encodeJson = (
+  what: string,
+  value: Schema.Json,
+  limit: number
+): Effect.Effect<string, TooLarge | InvalidArgument> => {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch {
+    text = undefined
+  }
+  if (text === undefined) return invalid(`${what} must be a JSON value.`)
+  const size = Buffer.byteLength(text)
+  return size > limit
+    ? Effect.fail(
+        new TooLarge({
+          message: `The ${what} is ${size} bytes of JSON, over the ${limit}-byte limit (REDIS_MCP_MAX_VALUE_BYTES). Store large data under a key (set) and put the key name in the ${what}.`,
+          size,
+          limit
+        })
+      )
+    : Effect.succeed(text)
+}
+
+export const checkText = (what: string, text: string, limit: number): Effect.Effect<void, TooLarge> => {
+  const size = Buffer.byteLength(text)
+  return size > limit
+    ? Effect.fail(
+        new TooLarge({
+          message: `The ${what} is ${size} bytes, over the ${limit}-byte limit (REDIS_MCP_MAX_VALUE_BYTES). Send a shorter ${what}.`,
+          size,
+          limit
+        })
+      )
+    : Effect.void
+}
+
+/** A create request, validated and normalised (defaults applied, payload encoded, dependsOn deduplicated). */
+export interface NormalisedCreate {
+  readonly queue: string
+  readonly payload: string
+  readonly priority: number
+  readonly delayMs: number
+  readonly maxAttempts: number
+  readonly backoffMs: number
+  readonly idempotencyKey: string | undefined
+  readonly dependsOn: ReadonlyArray<string>
+}
+
+export const normaliseCreate = Effect.fnUntraced(function* (input: CreateTaskInput, maxValueBytes: number) {
+  yield* validateQueue(input.queue)
+  yield* intIn("priority", input.priority, 1, Bounds.maxPriority)
+  yield* intIn("delaySeconds", input.delaySeconds, 0, Bounds.maxDelaySeconds)
+  yield* intIn("maxAttempts", input.maxAttempts, 1, Bounds.maxAttempts)
+  yield* intIn("backoffSeconds", input.backoffSeconds, 0, Bounds.maxBackoffSeconds)
+  if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 256)) {
+    return yield* invalid("idempotencyKey must be 1 to 256 characters.")
+  }
+  const dependsOn = [...new Set(input.dependsOn ?? [])]
+  if (dependsOn.length > Bounds.maxDependsOn) {
+    return yield* invalid(`dependsOn lists ${dependsOn.length} tasks; at most ${Bounds.maxDependsOn} are allowed.`)
+  }
+  for (const dep of dependsOn) yield* validateTaskId(dep, "dependsOn entry")
+  const payload = yield* encodeJson("payload", input.payload, maxValueBytes)
+  return {
+    queue: input.queue,
+    payload,
+    priority: input.priority ?? Defaults.priority,
+    delayMs: (input.delaySeconds ?? 0) * 1000,
+    maxAttempts: input.maxAttempts ?? Defaults.maxAttempts,
+    backoffMs: (input.backoffSeconds ?? Defaults.backoffSeconds) * 1000,
+    idempotencyKey: input.idempotencyKey,
+    dependsOn
+  } satisfies NormalisedCreate
+})
+
+export const validateClaim = Effect.fnUntraced(function* (input: ClaimInput) {
+  yield* validateQueue(input.queue)
+  if (input.worker.length === 0 || input.worker.length > 200) {
+    return yield* invalid("worker must be 1 to 200 characters naming who claims (e.g. an agent id).")
+  }
+  yield* intIn("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds)
+  yield* intIn("count", input.count, 1, Bounds.maxCount)
+})
+
+export const validateLease = Effect.fnUntraced(function* (input: HeartbeatInput | CompleteInput | FailInput) {
+  yield* validateQueue(input.queue)
+  yield* validateTaskId(input.taskId)
+  yield* validateToken(input.leaseToken)
+  if ("leaseSeconds" in input) yield* intIn("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds)
+})
+
+export const validateRef = Effect.fnUntraced(function* (input: TaskRef) {
+  yield* validateQueue(input.queue)
+  yield* validateTaskId(input.taskId)
+})
+
+export const validateList = Effect.fnUntraced(function* (input: ListInput) {
+  yield* validateQueue(input.queue)
+  if (!(STATUSES as ReadonlyArray<string>).includes(input.status)) {
+    return yield* invalid(`status must be one of ${STATUSES.join(", ")}.`)
+  }
+  yield* intIn("limit", input.limit, 1, 1000)
+  if (input.cursor !== undefined && !/^\d{1,9}$/.test(input.cursor)) {
+    return yield* invalid("cursor is not one this tool returned. Omit it to start from the beginning.")
+  }
+})
+
+/** The retry delay after `attempts` failed attempts: backoff doubling per attempt, capped. */
+export const retryDelayMs = (backoffMs: number, attempts: number): number =>
+  backoffMs <= 0 ? 0 : Math.min(backoffMs * 2 ** Math.max(0, attempts - 1), Bounds.maxRetryDelayMs)
+
+/** Opaque lease token material: 16 random base-36 characters. */
+export const tokenFrom = (a: number, b: number): string => {
+  const part = (r: number) =>
+    Math.floor(r * 36 ** 8)
+      .toString(36)
+      .padStart(8, "0")
+  return `${part(a)}${part(b)}`
+}
+
+// ---------------------------------------------------------------------------
+// Errors of transitions
+
+export const notFound = (queue: string, taskId: string) =>
+  new NotFound({
+    message: `Task ${taskId} does not exist in queue "${queue}" (never created there, or removed after the retention period). Check the queue and taskId; task_list shows the queue's tasks.`
+  })
+
+export const dependencyMissing = (queue: string, taskId: string) =>
+  new NotFound({
+    message: `dependsOn names task ${taskId}, which does not exist in queue "${queue}". Dependencies must be tasks of the same queue; create them first and pass the taskIds task_create returned.`
+  })
+
+export const dependencyFailed = (taskId: string, status: string) =>
+  new DependencyFailed({
+    message: `dependsOn names task ${taskId}, which is ${status}, so the new task could never run. Nothing was created; create the dependency again (or drop it from dependsOn).`
+  })
+
+/** Why a lease was refused: the task is no longer active, another claim holds it, or it just expired. */
+export type LeaseRefusal =
+  | { readonly reason: "state"; readonly status: string }
+  | { readonly reason: "token" }
+  | { readonly reason: "expired"; readonly expiredAt: number; readonly status: string }
+
+const stop = "Stop working on it (do not complete it) and claim another task."
+
+export const leaseExpired = (taskId: string, refusal: LeaseRefusal) => {
+  switch (refusal.reason) {
+    case "state":
+      return new LeaseExpired({
+        message:
+          refusal.status === "cancelled"
+            ? `Task ${taskId} was cancelled, so its lease is void. ${stop}`
+            : `Task ${taskId} is ${refusal.status}, not active under your lease (the lease expired and the task was reclaimed, or it was already finished). ${stop}`
+      })
+    case "token":
+      return new LeaseExpired({
+        message: `The leaseToken does not match the current claim of task ${taskId}: it belongs to an older claim or to another task. ${stop}`
+      })
+    case "expired":
+      return new LeaseExpired({
+        message: `Your lease on task ${taskId} expired at ${new Date(refusal.expiredAt).toISOString()} and the task is now ${refusal.status} (the attempt was counted). ${stop} Heartbeat well before leaseSeconds run out, or claim with a longer leaseSeconds.`
+      })
+  }
+}
+
+/** An error text cut to 200 characters, for summaries. */
+export const summaryError = (error: string | undefined): string | undefined =>
+  error === undefined ? undefined : error.length > 200 ? `${error.slice(0, 197)}...` : error

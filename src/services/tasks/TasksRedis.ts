@@ -1,0 +1,326 @@
+/**
+ * The task queue on Redis: every transition is one Lua script on the queue's
+ * slot (see lua/), timed by Redis `TIME` so several servers agree. A light
+ * background sweep runs the claim's housekeeping on every known queue once a
+ * second, so expired leases and due tasks show up in task_get even when nobody
+ * claims; correctness never depends on it.
+ */
+import { Duration, Effect, Random, Schedule } from "effect"
+import type { RedisError } from "../../Errors.ts"
+import { ServerConfig } from "../../layers/Config.ts"
+import { RedisClient } from "../../layers/RedisClient.ts"
+import * as Lua from "./lua/scripts.ts"
+import {
+  Bounds,
+  type CancelResult,
+  type ClaimedTask,
+  type CompleteResult,
+  Defaults,
+  type FailResult,
+  QUEUES_KEY,
+  queueBase,
+  STATUSES,
+  type TaskError,
+  type TaskInfo,
+  type TaskStatus,
+  type TaskSummary,
+  type TasksShape,
+  TERMINAL,
+  taskKey
+} from "./TaskModel.ts"
+import {
+  checkText,
+  dependencyFailed,
+  dependencyMissing,
+  encodeJson,
+  type LeaseRefusal,
+  leaseExpired,
+  normaliseCreate,
+  notFound,
+  tokenFrom,
+  validateClaim,
+  validateLease,
+  validateList,
+  validateQueue,
+  validateRef
+} from "./TaskRules.ts"
+
+/** How often the background sweep visits every known queue. */
+export const SWEEP_INTERVAL_MS = 1000
+
+type Reply = ReadonlyArray<unknown>
+const str = (v: unknown): string => (typeof v === "string" ? v : String(v))
+const num = (v: unknown): number => Number(v)
+const optNum = (v: string | undefined) => (v === undefined || v === "" ? undefined : Number(v))
+
+/** A refusal reply of a lease-checking script, or undefined when the script went ahead. */
+const refusal = (queue: string, taskId: string, reply: Reply) => {
+  switch (reply[0]) {
+    case "notfound":
+      return notFound(queue, taskId)
+    case "lease": {
+      const r: LeaseRefusal =
+        reply[1] === "state"
+          ? { reason: "state", status: str(reply[2]) }
+          : reply[1] === "token"
+            ? { reason: "token" }
+            : { reason: "expired", status: str(reply[2]), expiredAt: num(reply[3]) }
+      return leaseExpired(taskId, r)
+    }
+    default:
+      return undefined
+  }
+}
+
+const summaryRow = (row: Reply): TaskSummary => {
+  const [id, state, priority, attempts, maxAttempts, createdAt, updatedAt, runAt, leaseExpiresAt, worker, error] =
+    row.map(str)
+  return {
+    taskId: id!,
+    status: state as TaskStatus,
+    priority: num(priority),
+    attempts: num(attempts),
+    maxAttempts: num(maxAttempts),
+    createdAt: num(createdAt),
+    updatedAt: num(updatedAt),
+    ...(runAt ? { runAt: num(runAt) } : {}),
+    ...(leaseExpiresAt ? { leaseExpiresAt: num(leaseExpiresAt) } : {}),
+    ...(worker ? { worker } : {}),
+    ...(error ? { error } : {})
+  }
+}
+
+const taskInfo = (queue: string, taskId: string, h: Record<string, string>): TaskInfo => {
+  const runAt = optNum(h.runAt)
+  const leaseExpiresAt = optNum(h.leaseExpiresAt)
+  const claimedAt = optNum(h.claimedAt)
+  const finishedAt = optNum(h.finishedAt)
+  const pending = optNum(h.pending)
+  return {
+    taskId,
+    queue,
+    status: h.state as TaskStatus,
+    priority: Number(h.priority),
+    payload: JSON.parse(h.payload ?? "null"),
+    attempts: Number(h.attempts),
+    maxAttempts: Number(h.maxAttempts),
+    backoffSeconds: Number(h.backoffMs) / 1000,
+    createdAt: Number(h.createdAt),
+    updatedAt: Number(h.updatedAt),
+    ...(runAt !== undefined ? { runAt } : {}),
+    ...(leaseExpiresAt !== undefined ? { leaseExpiresAt } : {}),
+    ...(claimedAt !== undefined ? { claimedAt } : {}),
+    ...(h.worker !== undefined ? { worker: h.worker } : {}),
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    ...(h.result !== undefined ? { result: JSON.parse(h.result) } : {}),
+    ...(h.error !== undefined ? { error: h.error } : {}),
+    ...(h.deps !== undefined && h.deps !== "" ? { dependsOn: h.deps.split(",") } : {}),
+    ...(pending !== undefined ? { pendingDependencies: pending } : {}),
+    ...(h.idem !== undefined ? { idempotencyKey: h.idem } : {})
+  }
+}
+
+export const makeRedis = Effect.gen(function* () {
+  const redis = yield* RedisClient
+  const settings = yield* ServerConfig
+  const keepMs = settings.taskRetentionSeconds * 1000
+  const { maxValueBytes, maxOutputBytes, maxItems } = settings.limits
+
+  const scripts = {
+    create: redis.script("task_create", Lua.CREATE),
+    claim: redis.script("task_claim", Lua.CLAIM),
+    heartbeat: redis.script("task_heartbeat", Lua.HEARTBEAT),
+    complete: redis.script("task_complete", Lua.COMPLETE),
+    fail: redis.script("task_fail", Lua.FAIL),
+    cancel: redis.script("task_cancel", Lua.CANCEL),
+    sweep: redis.script("task_sweep", Lua.SWEEP),
+    stats: redis.script("task_stats", Lua.STATS),
+    list: redis.script("task_list", Lua.LIST),
+    newest: redis.script("task_newest", Lua.NEWEST)
+  }
+  const run = (
+    script: keyof typeof scripts,
+    queue: string,
+    args: ReadonlyArray<string | number>,
+    idempotent = false
+  ): Effect.Effect<Reply, RedisError> =>
+    Effect.map(scripts[script]([queueBase(queue)], [keepMs, ...args], { idempotent }), (r) => r as Reply)
+
+  // Queues this process has registered in QUEUES_KEY (one SADD per queue per process).
+  const registered = new Set<string>()
+  const register = (queue: string) =>
+    registered.has(queue)
+      ? Effect.void
+      : redis
+          .run("SADD", (c) => c.sadd(QUEUES_KEY, queue), { idempotent: true })
+          .pipe(Effect.tap(() => Effect.sync(() => registered.add(queue))))
+
+  const newToken = Effect.map(Effect.all([Random.next, Random.next]), ([a, b]) => tokenFrom(a, b))
+
+  const sweepOne = (queue: string) => run("sweep", queue, [Bounds.maintenanceBatch], true)
+
+  // Visit every known queue once per interval (SSCAN in pages; errors only delay the next pass).
+  const sweepAll = Effect.gen(function* () {
+    let cursor = "0"
+    do {
+      const [next, names] = yield* redis.run("SSCAN", (c) => c.sscan(QUEUES_KEY, cursor, "COUNT", 200), {
+        idempotent: true
+      })
+      cursor = next
+      for (const queue of names) yield* Effect.ignore(sweepOne(queue))
+    } while (cursor !== "0")
+  })
+  // Only where tasks are served and writes are allowed: a read-only server never writes to Redis.
+  if (settings.toolsets.includes("task") && !settings.readOnly) {
+    yield* sweepAll.pipe(
+      Effect.catch((e) => Effect.logDebug("task sweep skipped", { error: e.message })),
+      Effect.repeat(Schedule.spaced(Duration.millis(SWEEP_INTERVAL_MS))),
+      Effect.forkScoped
+    )
+  }
+
+  const shape: TasksShape = {
+    create: Effect.fn("Tasks.create")(function* (input) {
+      const c = yield* normaliseCreate(input, maxValueBytes)
+      const reply = yield* run(
+        "create",
+        c.queue,
+        [c.payload, c.priority, c.delayMs, c.maxAttempts, c.backoffMs, c.idempotencyKey ?? "", ...c.dependsOn],
+        c.idempotencyKey !== undefined
+      )
+      switch (reply[0]) {
+        case "notfound":
+          return yield* dependencyMissing(c.queue, str(reply[1]))
+        case "depfailed":
+          return yield* dependencyFailed(str(reply[1]), str(reply[2]))
+      }
+      // The task exists now: a failed registration must not make the caller retry (and duplicate) it.
+      yield* Effect.ignore(register(c.queue))
+      return { taskId: str(reply[1]), created: reply[0] === "created", status: str(reply[2]) as TaskStatus }
+    }),
+
+    claim: Effect.fn("Tasks.claim")(function* (input) {
+      yield* validateClaim(input)
+      const count = input.count ?? Defaults.count
+      const leaseMs = (input.leaseSeconds ?? Defaults.leaseSeconds) * 1000
+      const tokens = yield* Effect.all(Array.from({ length: count }, () => newToken))
+      const budget = Math.max(0, maxOutputBytes - Bounds.claimEnvelopeBytes)
+      const reply = yield* run("claim", input.queue, [input.worker, leaseMs, count, budget, ...tokens])
+      const tasks = reply.slice(1).map((row): ClaimedTask => {
+        const [taskId, leaseToken, payload, attempt, maxAttempts, leaseExpiresAt] = row as Reply
+        return {
+          taskId: str(taskId),
+          leaseToken: str(leaseToken),
+          payload: JSON.parse(str(payload)),
+          attempt: num(attempt),
+          maxAttempts: num(maxAttempts),
+          leaseExpiresAt: num(leaseExpiresAt)
+        }
+      })
+      return { tasks }
+    }),
+
+    heartbeat: Effect.fn("Tasks.heartbeat")(function* (input) {
+      yield* validateLease(input)
+      const leaseMs = input.leaseSeconds === undefined ? "" : input.leaseSeconds * 1000
+      const reply = yield* run("heartbeat", input.queue, [input.taskId, input.leaseToken, leaseMs])
+      const refused = refusal(input.queue, input.taskId, reply)
+      if (refused !== undefined) return yield* refused
+      return { leaseExpiresAt: num(reply[1]) }
+    }),
+
+    complete: Effect.fn("Tasks.complete")(function* (input) {
+      yield* validateLease(input)
+      const result = input.result === undefined ? "" : yield* encodeJson("result", input.result, maxValueBytes)
+      const reply = yield* run("complete", input.queue, [input.taskId, input.leaseToken, result])
+      const refused = refusal(input.queue, input.taskId, reply)
+      if (refused !== undefined) return yield* refused
+      const out: CompleteResult = {
+        status: "completed",
+        finishedAt: num(reply[1]),
+        unblocked: (reply[2] as Reply).map(str)
+      }
+      return out
+    }),
+
+    fail: Effect.fn("Tasks.fail")(function* (input) {
+      yield* validateLease(input)
+      yield* checkText("error", input.error, maxValueBytes)
+      const reply = yield* run("fail", input.queue, [
+        input.taskId,
+        input.leaseToken,
+        input.error,
+        input.retry === false ? "0" : "1"
+      ])
+      const refused = refusal(input.queue, input.taskId, reply)
+      if (refused !== undefined) return yield* refused
+      const status = str(reply[1]) as FailResult["status"]
+      const out: FailResult = status === "delayed" ? { status, runAt: num(reply[2]) } : { status }
+      return out
+    }),
+
+    get: Effect.fn("Tasks.get")(function* (input) {
+      yield* validateRef(input)
+      const h = yield* redis.run("HGETALL", (c) => c.hgetall(taskKey(input.queue, input.taskId)), {
+        idempotent: true
+      })
+      if (h.state === undefined) return yield* notFound(input.queue, input.taskId)
+      return taskInfo(input.queue, input.taskId, h)
+    }),
+
+    list: Effect.fn("Tasks.list")(function* (input) {
+      yield* validateList(input)
+      const limit = Math.min(input.limit ?? Defaults.listLimit, maxItems)
+      const start = input.cursor === undefined ? 0 : Number(input.cursor)
+      const descending = TERMINAL.includes(input.status) ? "1" : "0"
+      const reply = yield* run("list", input.queue, [input.status, start, limit, descending], true)
+      const total = num(reply[0])
+      const next = start + num(reply[1])
+      const tasks = reply.slice(2).map((row) => summaryRow(row as Reply))
+      return next < total ? { tasks, truncated: true, cursor: String(next) } : { tasks, truncated: false }
+    }),
+
+    cancel: Effect.fn("Tasks.cancel")(function* (input) {
+      yield* validateRef(input)
+      const reply = yield* run("cancel", input.queue, [input.taskId])
+      if (reply[0] === "notfound") return yield* notFound(input.queue, input.taskId)
+      const previousStatus = str(reply[2]) as TaskStatus
+      const out: CancelResult =
+        num(reply[1]) === 1
+          ? { cancelled: true, previousStatus, status: "cancelled" }
+          : { cancelled: false, previousStatus, status: previousStatus }
+      return out
+    }),
+
+    stats: Effect.fn("Tasks.stats")(function* (queue) {
+      yield* validateQueue(queue)
+      const reply = yield* run("stats", queue, [], true)
+      const counts = Object.fromEntries(STATUSES.map((s, i) => [s, num(reply[i])])) as Record<TaskStatus, number>
+      return { queue, counts, total: STATUSES.reduce((n, s) => n + counts[s], 0) }
+    }),
+
+    newest: Effect.fn("Tasks.newest")(function* (queue, limit) {
+      yield* validateQueue(queue)
+      const reply = yield* run("newest", queue, [limit], true)
+      return reply.map((row) => summaryRow(row as Reply))
+    }),
+
+    queues: (limit) =>
+      Effect.gen(function* () {
+        const out = new Set<string>()
+        let cursor = "0"
+        do {
+          const [next, names] = yield* redis.run("SSCAN", (c) => c.sscan(QUEUES_KEY, cursor, "COUNT", 200), {
+            idempotent: true
+          })
+          cursor = next
+          for (const n of names) out.add(n)
+        } while (cursor !== "0" && out.size < limit)
+        return [...out].sort().slice(0, limit)
+      }),
+
+    sweep: (queue): Effect.Effect<void, TaskError> =>
+      Effect.asVoid(Effect.andThen(validateQueue(queue), sweepOne(queue)))
+  }
+  return shape
+})

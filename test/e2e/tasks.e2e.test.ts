@@ -1,0 +1,320 @@
+/**
+ * The `task` toolset, the `task-worker` prompt and the `tasks://{queue}`
+ * resource through the built server over stdio: one server on the in-memory
+ * store, then two server processes sharing one redis-server (a planner's and
+ * the workers' servers), then the read-only and toolset switches.
+ */
+import { randomUUID } from "node:crypto"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { requireRedis } from "../support/env.ts"
+import { type RedisHandle, startRedis } from "../support/standalone.ts"
+import { type ServerUnderTest, startServer } from "./client.ts"
+
+const TASK_TOOLS = [
+  "task_create",
+  "task_claim",
+  "task_heartbeat",
+  "task_complete",
+  "task_fail",
+  "task_get",
+  "task_list",
+  "task_cancel",
+  "queue_stats"
+]
+const TIMEOUT = 30_000
+
+const ok = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
+  const r = await server.call(name, args)
+  if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
+  return r.value
+}
+
+const fails = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
+  const r = await server.call(name, args)
+  if (r.ok) assert.fail(`${name} should have failed, got ${JSON.stringify(r.value)}`)
+  return r.error
+}
+
+const rejects = async (promise: Promise<unknown>, pattern?: RegExp) => {
+  const outcome = await promise.then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  if (outcome === undefined) assert.fail("expected the request to be rejected")
+  if (pattern) assert.match(String(outcome), pattern)
+}
+
+/** Wait until the server reports its Redis connection ready (it starts before connecting). */
+const connected = async (server: ServerUnderTest) => {
+  for (let i = 0; i < 100; i++) {
+    const health = await server.call("health", {})
+    if (health.ok && health.value.state === "ready") return server
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.fail("the server never reported Redis ready")
+}
+
+const queue = () => `e2e-${randomUUID().slice(0, 8)}`
+
+/** The worked example of docs/guide/task.md: a planner and two workers. */
+const plannerAndWorkers = async (planner: ServerUnderTest, w1: ServerUnderTest, w2: ServerUnderTest) => {
+  const q = queue()
+  const research = await ok(planner, "task_create", { queue: q, payload: { step: "research", topic: "redis" } })
+  const outline = await ok(planner, "task_create", { queue: q, payload: { step: "outline" }, priority: 1 })
+  const write = await ok(planner, "task_create", {
+    queue: q,
+    payload: { step: "write" },
+    dependsOn: [research.taskId, outline.taskId],
+    idempotencyKey: "write-article"
+  })
+  assert.deepStrictEqual(write, { taskId: write.taskId, created: true, status: "blocked" })
+  const dup = await ok(planner, "task_create", { queue: q, payload: {}, idempotencyKey: "write-article" })
+  assert.deepStrictEqual(dup, { taskId: write.taskId, created: false, status: "blocked" })
+
+  const c1 = (await ok(w1, "task_claim", { queue: q, worker: "w1", leaseSeconds: 60 })).tasks
+  const c2 = (await ok(w2, "task_claim", { queue: q, worker: "w2", leaseSeconds: 60 })).tasks
+  assert.strictEqual(c1[0].taskId, outline.taskId)
+  assert.strictEqual(c2[0].taskId, research.taskId)
+  assert.deepStrictEqual((await ok(w2, "task_claim", { queue: q, worker: "w2" })).tasks, [])
+
+  const hb = await ok(w2, "task_heartbeat", { queue: q, taskId: research.taskId, leaseToken: c2[0].leaseToken })
+  assert.isAbove(hb.leaseExpiresAt, Date.now())
+  const first = await ok(w1, "task_complete", {
+    queue: q,
+    taskId: outline.taskId,
+    leaseToken: c1[0].leaseToken,
+    result: { sections: 3 }
+  })
+  assert.deepStrictEqual(first.unblocked, [])
+  const second = await ok(w2, "task_complete", {
+    queue: q,
+    taskId: research.taskId,
+    leaseToken: c2[0].leaseToken,
+    result: { sources: ["a", "b"] }
+  })
+  assert.deepStrictEqual(second.unblocked, [write.taskId])
+
+  const c3 = (await ok(w1, "task_claim", { queue: q, worker: "w1" })).tasks
+  assert.strictEqual(c3[0].taskId, write.taskId)
+  assert.deepStrictEqual(c3[0].payload, { step: "write" })
+  await ok(w1, "task_complete", { queue: q, taskId: write.taskId, leaseToken: c3[0].leaseToken, result: "done" })
+
+  const got = await ok(planner, "task_get", { queue: q, taskId: write.taskId })
+  assert.strictEqual(got.status, "completed")
+  assert.strictEqual(got.result, "done")
+  assert.strictEqual(got.worker, "w1")
+  assert.deepStrictEqual(got.dependsOn, [research.taskId, outline.taskId])
+  const stats = await ok(planner, "queue_stats", { queue: q })
+  assert.strictEqual(stats.counts.completed, 3)
+  assert.strictEqual(stats.total, 3)
+  return q
+}
+
+describe("task toolset over stdio, in-memory store", () => {
+  let server: ServerUnderTest
+
+  beforeAll(async () => {
+    server = await startServer({ REDIS_MCP_MAX_VALUE_BYTES: "2048" })
+  }, TIMEOUT)
+
+  afterAll(async () => {
+    await server?.close()
+  }, TIMEOUT)
+
+  it("lists the nine task tools by default, with honest hints and object schemas", async () => {
+    const { tools } = await server.client.listTools()
+    const byName = new Map(tools.map((t) => [t.name, t]))
+    for (const name of TASK_TOOLS) {
+      const tool = byName.get(name)
+      assert.isDefined(tool, name)
+      assert.strictEqual(tool!.inputSchema.type, "object")
+      assert.strictEqual(tool!.outputSchema?.type, "object")
+      assert.isFalse(tool!.annotations?.openWorldHint)
+    }
+    for (const name of ["task_get", "task_list", "queue_stats"])
+      assert.isTrue(byName.get(name)!.annotations?.readOnlyHint)
+    assert.isTrue(byName.get("task_cancel")!.annotations?.destructiveHint)
+    assert.isFalse(byName.get("task_claim")!.annotations?.readOnlyHint)
+    assert.deepStrictEqual(byName.get("task_create")!.inputSchema.required, ["queue", "payload"])
+  })
+
+  it("a planner and two workers run a dependency graph to completion", async () => {
+    await plannerAndWorkers(server, server, server)
+  })
+
+  it("failures come back as typed envelopes: InvalidArgument, TooLarge, LeaseExpired, NotFound, DependencyFailed", async () => {
+    const q = queue()
+    const badQueue = await fails(server, "task_create", { queue: "has space", payload: {} })
+    assert.strictEqual(badQueue.tag, "InvalidArgument")
+    const badPriority = await fails(server, "task_create", { queue: q, payload: {}, priority: 0 })
+    assert.strictEqual(badPriority.tag, "InvalidArgument")
+    const tooLarge = await fails(server, "task_create", { queue: q, payload: { blob: "x".repeat(3000) } })
+    assert.strictEqual(tooLarge.tag, "TooLarge")
+    assert.isFalse(tooLarge.retryable)
+    const { taskId } = await ok(server, "task_create", { queue: q, payload: {}, maxAttempts: 1 })
+    const [claimed] = (await ok(server, "task_claim", { queue: q, worker: "w" })).tasks
+    const stale = await fails(server, "task_complete", { queue: q, taskId, leaseToken: "not-the-token.1" })
+    assert.strictEqual(stale.tag, "LeaseExpired")
+    assert.match(stale.message, /Stop working on it/)
+    assert.deepStrictEqual(
+      await ok(server, "task_fail", { queue: q, taskId, leaseToken: claimed.leaseToken, error: "broken" }),
+      { status: "failed" }
+    )
+    const dep = await fails(server, "task_create", { queue: q, payload: {}, dependsOn: [taskId] })
+    assert.strictEqual(dep.tag, "DependencyFailed")
+    const missing = await fails(server, "task_get", { queue: q, taskId: "t999" })
+    assert.strictEqual(missing.tag, "NotFound")
+    const failedList = await ok(server, "task_list", { queue: q, status: "failed" })
+    assert.deepStrictEqual(
+      failedList.tasks.map((t: { taskId: string; error: string }) => [t.taskId, t.error]),
+      [[taskId, "broken"]]
+    )
+  })
+
+  it("serves the task-worker prompt with the queue filled in", async () => {
+    const { prompts } = await server.client.listPrompts()
+    const prompt = prompts.find((p) => p.name === "task-worker")
+    assert.isDefined(prompt)
+    assert.deepStrictEqual(
+      prompt!.arguments?.map((a) => [a.name, a.required]),
+      [
+        ["queue", true],
+        ["worker", false]
+      ]
+    )
+    const got = await server.client.getPrompt({ name: "task-worker", arguments: { queue: "emails", worker: "bot-7" } })
+    const text = String((got.messages[0]!.content as { text: string }).text)
+    for (const word of [
+      "task_claim",
+      "task_heartbeat",
+      "task_complete",
+      "task_fail",
+      "LeaseExpired",
+      '"emails"',
+      "bot-7"
+    ]) {
+      assert.include(text, word)
+    }
+    await rejects(server.client.getPrompt({ name: "task-worker", arguments: {} }), /queue/)
+  })
+
+  it("serves tasks://{queue}: template, listed queues, counts and newest tasks", async () => {
+    const q = queue()
+    const a = await ok(server, "task_create", { queue: q, payload: { n: 1 } })
+    const b = await ok(server, "task_create", { queue: q, payload: { n: 2 }, delaySeconds: 60 })
+    const { resourceTemplates } = await server.client.listResourceTemplates()
+    assert.include(
+      resourceTemplates.map((t) => t.uriTemplate),
+      "tasks://{queue}"
+    )
+    const { resources } = await server.client.listResources()
+    assert.include(
+      resources.map((r) => r.uri),
+      `tasks://${q}`
+    )
+    const read = await server.client.readResource({ uri: `tasks://${q}` })
+    const content = read.contents[0] as { uri: string; mimeType: string; text: string }
+    assert.strictEqual(content.mimeType, "application/json")
+    const body = JSON.parse(content.text)
+    assert.strictEqual(body.queue, q)
+    assert.strictEqual(body.total, 2)
+    assert.strictEqual(body.counts.waiting, 1)
+    assert.strictEqual(body.counts.delayed, 1)
+    assert.deepStrictEqual(
+      body.newest.map((t: { taskId: string }) => t.taskId),
+      [b.taskId, a.taskId]
+    )
+    await rejects(server.client.readResource({ uri: "tasks://bad queue" }), /queue/)
+  })
+})
+
+describe("task toolset over stdio, two servers on one redis-server", () => {
+  let redis: RedisHandle
+  let a: ServerUnderTest
+  let b: ServerUnderTest
+
+  beforeAll(async () => {
+    requireRedis()
+    redis = await startRedis()
+    const env = { REDIS_URL: redis.url, REDIS_MCP_KEY_PREFIX: "e2e:" }
+    ;[a, b] = await Promise.all([startServer(env).then(connected), startServer(env).then(connected)])
+  }, TIMEOUT)
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()])
+    await redis?.stop()
+  }, TIMEOUT)
+
+  it("a planner and two workers on different servers run a dependency graph", async () => {
+    const q = await plannerAndWorkers(a, a, b)
+    const keys = await redis.client().keys(`e2e:task:{${q}}:*`)
+    assert.isAbove(keys.length, 0)
+  })
+
+  it("a lease that runs out on one server is reclaimed by the other; the late worker is refused", async () => {
+    const q = queue()
+    const { taskId } = await ok(a, "task_create", { queue: q, payload: { job: 1 } })
+    const [first] = (await ok(a, "task_claim", { queue: q, worker: "slow", leaseSeconds: 1 })).tasks
+    let second: { taskId: string; leaseToken: string; attempt: number } | undefined
+    const deadline = Date.now() + 7000
+    while (second === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200))
+      second = (await ok(b, "task_claim", { queue: q, worker: "fast", leaseSeconds: 30 })).tasks[0]
+    }
+    assert.strictEqual(second?.taskId, taskId)
+    assert.strictEqual(second?.attempt, 2)
+    const late = await fails(a, "task_complete", { queue: q, taskId, leaseToken: first.leaseToken })
+    assert.strictEqual(late.tag, "LeaseExpired")
+    const cancelled = await ok(a, "task_cancel", { queue: q, taskId })
+    assert.deepStrictEqual(cancelled, { cancelled: true, previousStatus: "active", status: "cancelled" })
+    const refused = await fails(b, "task_heartbeat", { queue: q, taskId, leaseToken: second!.leaseToken })
+    assert.strictEqual(refused.tag, "LeaseExpired")
+    assert.match(refused.message, /cancelled/)
+  })
+
+  it("the resource reads the shared queue from either server", async () => {
+    const q = queue()
+    await ok(a, "task_create", { queue: q, payload: {} })
+    const read = await b.client.readResource({ uri: `tasks://${q}` })
+    const body = JSON.parse(String((read.contents[0] as { text: string }).text))
+    assert.strictEqual(body.counts.waiting, 1)
+    const { resources } = await b.client.listResources()
+    assert.include(
+      resources.map((r) => r.uri),
+      `tasks://${q}`
+    )
+  })
+})
+
+describe("task toolset switches", () => {
+  it("--read-only keeps only task_get, task_list and queue_stats", async () => {
+    const server = await startServer({}, ["--read-only"])
+    try {
+      const names = (await server.client.listTools()).tools.map((t) => t.name)
+      assert.sameMembers(
+        names.filter((n) => TASK_TOOLS.includes(n)),
+        ["task_get", "task_list", "queue_stats"]
+      )
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("without the task toolset there are no task tools and no task-worker prompt", async () => {
+    const server = await startServer({}, ["--toolsets", "keys"])
+    try {
+      const names = (await server.client.listTools()).tools.map((t) => t.name)
+      assert.deepStrictEqual(
+        names.filter((n) => TASK_TOOLS.includes(n)),
+        []
+      )
+      const prompts = await server.client.listPrompts().then(
+        (r) => r.prompts.map((p) => p.name),
+        () => []
+      )
+      assert.notInclude(prompts, "task-worker")
+    } finally {
+      await server.close()
+    }
+  })
+})

@@ -6,16 +6,44 @@
 import { Layer } from "effect"
 import { RedisClient } from "../layers/RedisClient.ts"
 import { Admin } from "./Admin.ts"
+import { Batch } from "./Batch.ts"
+import { Hashes } from "./Hashes.ts"
+import { Kv } from "./Kv.ts"
+import { Lists } from "./Lists.ts"
 import { MemoryStore } from "./MemoryStore.ts"
+import { PubSub } from "./PubSub.ts"
+import { Sets } from "./Sets.ts"
+import { SortedSets } from "./SortedSets.ts"
+import { State } from "./State.ts"
+import { Streams } from "./Streams.ts"
+import { Tasks } from "./Tasks.ts"
 
 const redisServices = Layer.mergeAll(
-  Admin.layer
-  // (one line per service)
+  Admin.layer,
+  Batch.layer,
+  PubSub.layer,
+  Kv.layer,
+  State.layer,
+  Streams.layer,
+  Tasks.layer,
+  Hashes.layer,
+  Lists.layer,
+  Sets.layer,
+  SortedSets.layer
 )
 
 const memoryServices = Layer.mergeAll(
-  Admin.layerMemory
-  // (one line per service)
+  Admin.layerMemory,
+  Batch.layerMemory,
+  PubSub.layerMemory,
+  Kv.layerMemory,
+  State.layerMemory,
+  Streams.layerMemory,
+  Tasks.layerMemory,
+  Hashes.layerMemory,
+  Lists.layerMemory,
+  Sets.layerMemory,
+  SortedSets.layerMemory
 )
 
 /** Every service on one Redis connection (needs RedisConfig and ServerConfig). */

@@ -4,7 +4,7 @@
  */
 import type { Services } from "../services/Stack.ts"
 import type { ServerExtension } from "./McpServer.ts"
+import { stateResources } from "./stateResources.ts"
+import { taskResources } from "./taskResources.ts"
 
-export const allExtensions: ReadonlyArray<ServerExtension<Services>> = [
-  // (one line per extension)
-]
+export const allExtensions: ReadonlyArray<ServerExtension<Services>> = [stateResources, taskResources]

@@ -1,7 +1,8 @@
 /**
  * The MCP edge: an SDK low-level `Server` whose `tools/list` and `tools/call` are
  * served from the registry, each call running as a fiber on the layer's services
- * (a cancelled request interrupts its fiber).
+ * (a cancelled request interrupts its fiber). Resources and prompts come from the
+ * features' providers, dispatched by `serveExtensions` (Resources.ts).
  */
 import { readFileSync } from "node:fs"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
@@ -15,6 +16,7 @@ import {
 import { Context, Effect } from "effect"
 import { ServerConfig } from "../layers/Config.ts"
 import { type CallOutcome, callTool, codecs, enabledTools, listEntry } from "./Registry.ts"
+import { type ServerExtension, serveExtensions } from "./Resources.ts"
 import type { AnyTool } from "./Tool.ts"
 
 /** The package version, read once from package.json (one level above src/ and dist/). */
@@ -32,12 +34,6 @@ export const INSTRUCTIONS =
   'binary values come back base64 with encoding:"base64". Large results are capped and carry a cursor. ' +
   "Use the task_* tools to hand work between agents and state_* tools to share versioned state."
 
-/** Extra registrations (resources, prompts) that a feature adds to the server. */
-export type ServerExtension<R> = (
-  server: Server,
-  run: <A>(effect: Effect.Effect<A, never, R>, signal?: AbortSignal) => Promise<A>
-) => Effect.Effect<void, never, R>
-
 export const toResult = (outcome: CallOutcome): CallToolResult =>
   outcome._tag === "Success"
     ? { content: [{ type: "text", text: JSON.stringify(outcome.value) }], structuredContent: outcome.value }
@@ -54,6 +50,7 @@ export const makeMcpServer = Effect.fnUntraced(function* <R>(
   const byName = new Map(enabled.map((t) => [t.name, { tool: t, codecs: codecs(t) }]))
   const listed = enabled.map(listEntry)
   const runPromise = Effect.runPromiseWith(context)
+  const provided = yield* Effect.all(extensions)
 
   const server = new Server(
     { name: "effect-redis-mcp", title: "Redis (effect-redis-mcp)", version: VERSION },
@@ -88,13 +85,6 @@ export const makeMcpServer = Effect.fnUntraced(function* <R>(
     )
     return toResult(outcome)
   })
-  for (const extend of extensions)
-    yield* extend(server, (effect, signal) => runPromise(effect, signal ? { signal } : undefined))
+  serveExtensions(server, provided, (effect, signal) => runPromise(effect, signal ? { signal } : undefined))
   return server
 })
-
-/** Options of the running server. */
-export class McpTools extends Context.Service<
-  McpTools,
-  { readonly tools: ReadonlyArray<AnyTool>; readonly extensions: ReadonlyArray<ServerExtension<any>> }
->()("effect-redis-mcp/McpTools") {}

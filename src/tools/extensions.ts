@@ -1,9 +1,9 @@
 /**
- * Server extensions (resources, prompts) that features register on the MCP server.
- * Each feature adds one line.
+ * Server extensions: the resources and prompts that features offer on the MCP
+ * server (dispatched by `serveExtensions` in Resources.ts). Each feature adds one line.
  */
 import type { Services } from "../services/Stack.ts"
-import type { ServerExtension } from "./McpServer.ts"
+import type { ServerExtension } from "./Resources.ts"
 import { stateResources } from "./stateResources.ts"
 import { taskResources } from "./taskResources.ts"
 

@@ -13,7 +13,7 @@ import {
   ListToolsRequestSchema,
   McpError
 } from "@modelcontextprotocol/sdk/types.js"
-import { Context, Effect } from "effect"
+import { Effect } from "effect"
 import { ServerConfig } from "../layers/Config.ts"
 import { type CallOutcome, callTool, codecs, enabledTools, listEntry } from "./Registry.ts"
 import { type ServerExtension, serveExtensions } from "./Resources.ts"

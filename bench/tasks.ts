@@ -8,15 +8,9 @@ import { ConfigProvider, Effect, Layer, References } from "effect"
 import { RedisConfig, redisSettingsConfig, ServerConfig, serverSettingsConfig } from "../src/layers/Config.ts"
 import { RedisClient } from "../src/layers/RedisClient.ts"
 import { Tasks } from "../src/services/Tasks.ts"
+import { printTable, type Row } from "./measure.ts"
 
 const N = Number(process.env.BENCH_TASK_N ?? process.env.BENCH_N ?? 2000)
-
-export interface Row {
-  readonly name: string
-  readonly opsPerSec: number
-  readonly p50: number
-  readonly p99: number
-}
 
 const configFor = (env: Record<string, string>) => {
   const provider = ConfigProvider.fromEnvRecord({ REDIS_MCP_LOG_LEVEL: "warn", ...env })
@@ -81,17 +75,7 @@ if (import.meta.main) {
   const { stopAll } = await import("../test/support/registry.ts")
   const server = await startRedis()
   try {
-    const rows = await benchTasks(server.url)
-    const w = Math.max(...rows.map((r) => r.name.length))
-    process.stdout.write(`sequential cycles, n=${N} (node ${process.version})\n`)
-    process.stdout.write(
-      `${"".padEnd(w)}  ${"cycles/s".padStart(9)}  ${"p50 ms".padStart(8)}  ${"p99 ms".padStart(8)}\n`
-    )
-    for (const r of rows) {
-      process.stdout.write(
-        `${r.name.padEnd(w)}  ${String(r.opsPerSec).padStart(9)}  ${r.p50.toFixed(3).padStart(8)}  ${r.p99.toFixed(3).padStart(8)}\n`
-      )
-    }
+    printTable(`sequential create → claim → complete cycles, n=${N}`, await benchTasks(server.url))
   } finally {
     await server.stop()
     await stopAll()

@@ -1,13 +1,14 @@
 /**
  * Builds the ioredis client for the configured topology. Every mode is created with
  * `lazyConnect` and with ioredis's own reconnect switched off, so that the one
- * Effect `Schedule` in `RedisClient` drives connecting and reconnecting.
+ * Effect `Schedule` in `RedisClient` drives connecting and reconnecting, and
+ * retries only what is safe to send twice.
  */
 import { readFileSync } from "node:fs"
 import type { ConnectionOptions } from "node:tls"
 import { Redacted } from "effect"
-import { Cluster, Redis, type RedisOptions } from "ioredis"
-import type { RedisSettings } from "./Config.ts"
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis"
+import type { HostPort, RedisSettings } from "./Config.ts"
 
 export type RedisLike = Redis | Cluster
 type LegacyOptions = RedisOptions & { replyMapping: "legacy" }
@@ -34,8 +35,10 @@ export const baseOptions = (s: RedisSettings, keyPrefix: string): LegacyOptions 
     lazyConnect: true,
     // Our Schedule reconnects; ioredis must not stack its own retry loop on it.
     retryStrategy: () => null,
-    // While disconnected, fail fast instead of buffering commands without bound.
+    // While disconnected ioredis fails at once instead of buffering without bound; RedisClient
+    // holds calls itself, a bounded number for a bounded time (see `RedisClient.run`).
     enableOfflineQueue: false,
+    // Never re-send a command after its connection dropped: it may have run (no silent double writes).
     maxRetriesPerRequest: 0,
     connectTimeout: s.connectTimeoutMs,
     commandTimeout: s.commandTimeoutMs,
@@ -50,51 +53,85 @@ export const baseOptions = (s: RedisSettings, keyPrefix: string): LegacyOptions 
   return options
 }
 
-/** A new, not yet connected client for the configured mode. */
-export const makeClient = (s: RedisSettings, keyPrefix: string): RedisLike => {
-  const options = baseOptions(s, keyPrefix)
-  switch (s.mode) {
-    case "cluster": {
-      const { keyPrefix: prefix, ...redisOptions } = options
-      return new Cluster(
-        s.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
-        {
-          lazyConnect: true,
-          clusterRetryStrategy: () => null,
-          enableOfflineQueue: false,
-          enableAutoPipelining: true,
-          ...(prefix === undefined ? {} : { keyPrefix: prefix }),
-          redisOptions,
-          slotsRefreshInterval: s.slotsRefreshIntervalMs,
-          slotsRefreshTimeout: s.slotsRefreshTimeoutMs,
-          scaleReads: s.scaleReads,
-          natMap: s.natMap,
-          retryDelayOnFailover: 100,
-          retryDelayOnClusterDown: 100,
-          retryDelayOnTryAgain: 100,
-          maxRedirections: 16
-        }
-      )
-    }
-    case "sentinel": {
-      const sentinelOptions: LegacyOptions = {
-        ...options,
-        sentinels: s.sentinels.map((n) => ({ host: n.host, port: n.port })),
-        name: s.sentinelMaster ?? "mymaster",
-        sentinelRetryStrategy: () => null,
-        sentinelMaxConnections: 10
-      }
-      if (s.sentinelUsername !== undefined) sentinelOptions.sentinelUsername = s.sentinelUsername
-      if (s.sentinelPassword !== undefined) sentinelOptions.sentinelPassword = Redacted.value(s.sentinelPassword)
-      if (s.tls.enabled) {
-        sentinelOptions.enableTLSForSentinelMode = true
-      }
-      return new Redis(sentinelOptions)
-    }
-    default:
-      return new Redis(s.url ?? "redis://127.0.0.1:6379", options)
+/** ioredis's Cluster options: slot map refresh, reads, NAT, and no retry loop of its own. */
+export const clusterOptions = (
+  s: RedisSettings,
+  keyPrefix: string
+): ClusterOptions & { readonly redisOptions: LegacyOptions } => {
+  const { keyPrefix: _nodesHaveNoPrefix, ...redisOptions } = baseOptions(s, keyPrefix)
+  return {
+    lazyConnect: true,
+    // Our Schedule reconnects the whole cluster; a node that dies is dropped and found again by the slot refresh.
+    clusterRetryStrategy: () => null,
+    clusterNodeRetryStrategy: null,
+    enableOfflineQueue: false,
+    enableReadyCheck: true,
+    enableAutoPipelining: true,
+    // The Cluster object applies the prefix once; its node connections must not apply it again.
+    ...(keyPrefix === "" ? {} : { keyPrefix }),
+    redisOptions,
+    slotsRefreshInterval: s.slotsRefreshIntervalMs,
+    slotsRefreshTimeout: s.slotsRefreshTimeoutMs,
+    scaleReads: s.scaleReads,
+    ...(Object.keys(s.natMap).length === 0 ? {} : { natMap: { ...s.natMap } }),
+    // MOVED/ASK are routing, not failures: followed at once, at most this many times per command.
+    maxRedirections: 16,
+    retryDelayOnMoved: 0,
+    // A closed connection or CLUSTERDOWN surfaces as an error instead of being re-sent by ioredis
+    // (a command on a dropped connection may have run); RedisClient retries idempotent calls with
+    // our Schedule and refreshes the slot map. TRYAGAIN cannot be switched off in ioredis: it is
+    // re-sent at once (never executed, so safe) until maxRedirections, then surfaces the same way.
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
+    retryDelayOnTryAgain: 0
   }
 }
+
+/** A new, not yet connected client for the configured mode. */
+export const makeClient = (s: RedisSettings, keyPrefix: string): RedisLike => {
+  switch (s.mode) {
+    case "cluster":
+      return new Cluster(
+        s.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
+        clusterOptions(s, keyPrefix)
+      )
+    case "sentinel":
+      return new Redis(sentinelOptions(s, keyPrefix, true))
+    default:
+      return new Redis(s.url ?? "redis://127.0.0.1:6379", baseOptions(s, keyPrefix))
+  }
+}
+
+/**
+ * Sentinel mode: the sentinels name the primary at every (re)connect, and ioredis checks that it
+ * answers ROLE master. With `failoverDetector` the client also listens for `+switch-master` and
+ * drops its connection at once, so it follows a failover instead of writing to the old primary
+ * until Sentinel demotes it.
+ */
+export const sentinelOptions = (s: RedisSettings, keyPrefix: string, failoverDetector: boolean): LegacyOptions => {
+  const options: LegacyOptions = {
+    ...baseOptions(s, keyPrefix),
+    sentinels: s.sentinels.map((n) => ({ host: n.host, port: n.port })),
+    name: s.sentinelMaster ?? "mymaster",
+    role: "master",
+    sentinelRetryStrategy: () => null,
+    sentinelMaxConnections: 10,
+    sentinelCommandTimeout: s.connectTimeoutMs,
+    failoverDetector
+  }
+  if (s.sentinelUsername !== undefined) options.sentinelUsername = s.sentinelUsername
+  if (s.sentinelPassword !== undefined) options.sentinelPassword = Redacted.value(s.sentinelPassword)
+  // TLS settings apply to the data nodes; the sentinels themselves are reached over plain TCP.
+  if (s.tls.enabled) options.enableTLSForSentinelMode = true
+  return options
+}
+
+/** A connection of its own to one node (cluster: a node's reachable address), with the key prefix. */
+export const nodeOptions = (s: RedisSettings, keyPrefix: string, node: HostPort): LegacyOptions => ({
+  ...baseOptions(s, keyPrefix),
+  host: node.host,
+  port: node.port
+})
 
 /** Where this client points, for logs and the health model (never includes secrets). */
 export const describeTarget = (s: RedisSettings): string => {

@@ -23,7 +23,10 @@ const connectionPatterns = [
   /None of startup nodes is available/i,
   /Failed to refresh slots cache/i,
   /All sentinels are unreachable/i,
-  /Connection in subscriber mode/i
+  /Connection in subscriber mode/i,
+  /Cluster isn't ready/i,
+  /Cluster is ended/i,
+  /Node is disconnected/i
 ]
 
 const hint = "Redis may be restarting or unreachable; retry in a few seconds and check the `health` tool."
@@ -31,6 +34,19 @@ const hint = "Redis may be restarting or unreachable; retry in a few seconds and
 /** Map any failure of a Redis call to a tagged error. */
 export const toRedisError = (cause: unknown, command: string, timeoutMs: number): RedisError => {
   const message = cause instanceof Error ? cause.message : String(cause)
+  // A MULTI refused as a whole names the real reason (NOPERM, OOM…) after this prefix.
+  const aborted = /^EXECABORT Transaction discarded because of: (.+)$/s.exec(message)
+  if (aborted) return toRedisError(new Error(aborted[1]), command, timeoutMs)
+  // A Cluster gave up following redirections (a MOVED/ASK storm, or TRYAGAIN while a slot migrates).
+  const redirected = /^Too many Cluster redirections\. Last error: (?:\w*Error: )?(.*)$/s.exec(message)
+  if (redirected) {
+    const last = toRedisError(new Error(redirected[1]), command, timeoutMs)
+    return last._tag === "RedisCommandError"
+      ? new RedisUnavailable({
+          message: `${command}: the cluster kept redirecting the command (${redirected[1]}); its slot map is changing. ${hint}`
+        })
+      : last
+  }
   const code = message.split(" ", 1)[0] ?? ""
   if (/Command timed out/i.test(message)) {
     return new Timeout({ message: `${command} did not answer within ${timeoutMs} ms. ${hint}`, timeoutMs })
@@ -53,6 +69,11 @@ export const toRedisError = (cause: unknown, command: string, timeoutMs: number)
   const busy = busyReasons.find((r) => r === code)
   if (busy !== undefined) {
     return new RedisBusy({ message: `${command}: Redis answered ${busy} (${message}). ${hint}`, reason: busy })
+  }
+  if (code === "MOVED" || code === "ASK") {
+    return new RedisUnavailable({
+      message: `${command}: the cluster moved the slot (${message}) and the slot map is being refreshed. ${hint}`
+    })
   }
   if (connectionPatterns.some((p) => p.test(message))) {
     return new RedisUnavailable({ message: `${command} could not reach Redis (${message}). ${hint}` })

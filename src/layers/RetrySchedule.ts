@@ -15,7 +15,8 @@ export const backoff = (policy: RetryPolicy): Schedule.Schedule<Duration.Duratio
 /**
  * Retries for an idempotent command: the same backoff, bounded by a number of
  * attempts and by the command's time budget, continuing only while the error
- * says it is retryable.
+ * says it is retryable. A retry is only scheduled when its delay ends inside the
+ * budget, so the caller gets the last error within the budget instead of after it.
  */
 export const commandRetry = <E extends { readonly retryable: boolean }>(
   policy: RetryPolicy,
@@ -24,6 +25,8 @@ export const commandRetry = <E extends { readonly retryable: boolean }>(
 ) =>
   backoff(policy).pipe(
     Schedule.setInputType<E>(),
-    Schedule.while(({ input }) => input.retryable),
-    Schedule.upTo({ times, duration: Duration.millis(budgetMs) })
+    Schedule.while(
+      ({ input, elapsed, duration }) => input.retryable && elapsed + Duration.toMillis(duration) <= budgetMs
+    ),
+    Schedule.upTo({ times })
   )

@@ -1,8 +1,10 @@
 /**
- * The `admin` toolset. `ping` and `health` are core: listed whatever the toolsets.
+ * The `admin` toolset: read-only views of the server and its store, each bounded.
+ * `ping` and `health` are core (listed whatever the toolsets); the rest come with
+ * `--toolsets admin`.
  */
 import { Effect, Schema } from "effect"
-import { Admin } from "../services/Admin.ts"
+import { Admin, INFO_SECTIONS } from "../services/Admin.ts"
 import * as Tool from "./Tool.ts"
 
 const HealthOutput = Schema.Struct({
@@ -15,6 +17,9 @@ const HealthOutput = Schema.Struct({
   connectedSince: Schema.NullOr(Schema.Finite),
   latencyMs: Schema.NullOr(Schema.Finite)
 })
+
+const Node = Schema.String.annotate({ description: 'host:port of the node that answered ("in-memory" without Redis).' })
+const SlotRange = Schema.Tuple([Schema.Int, Schema.Int]).annotate({ description: "Inclusive slot range [from, to]." })
 
 export const ping = Tool.make({
   name: "ping",
@@ -45,4 +50,168 @@ export const health = Tool.make({
   handler: () => Effect.flatMap(Admin, (a) => a.health)
 })
 
-export const adminTools = [ping, health]
+export const info = Tool.make({
+  name: "info",
+  title: "Redis INFO",
+  description:
+    "Read one section of Redis INFO (server version, memory, clients, replication, stats…) as field/value pairs. " +
+    "On a Cluster every primary answers, one entry per node. Ask for one section at a time; `default` is the usual overview " +
+    "(several sections, a few KB per node).",
+  toolset: "admin",
+  input: Schema.Struct({
+    section: Schema.optionalKey(
+      Schema.Literals(INFO_SECTIONS).annotate({ description: "Which section to read. Default: default." })
+    )
+  }),
+  output: Schema.Struct({
+    nodes: Schema.Array(
+      Schema.Struct({
+        node: Node,
+        sections: Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.String)).annotate({
+          description: "Section name (lower case) → field → value, exactly as INFO prints them."
+        })
+      })
+    )
+  }),
+  hints: Tool.hints.read,
+  handler: ({ section }) =>
+    Effect.flatMap(Admin, (a) => Effect.map(a.info(section ?? "default"), (nodes) => ({ nodes })))
+})
+
+export const dbsize = Tool.make({
+  name: "dbsize",
+  title: "Count keys",
+  description:
+    "Count the keys in the database (all of them, whatever the key prefix). On a Cluster the primaries' counts are added " +
+    "up and listed per node. Cheap: use it instead of scanning to see how big the keyspace is.",
+  toolset: "admin",
+  input: Tool.NoInput,
+  output: Schema.Struct({
+    keys: Schema.Int.annotate({ description: "Keys in the database (every primary added up on a Cluster)." }),
+    nodes: Schema.Array(Schema.Struct({ node: Node, keys: Schema.Int }))
+  }),
+  hints: Tool.hints.read,
+  handler: () => Effect.flatMap(Admin, (a) => a.dbsize)
+})
+
+export const slowlog = Tool.make({
+  name: "slowlog",
+  title: "Slow commands",
+  description:
+    "List the most recent slow commands Redis logged (SLOWLOG GET), newest first: when (epoch ms), how long (microseconds), " +
+    "the command with its arguments (Redis keeps at most 32, each cut to 128 characters) and the client. On a Cluster the " +
+    "primaries' logs are merged. Use it to explain Timeout errors or latency.",
+  toolset: "admin",
+  input: Schema.Struct({
+    count: Schema.optionalKey(
+      Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 128 })).annotate({
+        description: "Entries to return, 1 to 128. Default 10."
+      })
+    )
+  }),
+  output: Schema.Struct({
+    entries: Schema.Array(
+      Schema.Struct({
+        node: Node,
+        id: Schema.Int,
+        timestamp: Schema.Finite.annotate({ description: "When the command ran, epoch ms." }),
+        durationMicros: Schema.Int,
+        command: Schema.Array(Schema.String),
+        clientAddress: Schema.String,
+        clientName: Schema.String
+      })
+    )
+  }),
+  hints: Tool.hints.read,
+  handler: ({ count }) => Effect.flatMap(Admin, (a) => Effect.map(a.slowlog(count ?? 10), (entries) => ({ entries })))
+})
+
+export const clientList = Tool.make({
+  name: "client_list",
+  title: "Connected clients",
+  description:
+    "List the clients connected to Redis (CLIENT LIST): address, name, age and idle time in seconds, database, last command " +
+    "and flags. On a Cluster every primary's clients are listed with their node. Capped by `limit`: `total` tells how many " +
+    "there are and `truncated` whether some were left out.",
+  toolset: "admin",
+  input: Schema.Struct({
+    limit: Schema.optionalKey(
+      Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+        description: "Clients to return at most (also capped by the server's item limit). Default 100."
+      })
+    )
+  }),
+  output: Schema.Struct({
+    clients: Schema.Array(
+      Schema.Struct({
+        node: Node,
+        id: Schema.Int,
+        address: Schema.String,
+        name: Schema.String,
+        ageSeconds: Schema.Int,
+        idleSeconds: Schema.Int,
+        db: Schema.Int,
+        lastCommand: Schema.String,
+        flags: Schema.String
+      })
+    ),
+    total: Schema.Int,
+    truncated: Schema.Boolean
+  }),
+  hints: Tool.hints.read,
+  handler: ({ limit }) => Effect.flatMap(Admin, (a) => a.clientList(limit ?? 100))
+})
+
+export const topology = Tool.make({
+  name: "topology",
+  title: "Redis topology",
+  description:
+    "Show how the store is laid out: every node with its address, role (primary or replica), the primary a replica follows, " +
+    "the hash slot ranges a Cluster primary serves, and health flags (fail, disconnected…). Standalone or Sentinel: the " +
+    "connected node and its replicas. Use it after a failover, or to see which node holds which slots.",
+  toolset: "admin",
+  input: Tool.NoInput,
+  output: Schema.Struct({
+    mode: Schema.Literals(["memory", "standalone", "sentinel", "cluster"]),
+    nodes: Schema.Array(
+      Schema.Struct({
+        id: Schema.NullOr(Schema.String).annotate({ description: "Cluster node id; null outside a Cluster." }),
+        address: Schema.String,
+        role: Schema.Literals(["primary", "replica"]),
+        primary: Schema.NullOr(Schema.String).annotate({ description: "Address of the primary a replica follows." }),
+        slots: Schema.Array(SlotRange),
+        flags: Schema.Array(Schema.String).annotate({ description: "Health flags; empty when healthy." })
+      })
+    ),
+    slotsCovered: Schema.NullOr(Schema.Int).annotate({
+      description: "Cluster: slots (of 16384) some primary serves; fewer means part of the keyspace is down."
+    })
+  }),
+  hints: Tool.hints.read,
+  handler: () => Effect.flatMap(Admin, (a) => a.topology)
+})
+
+export const memoryUsage = Tool.make({
+  name: "memory_usage",
+  title: "Memory of a key",
+  description:
+    "How many bytes a key and its value take in Redis (MEMORY USAGE); null when the key does not exist. For large " +
+    "collections Redis samples some elements (`samples`, default 5; 0 counts them all, slowly). Without Redis it is an estimate.",
+  toolset: "admin",
+  input: Schema.Struct({
+    key: Schema.String.annotate({ description: "The key to measure." }),
+    samples: Schema.optionalKey(
+      Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 10_000 })).annotate({
+        description: "Elements of a collection to sample; 0 means all. Default 5."
+      })
+    )
+  }),
+  output: Schema.Struct({
+    key: Schema.String,
+    bytes: Schema.NullOr(Schema.Int).annotate({ description: "Bytes used; null when the key does not exist." })
+  }),
+  hints: Tool.hints.read,
+  handler: ({ key, samples }) => Effect.flatMap(Admin, (a) => a.memoryUsage(key, samples))
+})
+
+export const adminTools = [ping, health, info, dbsize, slowlog, clientList, topology, memoryUsage]

@@ -4,7 +4,8 @@
  * MATCH and strips it from results itself (SCAN has no key arguments).
  */
 import { Effect } from "effect"
-import type { RedisError } from "../../Errors.ts"
+import { type RedisError, RedisUnavailable } from "../../Errors.ts"
+import { decodeClusterCursor, encodeClusterCursor, groupBySlot } from "../../layers/ClusterSlots.ts"
 import { ServerConfig } from "../../layers/Config.ts"
 import { RedisClient, type RedisClientShape, type RedisLike } from "../../layers/RedisClient.ts"
 import { escapeGlob } from "../Glob.ts"
@@ -37,7 +38,7 @@ import {
  * Cluster refuses these with CROSSSLOT when keys sit in different slots, so a
  * cluster version of this interface groups keys by slot, runs one command per
  * group, and merges the replies back into input order; its `scanPage` walks every
- * primary behind one opaque cursor. Nothing else in this file needs to change.
+ * primary behind one opaque cursor (`clusterOps` below).
  */
 export interface MultiKeyOps {
   readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Buffer | null>, RedisError>
@@ -112,6 +113,87 @@ export const standaloneOps = (redis: RedisClientShape): MultiKeyOps => ({
     )
 })
 
+/**
+ * A Cluster refuses multi-key commands across slots (CROSSSLOT), so here each is
+ * split per slot: one command per slot, run concurrently, replies put back in input
+ * order. `mset` is therefore atomic per slot only (keys sharing a `{hash tag}` share
+ * a slot). `scanPage` walks the primaries one after another behind one cursor.
+ */
+export const clusterOps = (redis: RedisClientShape): MultiKeyOps => {
+  const single = standaloneOps(redis)
+  const perSlot = <A>(keys: ReadonlyArray<string>, f: (part: Array<number>) => Effect.Effect<A, RedisError>) =>
+    Effect.forEach(groupBySlot(keys, redis.keyPrefix), f, { concurrency: SLOT_CONCURRENCY })
+  return {
+    mget: (keys) =>
+      Effect.map(
+        perSlot(keys, (part) =>
+          Effect.map(single.mget(part.map((i) => keys[i]!)), (values) => part.map((i, j) => [i, values[j]] as const))
+        ),
+        (groups) => {
+          const out = new Array<Buffer | null>(keys.length).fill(null)
+          for (const [i, value] of groups.flat()) out[i] = value ?? null
+          return out
+        }
+      ),
+    mset: (entries, ttlMs) =>
+      Effect.asVoid(
+        perSlot(
+          entries.map((e) => e.key),
+          (part) =>
+            single.mset(
+              part.map((i) => entries[i]!),
+              ttlMs
+            )
+        )
+      ),
+    del: (keys) =>
+      Effect.map(
+        perSlot(keys, (part) => single.del(part.map((i) => keys[i]!))),
+        (counts) => counts.reduce((a, b) => a + b, 0)
+      ),
+    // One EXISTS per key already: each goes to its own slot.
+    exists: single.exists,
+    scanPage: (cursor, match, count, type) =>
+      Effect.gen(function* () {
+        const at = decodeClusterCursor(cursor) ?? { slot: 0, nodeCursor: 0n }
+        const primaries = yield* redis.primaries
+        const node =
+          cursor === "0"
+            ? primaries[0]
+            : primaries.find((p) => p.slots.some(([from, to]) => at.slot >= from && at.slot <= to))
+        if (node === undefined) {
+          return yield* new RedisUnavailable({
+            message: `SCAN: no primary serves slot ${at.slot} right now (failover or resharding); retry in a few seconds with the same cursor.`
+          })
+        }
+        const slot = node.slots[0]![0]
+        const [next, keys] = yield* redis.runOnPrimary(
+          slot,
+          "SCAN",
+          (c) =>
+            c.call("SCAN", [
+              at.nodeCursor.toString(),
+              "MATCH",
+              match,
+              "COUNT",
+              count,
+              ...(type === undefined ? [] : ["TYPE", type])
+            ]) as Promise<[string, Array<string>]>,
+          { idempotent: true }
+        )
+        if (next !== "0") return [encodeClusterCursor({ slot, nodeCursor: BigInt(next) }), keys] as const
+        const following = primaries.find((p) => p.slots[0]![0] > slot)
+        return [
+          following === undefined ? "0" : encodeClusterCursor({ slot: following.slots[0]![0], nodeCursor: 0n }),
+          keys
+        ] as const
+      })
+  }
+}
+
+/** Slots one multi-key call works on at the same time. */
+const SLOT_CONCURRENCY = 32
+
 /** Type, PTTL and size in one atomic round trip (no binary replies, so Lua is safe here). */
 const KEY_INFO_LUA = `
 local k = KEYS[1]
@@ -127,8 +209,7 @@ export const makeRedis = Effect.gen(function* () {
   const redis = yield* RedisClient
   const { limits } = yield* ServerConfig
   const prefix = redis.keyPrefix
-  // Cluster mode will pick a per-slot MultiKeyOps here (see the interface); until then every mode uses these.
-  const ops = standaloneOps(redis)
+  const ops = redis.settings.mode === "cluster" ? clusterOps(redis) : standaloneOps(redis)
   const keyInfoScript = redis.script("key_info", KEY_INFO_LUA)
 
   const get = Effect.fn("Kv.get")(function* (key: string, options: GetOptions = {}) {

@@ -1,0 +1,396 @@
+/**
+ * Cluster mode on a real 3 primaries + 3 replicas Redis Cluster: the multi-key
+ * tools split per slot, SCAN walks every primary behind one cursor, DBSIZE and
+ * INFO add up the primaries, topology shows the six nodes and every slot,
+ * scaleReads=slave reads from replicas, dedicated connections reach the key's
+ * node, and writes resume after a primary is killed and its replica promoted.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Clock, ConfigProvider, Context, Duration, Effect, Fiber, Layer } from "effect"
+import { keySlot } from "../../src/layers/ClusterSlots.ts"
+import { RedisConfig, redisSettingsConfig, ServerConfig, serverSettingsConfig } from "../../src/layers/Config.ts"
+import { type Cluster, RedisClient } from "../../src/layers/RedisClient.ts"
+import { Admin } from "../../src/services/Admin.ts"
+import { Kv } from "../../src/services/Kv.ts"
+import type { RedisCluster } from "../support/cluster.ts"
+import { RedisTestCluster } from "../support/effect.ts"
+import { requireRedis } from "../support/env.ts"
+import { waitFor } from "../support/wait.ts"
+
+const PREFIX = "app:"
+
+const configFor = (env: Record<string, string>) => {
+  const provider = ConfigProvider.fromEnvRecord(env)
+  return Layer.mergeAll(
+    Layer.effect(RedisConfig, redisSettingsConfig.parse(provider)),
+    Layer.effect(ServerConfig, serverSettingsConfig.parse(provider))
+  )
+}
+
+const clusterEnv = (cluster: RedisCluster, env: Record<string, string> = {}): Record<string, string> => ({
+  REDIS_CLUSTER_NODES: cluster.seeds.map((s) => `${s.host}:${s.port}`).join(","),
+  REDIS_COMMAND_TIMEOUT_MS: "3000",
+  REDIS_CONNECT_TIMEOUT_MS: "1000",
+  REDIS_RETRY_BASE_MS: "50",
+  REDIS_RETRY_MAX_MS: "300",
+  REDIS_CLUSTER_SLOTS_REFRESH_INTERVAL_MS: "1000",
+  REDIS_MCP_KEY_PREFIX: PREFIX,
+  ...env
+})
+
+/** Kv, Admin and RedisClient on one cluster client (built from `env`; fresh, never shared through layer memoization). */
+const servicesFor = (env: Record<string, string>) =>
+  Layer.mergeAll(Layer.fresh(Kv.layer), Layer.fresh(Admin.layer)).pipe(
+    Layer.provideMerge(Layer.effect(RedisClient, RedisClient.make)),
+    Layer.provideMerge(configFor(env))
+  )
+
+const onCluster = Layer.unwrap(
+  Effect.gen(function* () {
+    requireRedis()
+    return servicesFor(clusterEnv(yield* RedisTestCluster))
+  })
+).pipe(Layer.provideMerge(RedisTestCluster.layer({ primaries: 3, replicasPerPrimary: 1 })))
+
+/** Services of their own on the same cluster, released with the caller's scope. */
+const otherClient = (env: Record<string, string>) =>
+  Effect.gen(function* () {
+    const cluster = yield* RedisTestCluster
+    const ctx = yield* Layer.build(servicesFor(clusterEnv(cluster, env)))
+    const redis = Context.get(ctx, RedisClient)
+    yield* redis.awaitReady(10_000).pipe(Effect.orDie)
+    return { kv: Context.get(ctx, Kv), redis }
+  })
+
+const uid = () => Math.random().toString(36).slice(2, 10)
+const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
+
+/** Keys named `<base>:<n>` until they cover every primary (by slot owner), `count` at least. */
+const spreadKeys = (cluster: RedisCluster, base: string, count: number) =>
+  promise(async () => {
+    const view = await cluster.primaries()
+    const owner = (key: string) =>
+      view.find((p) => p.slots.some(([from, to]) => keySlot(PREFIX + key) >= from && keySlot(PREFIX + key) <= to))!.port
+    const keys: Array<string> = []
+    const owners = new Set<number>()
+    for (let i = 0; keys.length < count || owners.size < view.length; i++) {
+      const key = `${base}:${i}`
+      keys.push(key)
+      owners.add(owner(key))
+    }
+    return { keys, owners }
+  })
+
+/** Every key of a scan, paging until done, with the number of pages. */
+const scanAll = (kv: Kv["Service"], match: string, limit: number) =>
+  Effect.gen(function* () {
+    const keys: Array<string> = []
+    const cursors: Array<string> = []
+    let cursor = "0"
+    do {
+      const page = yield* kv.scan({ cursor, match, limit })
+      assert.isAtMost(page.keys.length, limit + 10)
+      keys.push(...page.keys)
+      cursor = page.cursor
+      cursors.push(cursor)
+      assert.strictEqual(page.done, cursor === "0")
+    } while (cursor !== "0")
+    return { keys, cursors }
+  })
+
+describe.skipIf(!requireRedis())("Cluster mode (3 primaries + 3 replicas)", () => {
+  layer(onCluster, { timeout: 180_000, excludeTestServices: true })((it) => {
+    it.effect("connects; the client's slot map has three primaries covering every slot", () =>
+      Effect.gen(function* () {
+        const redis = yield* RedisClient
+        yield* redis.awaitReady(10_000)
+        const health = yield* redis.health
+        assert.strictEqual(health.mode, "cluster")
+        assert.strictEqual(health.state, "ready")
+        const primaries = yield* redis.primaries
+        assert.strictEqual(primaries.length, 3)
+        const covered = primaries.flatMap((p) => p.slots).reduce((n, [from, to]) => n + to - from + 1, 0)
+        assert.strictEqual(covered, 16384)
+      })
+    )
+
+    it.effect("mset, mget, exists and del work across slots (split per slot, prefix applied)", () =>
+      Effect.gen(function* () {
+        const kv = yield* Kv
+        const cluster = yield* RedisTestCluster
+        const { keys, owners } = yield* spreadKeys(cluster, `multi:${uid()}`, 12)
+        assert.strictEqual(owners.size, 3)
+        const tagged = [`{t${uid()}}:a`, `{t${uid()}}:b`]
+        const all = [...keys, ...tagged]
+        assert.isTrue(yield* kv.mset(all.map((key, i) => ({ key, value: `v${i}` }))))
+        const got = yield* kv.mget([...all, "multi:missing"])
+        assert.deepStrictEqual(
+          got.map((g) => g.value),
+          [...all.map((_, i) => `v${i}`), null]
+        )
+        // The keys really sit on their own nodes, under the prefix.
+        const node = yield* promise(() => cluster.primaryForKey(PREFIX + keys[0]!))
+        assert.strictEqual(yield* promise(() => cluster.node(node.port).command("GET", PREFIX + keys[0]!)), "v0")
+
+        const exists = yield* kv.exists([...all, "multi:missing"])
+        assert.strictEqual(exists.count, all.length)
+        assert.deepStrictEqual([...exists.existing].sort(), [...all].sort())
+
+        assert.isTrue(
+          yield* kv.mset(
+            keys.slice(0, 4).map((key) => ({ key, value: "ttl" })),
+            60
+          )
+        )
+        assert.isAbove((yield* kv.keyInfo(keys[3]!)).ttlMs ?? 0, 50_000)
+
+        assert.strictEqual(yield* kv.del([...all, "multi:missing"]), all.length)
+        assert.strictEqual((yield* kv.exists(all)).count, 0)
+      })
+    )
+
+    it.effect("scan walks every primary behind one cursor: each key exactly once, in pages", () =>
+      Effect.gen(function* () {
+        const kv = yield* Kv
+        const cluster = yield* RedisTestCluster
+        const base = `scan:${uid()}`
+        const { keys } = yield* spreadKeys(cluster, base, 300)
+        for (let i = 0; i < keys.length; i += 100) {
+          yield* kv.mset(keys.slice(i, i + 100).map((key) => ({ key, value: "x" })))
+        }
+        const { keys: seen, cursors } = yield* scanAll(kv, `${base}:*`, 40)
+        assert.strictEqual(seen.length, keys.length, "no key twice")
+        assert.deepStrictEqual([...seen].sort(), [...keys].sort())
+        assert.isAtLeast(cursors.length, Math.ceil(keys.length / 40))
+        for (const c of cursors) assert.match(c, /^\d+$/)
+        // A type filter and a MATCH that hits nothing still finish.
+        assert.deepStrictEqual((yield* scanAll(kv, `${base}:*`, 1000)).keys.length, keys.length)
+        assert.deepStrictEqual((yield* scanAll(kv, `nothing:${uid()}:*`, 50)).keys, [])
+        const typed = yield* kv.scan({ match: `${base}:*`, type: "hash", limit: 1000 })
+        assert.deepStrictEqual(typed.keys, [])
+      })
+    )
+
+    it.effect("dbsize and info add up every primary", () =>
+      Effect.gen(function* () {
+        const admin = yield* Admin
+        const cluster = yield* RedisTestCluster
+        const primaries = yield* promise(() => cluster.primaries())
+        const size = yield* admin.dbsize
+        const counts = yield* promise(() =>
+          Promise.all(primaries.map((p) => cluster.node(p.port).command("DBSIZE") as Promise<number>))
+        )
+        assert.strictEqual(size.nodes.length, 3)
+        assert.strictEqual(
+          size.keys,
+          counts.reduce((a, b) => a + b, 0)
+        )
+        assert.deepStrictEqual(size.nodes.map((n) => n.node).sort(), primaries.map((p) => `${p.host}:${p.port}`).sort())
+        const info = yield* admin.info("replication")
+        assert.strictEqual(info.length, 3)
+        for (const node of info) {
+          assert.strictEqual(node.sections.replication!.role, "master")
+          assert.strictEqual(node.sections.replication!.connected_slaves, "1")
+        }
+        const clients = yield* admin.clientList(1000)
+        assert.isAtLeast(new Set(clients.clients.map((c) => c.node)).size, 3)
+      })
+    )
+
+    it.effect("topology shows 6 nodes, 3 primaries each with a replica, and full slot coverage", () =>
+      Effect.gen(function* () {
+        const admin = yield* Admin
+        const topology = yield* admin.topology
+        assert.strictEqual(topology.mode, "cluster")
+        assert.strictEqual(topology.nodes.length, 6)
+        assert.strictEqual(topology.slotsCovered, 16384)
+        const primaries = topology.nodes.filter((n) => n.role === "primary")
+        const replicas = topology.nodes.filter((n) => n.role === "replica")
+        assert.strictEqual(primaries.length, 3)
+        assert.strictEqual(replicas.length, 3)
+        assert.deepStrictEqual(replicas.map((r) => r.primary).sort(), primaries.map((p) => p.address).sort())
+        for (const node of topology.nodes) {
+          assert.deepStrictEqual(node.flags, [])
+          assert.match(node.id ?? "", /^[0-9a-f]{40}$/)
+        }
+      })
+    )
+
+    it.effect("memory_usage and a dedicated connection reach the key's own node", () =>
+      Effect.gen(function* () {
+        const admin = yield* Admin
+        const kv = yield* Kv
+        const redis = yield* RedisClient
+        const cluster = yield* RedisTestCluster
+        const k = `{ded:${uid()}}`
+        yield* kv.set(k, "hello")
+        assert.isAbove((yield* admin.memoryUsage(k)).bytes ?? 0, 0)
+        const owner = yield* promise(() => cluster.primaryForKey(PREFIX + k))
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const conn = yield* redis.dedicatedFor(k)
+            assert.strictEqual(conn.options.port, owner.port)
+            // Blocking reads work there, with the key prefix applied.
+            yield* Effect.promise(() => conn.rpush(`${k}:list`, "item"))
+            const popped = yield* Effect.promise(() => conn.blpop(`${k}:list`, 1))
+            assert.deepStrictEqual(popped, [`${PREFIX}${k}:list`, "item"])
+            const any = yield* redis.dedicated
+            assert.strictEqual(yield* Effect.promise(() => any.ping()), "PONG")
+          })
+        )
+      })
+    )
+
+    it.effect("scaleReads=slave sends read-only commands to replicas", () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const cluster = yield* RedisTestCluster
+          const { kv, redis } = yield* otherClient({ REDIS_CLUSTER_SCALE_READS: "slave" })
+          const { keys } = yield* spreadKeys(cluster, `reads:${uid()}`, 6)
+          yield* kv.mset(keys.map((key) => ({ key, value: "r" })))
+          // CLUSTER SLOTS lists a replica only once it reported a replication offset; the client's slot
+          // map (refreshed every second here) then routes reads to it.
+          const slotMap = (redis.unsafeClient as Cluster).slots
+          yield* promise(() =>
+            waitFor(async () => keys.every((k) => (slotMap[keySlot(PREFIX + k)]?.length ?? 0) > 1), {
+              timeoutMs: 20_000,
+              description: "the client's slot map to list the replicas"
+            })
+          )
+          const mgetCalls = (ports: ReadonlyArray<number>) =>
+            promise(async () => {
+              let total = 0
+              for (const port of ports) {
+                const stats = await cluster.node(port).info("commandstats")
+                total += Number(/calls=(\d+)/.exec(stats.get("cmdstat_mget") ?? "")?.[1] ?? 0)
+              }
+              return total
+            })
+          const primaries = (yield* promise(() => cluster.primaries())).map((p) => p.port)
+          const replicas = (yield* promise(() => cluster.replicas())).map((r) => r.port)
+          // Replication is asynchronous, and a replica connection's very first command may race its READONLY
+          // handshake (answered by a MOVED to the primary): read until the replicas serve the values.
+          let values: ReadonlyArray<string | null> = []
+          for (let i = 0; i < 50; i++) {
+            values = (yield* kv.mget(keys)).map((g) => g.value)
+            if (values.every((v) => v === "r")) break
+            yield* Effect.sleep(Duration.millis(50))
+          }
+          assert.deepStrictEqual(
+            values,
+            keys.map(() => "r")
+          )
+          const [p0, r0] = [yield* mgetCalls(primaries), yield* mgetCalls(replicas)]
+          for (let i = 0; i < 5; i++) {
+            assert.deepStrictEqual(
+              (yield* kv.mget(keys)).map((g) => g.value),
+              keys.map(() => "r")
+            )
+          }
+          assert.strictEqual(yield* mgetCalls(primaries), p0, "no MGET reached a primary")
+          assert.isAtLeast((yield* mgetCalls(replicas)) - r0, 5 * 3)
+        })
+      )
+    )
+
+    it.effect("a slot half-migrated: TRYAGAIN is retried with backoff for mget, and refused retryable for del", () =>
+      Effect.gen(function* () {
+        const kv = yield* Kv
+        const cluster = yield* RedisTestCluster
+        const tag = `{mig${uid()}}`
+        const [a, b] = [`${tag}:a`, `${tag}:b`]
+        yield* kv.mset([
+          { key: a, value: "A" },
+          { key: b, value: "B" }
+        ])
+        const slot = keySlot(PREFIX + a)
+        const view = yield* promise(() => cluster.clusterNodes())
+        const source = view.find((n) => n.role === "primary" && n.slots.some(([f, t]) => slot >= f && slot <= t))!
+        const target = view.find((n) => n.role === "primary" && n.id !== source.id)!
+        const onSource = cluster.node(source.port)
+        const onTarget = cluster.node(target.port)
+        const migrate = (key: string) =>
+          onSource.command("MIGRATE", target.host, String(target.port), "", "0", "5000", "KEYS", PREFIX + key)
+        yield* promise(async () => {
+          await onTarget.command("CLUSTER", "SETSLOT", String(slot), "IMPORTING", source.id)
+          await onSource.command("CLUSTER", "SETSLOT", String(slot), "MIGRATING", target.id)
+          await migrate(a)
+        })
+        // Mid-migration a command over both keys is refused with TRYAGAIN (it did not run).
+        const refused = yield* Effect.flip(kv.del([a, b]))
+        assert.strictEqual(refused._tag, "RedisBusy")
+        assert.isTrue(refused.retryable)
+        assert.include(refused.message, "TRYAGAIN")
+        const finish = yield* Effect.forkChild(
+          Effect.sleep(Duration.millis(400)).pipe(
+            Effect.andThen(
+              promise(async () => {
+                await migrate(b)
+                for (const n of view.filter((x) => x.role === "primary")) {
+                  await cluster.node(n.port).command("CLUSTER", "SETSLOT", String(slot), "NODE", target.id)
+                }
+              })
+            )
+          )
+        )
+        // Sent while the slot is still split, so it can only succeed by being retried after the migration.
+        assert.isUndefined(finish.pollUnsafe())
+        const values = yield* kv.mget([a, b])
+        yield* Fiber.join(finish)
+        assert.deepStrictEqual(
+          values.map((v) => v.value),
+          ["A", "B"]
+        )
+        assert.strictEqual(yield* kv.del([a, b]), 2)
+        yield* promise(() => cluster.waitForClusterOk(30_000))
+      })
+    )
+
+    it.effect("a killed primary: writes to its slots resume after its replica is promoted", () =>
+      Effect.gen(function* () {
+        const kv = yield* Kv
+        const admin = yield* Admin
+        const cluster = yield* RedisTestCluster
+        const k = `failover:${uid()}`
+        yield* kv.set(k, "before")
+        const victim = yield* promise(() => cluster.primaryForKey(PREFIX + k))
+        const start = yield* Clock.currentTimeMillis
+        const fault = yield* Effect.forkChild(
+          promise(async () => {
+            await cluster.killNode(victim.port)
+            await cluster.waitForFailover(victim.port, 60_000)
+          })
+        )
+        let failures = 0
+        const seen = new Set<string>()
+        let firstOk: number | undefined
+        let last = -1
+        for (let i = 0; firstOk === undefined || fault.pollUnsafe() === undefined; i++) {
+          const written = yield* Effect.result(kv.set(k, `v${i}`))
+          if (written._tag === "Failure") {
+            failures++
+            seen.add(written.failure._tag === "RedisBusy" ? written.failure.reason : written.failure._tag)
+            assert.isTrue(written.failure.retryable, written.failure.message)
+          } else {
+            last = i
+            if (i > 0 && firstOk === undefined && failures > 0) firstOk = yield* Clock.currentTimeMillis
+          }
+          if ((yield* Clock.currentTimeMillis) - start > 90_000) return yield* Effect.die("writes did not resume")
+          yield* Effect.sleep(Duration.millis(50))
+        }
+        yield* Fiber.join(fault)
+        const recovered = firstOk === undefined ? "no write failed" : `${firstOk - start} ms`
+        yield* Effect.logInfo(
+          `cluster: primary killed → writes to its slots resumed after ${recovered} (${failures} failed writes: ${[...seen].join(", ")})`
+        )
+        const owner = yield* promise(() => cluster.primaryForKey(PREFIX + k))
+        assert.notStrictEqual(owner.port, victim.port)
+        assert.strictEqual((yield* kv.get(k)).value, `v${last}`)
+        assert.strictEqual(yield* promise(() => cluster.node(owner.port).command("GET", PREFIX + k)), `v${last}`)
+        const topology = yield* admin.topology
+        assert.strictEqual(topology.slotsCovered, 16384)
+        assert.isTrue(topology.nodes.some((n) => n.address.endsWith(`:${victim.port}`) && n.flags.includes("fail")))
+      })
+    )
+  })
+})

@@ -365,6 +365,10 @@ export class RedisClient extends Context.Service<RedisClient, RedisClientShape>(
     const script = (name: string, lua: string): ScriptRunner => {
       const commandName = `mcp_${name}`
       client.defineCommand(commandName, { lua })
+      // Cluster auto-pipelining groups a call by the slot of its first argument, which for a
+      // script is the key count: scripts for different slots would share one pipeline. Sent on
+      // their own, ioredis routes them by their first key.
+      cluster?.options.autoPipeliningIgnoredCommands?.push(commandName)
       return (keys, args, options) =>
         run(
           `script ${name}`,

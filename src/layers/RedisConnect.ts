@@ -67,6 +67,8 @@ export const clusterOptions = (
     enableOfflineQueue: false,
     enableReadyCheck: true,
     enableAutoPipelining: true,
+    // A fresh list per client: RedisClient adds its Lua script commands to it.
+    autoPipeliningIgnoredCommands: [],
     // The Cluster object applies the prefix once; its node connections must not apply it again.
     ...(keyPrefix === "" ? {} : { keyPrefix }),
     redisOptions,

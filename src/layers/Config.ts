@@ -198,8 +198,9 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
   retryMaxMs: positiveInt("REDIS_RETRY_MAX_MS", 5000),
   slotsRefreshIntervalMs: positiveInt("REDIS_CLUSTER_SLOTS_REFRESH_INTERVAL_MS", 5000),
   slotsRefreshTimeoutMs: positiveInt("REDIS_CLUSTER_SLOTS_REFRESH_TIMEOUT_MS", 2000),
-  scaleReads: Config.Literals(["master", "slave", "all"], "REDIS_CLUSTER_SCALE_READS").pipe(
-    Config.withDefault("master" as const)
+  scaleReads: Config.Literals(["master", "slave", "all", "primary", "replica"], "REDIS_CLUSTER_SCALE_READS").pipe(
+    Config.withDefault("master" as const),
+    Config.map((v) => (v === "primary" ? "master" : v === "replica" ? "slave" : v))
   ),
   natMap: natMapConfig
 }).pipe(

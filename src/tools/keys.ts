@@ -114,7 +114,8 @@ export const mset = Tool.make({
   name: "mset",
   title: "Set several values",
   description:
-    "Write several string values in one atomic step (all or none), replacing what the keys held. With ttlSeconds every " +
+    "Write several string values in one atomic step (all or none), replacing what the keys held. On a Redis Cluster, keys in " +
+    "different hash slots are written slot by slot (atomic per slot only); give keys a shared {hash tag} to keep them atomic. With ttlSeconds every " +
     "written key gets that TTL; without it their TTLs are cleared. Each value is subject to the size limit (TooLarge).",
   toolset: "keys",
   input: Schema.Struct({

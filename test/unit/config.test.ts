@@ -227,6 +227,13 @@ describe("toolsets", () => {
 })
 
 describe("Redis mode and TLS", () => {
+  it.effect("scaleReads takes primary and replica as names for master and slave", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* settings({ REDIS_CLUSTER_SCALE_READS: "replica" })).redis.scaleReads, "slave")
+      assert.strictEqual((yield* settings({ REDIS_CLUSTER_SCALE_READS: "primary" })).redis.scaleReads, "master")
+      assert.strictEqual((yield* settings({ REDIS_CLUSTER_SCALE_READS: "all" })).redis.scaleReads, "all")
+    })
+  )
   it.effect("picks the topology from what is set", () =>
     Effect.gen(function* () {
       assert.strictEqual((yield* settings({ REDIS_URL: "redis://127.0.0.1:6379" })).redis.mode, "standalone")

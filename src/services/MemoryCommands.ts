@@ -236,7 +236,9 @@ const table: Record<string, Spec> = {
   HGETALL: cmd(2, ["readonly"], (s, _n, [k]) =>
     read(s, k!, "hash", (e) => [...e.value].flatMap(([f, v]) => [memberBytes(f), v]), [])
   ),
-  HDEL: cmd(-3, W, (s, _n, [k, ...fs]) => modify(s, k!, "hash", (e) => fs.filter((f) => e.value.delete(mem(f))).length)),
+  HDEL: cmd(-3, W, (s, _n, [k, ...fs]) =>
+    modify(s, k!, "hash", (e) => fs.filter((f) => e.value.delete(mem(f))).length)
+  ),
   HEXISTS: cmd(3, RO, (s, _n, [k, f]) => read(s, k!, "hash", (e) => (e.value.has(mem(f!)) ? 1 : 0), 0)),
   HLEN: cmd(2, RO, (s, _n, [k]) => read(s, k!, "hash", (e) => e.value.size, 0)),
   HKEYS: cmd(2, ["readonly"], (s, _n, [k]) => read(s, k!, "hash", (e) => [...e.value.keys()].map(memberBytes), [])),
@@ -287,7 +289,9 @@ const table: Record<string, Spec> = {
       return added
     })
   ),
-  ZREM: cmd(-3, W, (s, _n, [k, ...ms]) => modify(s, k!, "zset", (e) => ms.filter((m) => e.value.delete(mem(m))).length)),
+  ZREM: cmd(-3, W, (s, _n, [k, ...ms]) =>
+    modify(s, k!, "zset", (e) => ms.filter((m) => e.value.delete(mem(m))).length)
+  ),
   ZSCORE: cmd(3, RO, (s, _n, [k, m]) =>
     read(s, k!, "zset", (e) => (e.value.has(mem(m!)) ? score(e.value.get(mem(m!))!) : null), null)
   ),

@@ -367,7 +367,8 @@ export class RedisClient extends Context.Service<RedisClient, RedisClientShape>(
       client.defineCommand(commandName, { lua })
       // Cluster auto-pipelining groups a call by the slot of its first argument, which for a
       // script is the key count: scripts for different slots would share one pipeline. Sent on
-      // their own, ioredis routes them by their first key.
+      // their own, ioredis routes them by their first key (a node connection still opening holds
+      // them in its offline queue: see `enableOfflineQueue` in `clusterOptions`).
       cluster?.options.autoPipeliningIgnoredCommands?.push(commandName)
       return (keys, args, options) =>
         run(

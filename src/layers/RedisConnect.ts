@@ -37,6 +37,7 @@ export const baseOptions = (s: RedisSettings, keyPrefix: string): LegacyOptions 
     retryStrategy: () => null,
     // While disconnected ioredis fails at once instead of buffering without bound; RedisClient
     // holds calls itself, a bounded number for a bounded time (see `RedisClient.run`).
+    // (A Cluster's node connections ignore this: see `clusterOptions`.)
     enableOfflineQueue: false,
     // Never re-send a command after its connection dropped: it may have run (no silent double writes).
     maxRetriesPerRequest: 0,
@@ -58,13 +59,26 @@ export const clusterOptions = (
   s: RedisSettings,
   keyPrefix: string
 ): ClusterOptions & { readonly redisOptions: LegacyOptions } => {
-  const { keyPrefix: _nodesHaveNoPrefix, ...redisOptions } = baseOptions(s, keyPrefix)
+  const { keyPrefix: _nodesHaveNoPrefix, ...nodeBase } = baseOptions(s, keyPrefix)
+  // A node's ready check would wait for as long as the node is LOADING, holding what its offline
+  // queue took in meanwhile (see `enableOfflineQueue` below). Without it a node connection is ready
+  // once its handshake answered, and a LOADING node answers each command with LOADING: a typed
+  // RedisBusy at once (the command did not run). The Cluster's own check (CLUSTER INFO) stays on.
+  const redisOptions: LegacyOptions = { ...nodeBase, enableReadyCheck: false }
   return {
     lazyConnect: true,
     // Our Schedule reconnects the whole cluster; a node that dies is dropped and found again by the slot refresh.
     clusterRetryStrategy: () => null,
     clusterNodeRetryStrategy: null,
-    enableOfflineQueue: false,
+    // ioredis always gives node connections an offline queue (its ConnectionPool overrides ours), so a
+    // node connection opened on demand holds the commands sent during its handshake. With the Cluster's
+    // own queue off, the Cluster refuses every command for a node that is still connecting (all but the
+    // one that opened it) with "Connection is closed.", on a healthy cluster too. So it stays on. It is
+    // still bounded: a node handshake lasts at most connectTimeout + commandTimeout (no ready check),
+    // and a failed one ends the connection (no node retry) and rejects what it held, never sent. The
+    // Cluster's own queue is only used while the Cluster is not ready, and RedisClient sends nothing
+    // then (see `awaitConnection`); a Cluster that is lost ends (no cluster retry) and rejects it, unsent.
+    enableOfflineQueue: true,
     enableReadyCheck: true,
     enableAutoPipelining: true,
     // A fresh list per client: RedisClient adds its Lua script commands to it.

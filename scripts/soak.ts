@@ -20,23 +20,9 @@
  */
 import { parseArgs } from "node:util"
 import { Cluster } from "ioredis"
-import {
-  callTool,
-  eventually,
-  formatRecovery,
-  type HeapSample,
-  keyWrites,
-  lostWrites,
-  now,
-  type Operation,
-  report,
-  runId,
-  startLoad,
-  startProbedServer,
-  summarize,
-  TIMEOUT_MS,
-  unexpectedErrors
-} from "../test/integration/faults/support.ts"
+import { keyWrites, lostWrites, now, type Operation, runId, startLoad } from "../test/integration/faults/load.ts"
+import { formatRecovery, MiB, report, summarize, unexpectedErrors } from "../test/integration/faults/report.ts"
+import { type HeapSample, startProbedServer, TIMEOUT_MS } from "../test/integration/faults/targets.ts"
 import { startCluster } from "../test/support/cluster.ts"
 import { redisAvailable } from "../test/support/env.ts"
 import { startSentinelSet } from "../test/support/sentinel.ts"
@@ -200,13 +186,12 @@ if (makeTopology === undefined) {
   process.exit(2)
 }
 
-const MiB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
-
 const main = async () => {
   const topology = await makeTopology()
-  const { server, heap, alive } = await startProbedServer({ ...topology.env, REDIS_MCP_LOG_LEVEL: "warn" })
-  const call = (name: string, a: Record<string, unknown>) => callTool(server, name, a)
-  await eventually(async () => ((await call("ping", {})).kind === "ok" ? true : undefined), "the first ping", 60_000)
+  const { server, call, heap, alive } = await startProbedServer(
+    { ...topology.env, REDIS_MCP_LOG_LEVEL: "warn" },
+    60_000
+  )
 
   const id = runId(`soak-${topologyName}`)
   const namespace = id.replaceAll(":", "-")

@@ -4,10 +4,8 @@
  * once on the in-memory store and once on a real redis-server. The SDK client
  * checks every structuredContent against the tool's outputSchema.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { requireRedis } from "../support/env.ts"
-import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type ServerUnderTest, startServer } from "./client.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { useServer } from "./client.ts"
 
 const TOOLS = {
   hash: ["hset", "hget", "hgetall", "hdel", "hincrby"],
@@ -19,35 +17,12 @@ const READ_ONLY = ["hget", "hgetall", "lrange", "llen", "smembers", "sismember",
 
 const suite = (mode: "memory" | "redis") =>
   describe(`collection toolsets over stdio (${mode})`, () => {
-    let redis: RedisHandle | undefined
-    let server: ServerUnderTest
+    const server = useServer(mode, {
+      env: { REDIS_MCP_MAX_ITEMS: "5" },
+      args: ["--toolsets", "default,hash,list,set,zset"]
+    })
+    const { expectOk: ok, expectError: fails } = server
     const p = `e2e${Math.random().toString(36).slice(2, 8)}`
-
-    beforeAll(async () => {
-      const env: Record<string, string> = { REDIS_MCP_MAX_ITEMS: "5" }
-      if (mode === "redis") {
-        requireRedis()
-        redis = await startRedis()
-        env.REDIS_URL = redis.url
-      }
-      server = await startServer(env, ["--toolsets", "default,hash,list,set,zset"])
-    })
-
-    afterAll(async () => {
-      await server?.close()
-      await redis?.stop()
-    })
-
-    const ok = async (name: string, args: Record<string, unknown>) => {
-      const r = await server.call(name, args)
-      if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
-      return r.value
-    }
-    const fails = async (name: string, args: Record<string, unknown>) => {
-      const r = await server.call(name, args)
-      if (r.ok) assert.fail(`${name} should have failed, got ${JSON.stringify(r.value)}`)
-      return r.error
-    }
 
     it("lists the four toolsets with honest hints and object schemas", async () => {
       const { tools } = await server.client.listTools()

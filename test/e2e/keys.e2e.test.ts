@@ -2,42 +2,19 @@
  * The `keys` toolset through the built server over stdio, as an MCP client sees
  * it: once on the in-memory store (no REDIS_URL) and once on a real redis-server.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { McpError } from "@modelcontextprotocol/sdk/types.js"
-import { requireRedis } from "../support/env.ts"
-import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type ServerUnderTest, startServer } from "./client.ts"
+import { useServer } from "./client.ts"
+import { KEYS_TOOLS } from "./tool-names.ts"
 
-const KEYS_TOOLS = ["get", "set", "mget", "mset", "del", "exists", "expire", "key_info", "rename", "incr", "scan"]
 // Small enough that a 3000-byte value needs several get calls.
 const OUTPUT_CAP = 1024
 
 const suite = (mode: "memory" | "redis") =>
   describe(`keys toolset over stdio (${mode})`, () => {
-    let redis: RedisHandle | undefined
-    let server: ServerUnderTest
+    const server = useServer(mode, { env: { REDIS_MCP_MAX_OUTPUT_BYTES: String(OUTPUT_CAP) } })
+    const ok = server.expectOk
     const p = `e2e${Math.random().toString(36).slice(2, 8)}`
-
-    beforeAll(async () => {
-      const env: Record<string, string> = { REDIS_MCP_MAX_OUTPUT_BYTES: String(OUTPUT_CAP) }
-      if (mode === "redis") {
-        requireRedis()
-        redis = await startRedis()
-        env.REDIS_URL = redis.url
-      }
-      server = await startServer(env)
-    })
-
-    afterAll(async () => {
-      await server?.close()
-      await redis?.stop()
-    })
-
-    const ok = async (name: string, args: Record<string, unknown>) => {
-      const r = await server.call(name, args)
-      if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
-      return r.value
-    }
 
     it("lists every keys tool with honest hints", async () => {
       const { tools } = await server.client.listTools()

@@ -4,45 +4,16 @@
  * on a real redis-server; then a read-only server, where `pipeline` and
  * `command` stay listed (read-only hints) and refuse writes with ReadOnlyMode.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { requireRedis } from "../support/env.ts"
-import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type ServerUnderTest, startServer } from "./client.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { useServer } from "./client.ts"
 
 const TOOLSETS = ["--toolsets", "default,pubsub,batch,command"]
 
-const ok = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
-  const r = await server.call(name, args)
-  if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
-  return r.value
-}
-
-const failure = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
-  const r = await server.call(name, args)
-  if (r.ok) assert.fail(`${name} succeeded: ${JSON.stringify(r.value)}`)
-  return r.error
-}
-
 const suite = (mode: "memory" | "redis") =>
   describe(`pubsub, batch and command over stdio (${mode})`, () => {
-    let redis: RedisHandle | undefined
-    let server: ServerUnderTest
+    const server = useServer(mode, { args: TOOLSETS })
+    const { expectOk: ok, expectError: failure } = server
     const p = `e2e${Math.random().toString(36).slice(2, 8)}`
-
-    beforeAll(async () => {
-      const env: Record<string, string> = {}
-      if (mode === "redis") {
-        requireRedis()
-        redis = await startRedis()
-        env.REDIS_URL = redis.url
-      }
-      server = await startServer(env, TOOLSETS)
-    })
-
-    afterAll(async () => {
-      await server?.close()
-      await redis?.stop()
-    })
 
     it("lists the tools with honest hints", async () => {
       const { tools } = await server.client.listTools()
@@ -57,14 +28,14 @@ const suite = (mode: "memory" | "redis") =>
 
     it("publish, subscribe and read_messages across calls", async () => {
       const channel = `${p}.news`
-      assert.deepStrictEqual(await ok(server, "publish", { channel, message: "before" }), { receivers: 0 })
-      const sub = await ok(server, "subscribe", { channels: [channel], patterns: [`${p}.alerts.*`] })
+      assert.deepStrictEqual(await ok("publish", { channel, message: "before" }), { receivers: 0 })
+      const sub = await ok("subscribe", { channels: [channel], patterns: [`${p}.alerts.*`] })
       assert.match(sub.subscriptionId, /^sub_/)
-      assert.deepStrictEqual(await ok(server, "publish", { channel, message: "hello" }), { receivers: 1 })
-      await ok(server, "publish", { channel: `${p}.alerts.disk`, message: "/w==", encoding: "base64" })
+      assert.deepStrictEqual(await ok("publish", { channel, message: "hello" }), { receivers: 1 })
+      await ok("publish", { channel: `${p}.alerts.disk`, message: "/w==", encoding: "base64" })
       const messages: Array<Record<string, unknown>> = []
       for (let i = 0; i < 10 && messages.length < 2; i++) {
-        const r = await ok(server, "read_messages", { subscriptionId: sub.subscriptionId, waitMs: 2000 })
+        const r = await ok("read_messages", { subscriptionId: sub.subscriptionId, waitMs: 2000 })
         assert.strictEqual(r.dropped, 0)
         messages.push(...r.messages)
       }
@@ -75,18 +46,18 @@ const suite = (mode: "memory" | "redis") =>
           { channel: `${p}.alerts.disk`, pattern: `${p}.alerts.*`, message: "/w==", encoding: "base64" }
         ]
       )
-      assert.deepStrictEqual(await ok(server, "unsubscribe", { subscriptionId: sub.subscriptionId }), {
+      assert.deepStrictEqual(await ok("unsubscribe", { subscriptionId: sub.subscriptionId }), {
         unsubscribed: true
       })
-      const gone = await failure(server, "read_messages", { subscriptionId: sub.subscriptionId })
+      const gone = await failure("read_messages", { subscriptionId: sub.subscriptionId })
       assert.strictEqual(gone.tag, "NotFound")
-      const bad = await failure(server, "read_messages", { subscriptionId: sub.subscriptionId, waitMs: 60_000 })
+      const bad = await failure("read_messages", { subscriptionId: sub.subscriptionId, waitMs: 60_000 })
       assert.strictEqual(bad.tag, "InvalidArgument")
     })
 
     it("pipeline, plain and atomic, with per-command results", async () => {
       const k = `${p}:counter`
-      const plain = await ok(server, "pipeline", {
+      const plain = await ok("pipeline", {
         commands: [
           ["SET", k, 10],
           ["INCRBY", k, "5"],
@@ -100,7 +71,7 @@ const suite = (mode: "memory" | "redis") =>
       assert.strictEqual(plain.results[2].ok, false)
       assert.strictEqual(plain.results[2].error.tag, "WrongType")
       assert.deepStrictEqual(plain.results[3], { ok: true, result: "15", encoding: "utf8" })
-      const atomic = await ok(server, "pipeline", {
+      const atomic = await ok("pipeline", {
         commands: [
           ["INCR", k],
           ["HSET", `${k}:h`, "a", "1"],
@@ -112,28 +83,28 @@ const suite = (mode: "memory" | "redis") =>
         atomic.results.map((r: { result: unknown }) => r.result),
         [16, 1, ["a", "1"]]
       )
-      const denied = await failure(server, "pipeline", { commands: [["GET", k], ["FLUSHALL"]] })
+      const denied = await failure("pipeline", { commands: [["GET", k], ["FLUSHALL"]] })
       assert.strictEqual(denied.tag, "PermissionDenied")
     })
 
     it("command runs a command, and dryRun only reports the policy's verdict", async () => {
       const k = `${p}:cmd`
-      const dry = await ok(server, "command", { args: ["SET", k, "v"], dryRun: true })
+      const dry = await ok("command", { args: ["SET", k, "v"], dryRun: true })
       assert.deepStrictEqual([dry.command, dry.allowed, dry.executed, dry.readOnly], ["SET", true, false, false])
-      assert.strictEqual((await ok(server, "command", { args: ["GET", k] })).result, null)
-      assert.strictEqual((await ok(server, "command", { args: ["SET", k, "v"] })).result, "OK")
-      assert.strictEqual((await ok(server, "command", { args: ["GET", k] })).result, "v")
-      const keys = await ok(server, "command", { args: ["KEYS", "*"], dryRun: true })
+      assert.strictEqual((await ok("command", { args: ["GET", k] })).result, null)
+      assert.strictEqual((await ok("command", { args: ["SET", k, "v"] })).result, "OK")
+      assert.strictEqual((await ok("command", { args: ["GET", k] })).result, "v")
+      const keys = await ok("command", { args: ["KEYS", "*"], dryRun: true })
       assert.deepStrictEqual([keys.allowed, keys.refusal.tag], [false, "PermissionDenied"])
-      const blocking = await failure(server, "command", { args: ["BLPOP", k, 0] })
+      const blocking = await failure("command", { args: ["BLPOP", k, 0] })
       assert.strictEqual(blocking.tag, "InvalidArgument")
       if (mode === "redis") {
-        const config = await ok(server, "command", { args: ["config", "get", "maxmemory"] })
+        const config = await ok("command", { args: ["config", "get", "maxmemory"] })
         assert.deepStrictEqual([config.command, config.result], ["CONFIG GET", ["maxmemory", "0"]])
-        const set = await failure(server, "command", { args: ["CONFIG", "SET", "maxmemory", "1"] })
+        const set = await failure("command", { args: ["CONFIG", "SET", "maxmemory", "1"] })
         assert.strictEqual(set.tag, "PermissionDenied")
       } else {
-        const unsupported = await failure(server, "command", { args: ["OBJECT", "ENCODING", k] })
+        const unsupported = await failure("command", { args: ["OBJECT", "ENCODING", k] })
         assert.strictEqual(unsupported.tag, "InvalidArgument")
         assert.include(unsupported.message, "real Redis")
       }
@@ -144,20 +115,11 @@ suite("memory")
 suite("redis")
 
 describe("a read-only server over stdio (redis)", () => {
-  let redis: RedisHandle
-  let server: ServerUnderTest
-
-  beforeAll(async () => {
-    requireRedis()
-    redis = await startRedis()
-    await redis.command("SET", "ro:key", "kept")
-    server = await startServer({ REDIS_URL: redis.url }, [...TOOLSETS, "--read-only"])
+  const server = useServer("redis", {
+    args: [...TOOLSETS, "--read-only"],
+    seed: (redis) => redis.command("SET", "ro:key", "kept")
   })
-
-  afterAll(async () => {
-    await server?.close()
-    await redis?.stop()
-  })
+  const { expectOk: ok, expectError: failure } = server
 
   it("lists pipeline and command as read-only, and not publish", async () => {
     const { tools } = await server.client.listTools()
@@ -170,18 +132,18 @@ describe("a read-only server over stdio (redis)", () => {
   })
 
   it("refuses a write in pipeline and in command with ReadOnlyMode, and runs reads", async () => {
-    const piped = await failure(server, "pipeline", {
+    const piped = await failure("pipeline", {
       commands: [
         ["GET", "ro:key"],
         ["SET", "ro:key", "changed"]
       ]
     })
     assert.strictEqual(piped.tag, "ReadOnlyMode")
-    const single = await failure(server, "command", { args: ["DEL", "ro:key"] })
+    const single = await failure("command", { args: ["DEL", "ro:key"] })
     assert.strictEqual(single.tag, "ReadOnlyMode")
     assert.strictEqual(single.retryable, false)
-    assert.strictEqual((await ok(server, "command", { args: ["GET", "ro:key"] })).result, "kept")
-    const reads = await ok(server, "pipeline", {
+    assert.strictEqual((await ok("command", { args: ["GET", "ro:key"] })).result, "kept")
+    const reads = await ok("pipeline", {
       commands: [
         ["EXISTS", "ro:key"],
         ["STRLEN", "ro:key"]

@@ -8,7 +8,7 @@ import { allTools } from "../../src/tools/index.ts"
 import { requireRedis } from "../support/env.ts"
 import { freePort } from "../support/ports.ts"
 import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type CallResult, type ServerUnderTest, startServer } from "./client.ts"
+import { type CallResult, type ServerUnderTest, startServer, useServer } from "./client.ts"
 
 const TIMEOUT_MS = 1000
 const ENV = {
@@ -61,20 +61,11 @@ const alive = (server: ServerUnderTest) => {
 }
 
 describe("Redis killed mid-session", () => {
-  let redis: RedisHandle
-  let server: ServerUnderTest
-  beforeAll(async () => {
-    requireRedis()
-    redis = await startRedis()
-    server = await startServer({ ...ENV, REDIS_URL: redis.url })
-    await eventually(pingOk(server), "the first ping")
-  })
-  afterAll(async () => {
-    await server?.close()
-    await redis?.dispose()
-  })
+  const server = useServer("redis", { env: ENV })
+  beforeAll(() => eventually(pingOk(server), "the first ping"))
 
   it("tools fail with RedisUnavailable/Timeout, the server stays up, and recovers after a restart", async () => {
+    const redis = server.redis()
     if (hasKeys) {
       assert.isTrue((await answer(server, "set", { key, value: "before" })).ok)
       const got = await answer(server, "get", { key })

@@ -5,38 +5,18 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { McpError } from "@modelcontextprotocol/sdk/types.js"
 import { DEFAULT_TOOLSETS, type Toolset } from "../../src/layers/Config.ts"
 import { allTools } from "../../src/tools/index.ts"
-import { requireRedis } from "../support/env.ts"
-import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { MAIN, type ServerUnderTest, startServer } from "./client.ts"
+import { MAIN, type ServerUnderTest, startServer, useServer } from "./client.ts"
+import { KEYS_TOOLS, STATE_TOOLS, TASK_TOOLS } from "./tool-names.ts"
 
 /** The default tool set fixed by TOOLS.md. */
 const DEFAULT_NAMES: Readonly<Record<"keys" | "task" | "state", ReadonlyArray<string>>> = {
-  keys: ["get", "set", "mget", "mset", "del", "exists", "expire", "key_info", "rename", "incr", "scan"],
-  task: [
-    "task_create",
-    "task_claim",
-    "task_heartbeat",
-    "task_complete",
-    "task_fail",
-    "task_get",
-    "task_list",
-    "task_cancel",
-    "queue_stats"
-  ],
-  state: [
-    "state_get",
-    "state_set",
-    "state_patch",
-    "state_delete",
-    "state_list",
-    "state_history",
-    "lock_acquire",
-    "lock_release"
-  ]
+  keys: KEYS_TOOLS,
+  task: TASK_TOOLS,
+  state: STATE_TOOLS
 }
 const CORE = ["ping", "health"]
 const implemented = new Set(allTools.map((t) => t.name))
@@ -131,13 +111,7 @@ const stderrLine = async (server: ServerUnderTest, text: string, timeoutMs = 10_
 }
 
 describe("default server (in-memory store)", () => {
-  let server: ServerUnderTest
-  beforeAll(async () => {
-    server = await startServer()
-  })
-  afterAll(async () => {
-    await server?.close()
-  })
+  const server = useServer("memory")
 
   it("initialize: server info, capabilities and instructions", () => {
     const info = server.client.getServerVersion()
@@ -374,25 +348,11 @@ describe("shutdown", () => {
 })
 
 describe("cancellation (real redis-server)", () => {
-  let redis: RedisHandle
-  let server: ServerUnderTest
-  beforeAll(async () => {
-    requireRedis()
-    redis = await startRedis()
-    server = await startServer({
-      REDIS_URL: redis.url,
-      REDIS_COMMAND_TIMEOUT_MS: "20000",
-      REDIS_MCP_LOG_LEVEL: "debug"
-    })
-  })
-  afterAll(async () => {
-    await server?.close()
-    await redis?.dispose()
-  })
+  const server = useServer("redis", { env: { REDIS_COMMAND_TIMEOUT_MS: "20000", REDIS_MCP_LOG_LEVEL: "debug" } })
 
   it("a call cancelled by the client interrupts its fiber; the server keeps answering", async () => {
     assert.isTrue((await server.call("ping")).ok)
-    await redis.debugSleep(3) // Redis stops answering for 3 s
+    await server.redis().debugSleep(3) // Redis stops answering for 3 s
     const controller = new AbortController()
     const slow = server.client.callTool({ name: "ping", arguments: { message: "slow" } }, undefined, {
       signal: controller.signal

@@ -8,31 +8,10 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { type Notification, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { requireRedis } from "../support/env.ts"
 import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type ServerUnderTest, startServer } from "./client.ts"
+import { type ServerUnderTest, startServer, useServer } from "./client.ts"
+import { STATE_TOOLS } from "./tool-names.ts"
 
-const STATE_TOOLS = [
-  "state_get",
-  "state_set",
-  "state_patch",
-  "state_delete",
-  "state_list",
-  "state_history",
-  "lock_acquire",
-  "lock_release"
-]
 const TIMEOUT = 30_000
-
-const ok = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
-  const r = await server.call(name, args)
-  if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
-  return r.value
-}
-
-const fails = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
-  const r = await server.call(name, args)
-  if (r.ok) assert.fail(`${name} should have failed, got ${JSON.stringify(r.value)}`)
-  return r.error
-}
 
 const textOf = (content: object) => ("text" in content ? String(content.text) : "")
 
@@ -101,65 +80,68 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
     async () => {
       const ns = `life-${randomUUID()}`
       const doc = { namespace: ns, key: "plan" }
-      assert.deepStrictEqual(await ok(a, "state_get", doc), {
+      assert.deepStrictEqual(await a.expectOk("state_get", doc), {
         found: false,
         value: null,
         version: 0,
         updatedAt: null,
         expiresAt: null
       })
-      const created = await ok(a, "state_set", {
+      const created = await a.expectOk("state_set", {
         ...doc,
         value: { steps: ["a", "b"], owner: "planner" },
         expectedVersion: 0
       })
       assert.strictEqual(created.version, 1)
-      const exists = await fails(b, "state_set", { ...doc, value: {}, expectedVersion: 0 })
+      const exists = await b.expectError("state_set", { ...doc, value: {}, expectedVersion: 0 })
       assert.strictEqual(exists.tag, "VersionConflict")
       assert.strictEqual(exists.currentVersion, 1)
       assert.isFalse(exists.retryable)
-      const read = await ok(b, "state_get", doc)
+      const read = await b.expectOk("state_get", doc)
       assert.deepStrictEqual(read.value, { steps: ["a", "b"], owner: "planner" })
       assert.strictEqual(read.version, 1)
-      const patched = await ok(b, "state_patch", {
+      const patched = await b.expectOk("state_patch", {
         ...doc,
         patch: { owner: null, status: "running" },
         expectedVersion: 1
       })
       assert.deepStrictEqual(patched, { ...patched, version: 2, value: { steps: ["a", "b"], status: "running" } })
-      const stale = await fails(a, "state_patch", { ...doc, patch: { status: "x" }, expectedVersion: 1 })
+      const stale = await a.expectError("state_patch", { ...doc, patch: { status: "x" }, expectedVersion: 1 })
       assert.strictEqual(stale.tag, "VersionConflict")
       assert.strictEqual(stale.currentVersion, 2)
       assert.strictEqual(
-        (await fails(a, "state_patch", { ...doc, patch: ["not", "an", "object"] })).tag,
+        (await a.expectError("state_patch", { ...doc, patch: ["not", "an", "object"] })).tag,
         "InvalidArgument"
       )
-      assert.strictEqual((await fails(a, "state_get", { namespace: "bad{ns}", key: "k" })).tag, "InvalidArgument")
-      await ok(a, "state_set", { ...doc, value: { v: 3 } })
-      await ok(a, "state_set", { ...doc, value: { v: 4 }, ttlSeconds: 3600 })
-      const history = await ok(b, "state_history", doc)
+      assert.strictEqual((await a.expectError("state_get", { namespace: "bad{ns}", key: "k" })).tag, "InvalidArgument")
+      await a.expectOk("state_set", { ...doc, value: { v: 3 } })
+      await a.expectOk("state_set", { ...doc, value: { v: 4 }, ttlSeconds: 3600 })
+      const history = await b.expectOk("state_history", doc)
       assert.deepStrictEqual(
         history.entries.map((e: { version: number }) => e.version),
         [4, 3, 2]
       )
       assert.deepStrictEqual(history.entries[0].value, { v: 4 })
-      const current = await ok(b, "state_get", doc)
+      const current = await b.expectOk("state_get", doc)
       assert.isAbove(current.expiresAt, current.updatedAt)
-      await ok(a, "state_set", { namespace: ns, key: "notes", value: "text" })
-      const list = await ok(b, "state_list", { namespace: ns, limit: 1 })
+      await a.expectOk("state_set", { namespace: ns, key: "notes", value: "text" })
+      const list = await b.expectOk("state_list", { namespace: ns, limit: 1 })
       assert.deepStrictEqual(
         list.items.map((i: { key: string }) => i.key),
         ["notes"]
       )
       assert.isTrue(list.truncated)
-      const rest = await ok(b, "state_list", { namespace: ns, cursor: list.cursor })
+      const rest = await b.expectOk("state_list", { namespace: ns, cursor: list.cursor })
       assert.deepStrictEqual(
         rest.items.map((i: { key: string; version: number }) => [i.key, i.version]),
         [["plan", 4]]
       )
       assert.deepStrictEqual(rest.cursor, null)
-      assert.deepStrictEqual(await ok(a, "state_delete", { ...doc, expectedVersion: 4 }), { deleted: true, version: 4 })
-      assert.isFalse((await ok(b, "state_get", doc)).found)
+      assert.deepStrictEqual(await a.expectOk("state_delete", { ...doc, expectedVersion: 4 }), {
+        deleted: true,
+        version: 4
+      })
+      assert.isFalse((await b.expectOk("state_get", doc)).found)
     },
     TIMEOUT
   )
@@ -170,10 +152,10 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
       const doc = { namespace: `race-${randomUUID()}`, key: "progress" }
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          ok(i % 2 === 0 ? a : b, "state_patch", { ...doc, patch: { [`worker${i}`]: { done: true }, last: i } })
+          (i % 2 === 0 ? a : b).expectOk("state_patch", { ...doc, patch: { [`worker${i}`]: { done: true }, last: i } })
         )
       )
-      const final = await ok(a, "state_get", doc)
+      const final = await a.expectOk("state_get", doc)
       assert.strictEqual(final.version, 20)
       for (let i = 0; i < 20; i++) assert.deepStrictEqual(final.value[`worker${i}`], { done: true }, `worker${i}`)
     },
@@ -185,8 +167,8 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
     async () => {
       const name = `lock-${randomUUID()}`
       const [ra, rb] = await Promise.all([
-        ok(a, "lock_acquire", { name, owner: "agent-a", ttlSeconds: 30 }),
-        ok(b, "lock_acquire", { name, owner: "agent-b", ttlSeconds: 30 })
+        a.expectOk("lock_acquire", { name, owner: "agent-a", ttlSeconds: 30 }),
+        b.expectOk("lock_acquire", { name, owner: "agent-b", ttlSeconds: 30 })
       ])
       assert.strictEqual([ra, rb].filter((r) => r.acquired).length, 1)
       const [winner, loser] = ra.acquired ? [ra, rb] : [rb, ra]
@@ -194,17 +176,17 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
       const loserName = loser === ra ? "agent-a" : "agent-b"
       assert.isNull(loser.fencingToken)
       assert.strictEqual(loser.owner, winner.owner)
-      const refused = await fails(loserServer, "lock_release", {
+      const refused = await loserServer.expectError("lock_release", {
         name,
         owner: loserName,
         fencingToken: winner.fencingToken
       })
       assert.strictEqual(refused.tag, "LeaseExpired")
       assert.deepStrictEqual(
-        await ok(winnerServer, "lock_release", { name, owner: winner.owner, fencingToken: winner.fencingToken }),
+        await winnerServer.expectOk("lock_release", { name, owner: winner.owner, fencingToken: winner.fencingToken }),
         { released: true }
       )
-      const next = await ok(loserServer, "lock_acquire", { name, owner: loserName, ttlSeconds: 30 })
+      const next = await loserServer.expectOk("lock_acquire", { name, owner: loserName, ttlSeconds: 30 })
       assert.isTrue(next.acquired)
       assert.isAbove(next.fencingToken, winner.fencingToken)
     },
@@ -225,24 +207,24 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
       const updates = watchUpdates(a)
       await a.client.subscribeResource({ uri })
       const first = updates.next(uri)
-      await ok(b, "state_set", { namespace: ns, key, value: { percent: 10 } })
+      await b.expectOk("state_set", { namespace: ns, key, value: { percent: 10 } })
       await first
       const read = await a.client.readResource({ uri })
       assert.strictEqual(read.contents[0]!.mimeType, "application/json")
       assert.deepStrictEqual(JSON.parse(textOf(read.contents[0]!)), { percent: 10 })
       assert.strictEqual(read.contents[0]!._meta?.version, 1)
       const second = updates.next(uri)
-      await ok(b, "state_patch", { namespace: ns, key, patch: { percent: 50 } })
+      await b.expectOk("state_patch", { namespace: ns, key, patch: { percent: 50 } })
       await second
-      await ok(b, "state_set", { namespace: ns, key: "unrelated", value: 1 })
+      await b.expectOk("state_set", { namespace: ns, key: "unrelated", value: 1 })
       await a.client.unsubscribeResource({ uri })
       const before = updates.count(uri)
-      await ok(b, "state_delete", { namespace: ns, key })
+      await b.expectOk("state_delete", { namespace: ns, key })
       // A change to a subscribed document made after this one proves the earlier delete was not delivered.
       const other = `state://${encodeURIComponent(ns)}/marker`
       await a.client.subscribeResource({ uri: other })
       const marker = updates.next(other)
-      await ok(b, "state_set", { namespace: ns, key: "marker", value: 1 })
+      await b.expectOk("state_set", { namespace: ns, key: "marker", value: 1 })
       await marker
       assert.strictEqual(updates.count(uri), before)
       assert.notInclude(updates.seen, `state://${encodeURIComponent(ns)}/unrelated`)
@@ -252,13 +234,7 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
 })
 
 describe("state resources over stdio on the in-memory store", () => {
-  let server: ServerUnderTest
-
-  beforeAll(async () => {
-    server = await startServer({})
-  }, TIMEOUT)
-
-  afterAll(() => server?.close(), TIMEOUT)
+  const server = useServer("memory", { timeout: TIMEOUT })
 
   it(
     "a change notifies the subscribed client; a missing document is a resource-not-found error",
@@ -267,7 +243,7 @@ describe("state resources over stdio on the in-memory store", () => {
       const updates = watchUpdates(server)
       await server.client.subscribeResource({ uri })
       const first = updates.next(uri)
-      await ok(server, "state_patch", { namespace: "mem", key: "doc", patch: { a: 1 } })
+      await server.expectOk("state_patch", { namespace: "mem", key: "doc", patch: { a: 1 } })
       await first
       const read = await server.client.readResource({ uri })
       assert.deepStrictEqual(JSON.parse(textOf(read.contents[0]!)), { a: 1 })

@@ -3,10 +3,8 @@
  * default,stream`), as an MCP client sees it: on a real redis-server, and on the
  * in-memory store. Runs the worked agent flow of docs/guide/stream.md.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { requireRedis } from "../support/env.ts"
-import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type ServerUnderTest, startServer } from "./client.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { useServer } from "./client.ts"
 
 const STREAM_TOOLS = [
   "xadd",
@@ -30,35 +28,9 @@ interface Entry {
 
 const suite = (mode: "redis" | "memory") =>
   describe(`stream toolset over stdio (${mode})`, () => {
-    let redis: RedisHandle | undefined
-    let server: ServerUnderTest
+    const server = useServer(mode, { args: ["--toolsets", "default,stream"] })
+    const { expectOk: ok, expectError: fails } = server
     const p = `e2e${Math.random().toString(36).slice(2, 8)}`
-
-    beforeAll(async () => {
-      const env: Record<string, string> = {}
-      if (mode === "redis") {
-        requireRedis()
-        redis = await startRedis()
-        env.REDIS_URL = redis.url
-      }
-      server = await startServer(env, ["--toolsets", "default,stream"])
-    })
-
-    afterAll(async () => {
-      await server?.close()
-      await redis?.stop()
-    })
-
-    const ok = async (name: string, args: Record<string, unknown>) => {
-      const r = await server.call(name, args)
-      if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
-      return r.value
-    }
-    const fails = async (name: string, args: Record<string, unknown>) => {
-      const r = await server.call(name, args)
-      if (r.ok) assert.fail(`${name} should have failed, got ${JSON.stringify(r.value)}`)
-      return r.error
-    }
 
     it("lists the twelve stream tools with honest hints", async () => {
       const { tools } = await server.client.listTools()

@@ -8,32 +8,10 @@ import { randomUUID } from "node:crypto"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { requireRedis } from "../support/env.ts"
 import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type ServerUnderTest, startServer } from "./client.ts"
+import { redisReady, type ServerUnderTest, startServer, useServer } from "./client.ts"
+import { TASK_TOOLS } from "./tool-names.ts"
 
-const TASK_TOOLS = [
-  "task_create",
-  "task_claim",
-  "task_heartbeat",
-  "task_complete",
-  "task_fail",
-  "task_get",
-  "task_list",
-  "task_cancel",
-  "queue_stats"
-]
 const TIMEOUT = 30_000
-
-const ok = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
-  const r = await server.call(name, args)
-  if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
-  return r.value
-}
-
-const fails = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
-  const r = await server.call(name, args)
-  if (r.ok) assert.fail(`${name} should have failed, got ${JSON.stringify(r.value)}`)
-  return r.error
-}
 
 const rejects = async (promise: Promise<unknown>, pattern?: RegExp) => {
   const outcome = await promise.then(
@@ -44,49 +22,39 @@ const rejects = async (promise: Promise<unknown>, pattern?: RegExp) => {
   if (pattern) assert.match(String(outcome), pattern)
 }
 
-/** Wait until the server reports its Redis connection ready (it starts before connecting). */
-const connected = async (server: ServerUnderTest) => {
-  for (let i = 0; i < 100; i++) {
-    const health = await server.call("health", {})
-    if (health.ok && health.value.state === "ready") return server
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  assert.fail("the server never reported Redis ready")
-}
-
 const queue = () => `e2e-${randomUUID().slice(0, 8)}`
 
 /** The worked example of docs/guide/task.md: a planner and two workers. */
 const plannerAndWorkers = async (planner: ServerUnderTest, w1: ServerUnderTest, w2: ServerUnderTest) => {
   const q = queue()
-  const research = await ok(planner, "task_create", { queue: q, payload: { step: "research", topic: "redis" } })
-  const outline = await ok(planner, "task_create", { queue: q, payload: { step: "outline" }, priority: 1 })
-  const write = await ok(planner, "task_create", {
+  const research = await planner.expectOk("task_create", { queue: q, payload: { step: "research", topic: "redis" } })
+  const outline = await planner.expectOk("task_create", { queue: q, payload: { step: "outline" }, priority: 1 })
+  const write = await planner.expectOk("task_create", {
     queue: q,
     payload: { step: "write" },
     dependsOn: [research.taskId, outline.taskId],
     idempotencyKey: "write-article"
   })
   assert.deepStrictEqual(write, { taskId: write.taskId, created: true, status: "blocked" })
-  const dup = await ok(planner, "task_create", { queue: q, payload: {}, idempotencyKey: "write-article" })
+  const dup = await planner.expectOk("task_create", { queue: q, payload: {}, idempotencyKey: "write-article" })
   assert.deepStrictEqual(dup, { taskId: write.taskId, created: false, status: "blocked" })
 
-  const c1 = (await ok(w1, "task_claim", { queue: q, worker: "w1", leaseSeconds: 60 })).tasks
-  const c2 = (await ok(w2, "task_claim", { queue: q, worker: "w2", leaseSeconds: 60 })).tasks
+  const c1 = (await w1.expectOk("task_claim", { queue: q, worker: "w1", leaseSeconds: 60 })).tasks
+  const c2 = (await w2.expectOk("task_claim", { queue: q, worker: "w2", leaseSeconds: 60 })).tasks
   assert.strictEqual(c1[0].taskId, outline.taskId)
   assert.strictEqual(c2[0].taskId, research.taskId)
-  assert.deepStrictEqual((await ok(w2, "task_claim", { queue: q, worker: "w2" })).tasks, [])
+  assert.deepStrictEqual((await w2.expectOk("task_claim", { queue: q, worker: "w2" })).tasks, [])
 
-  const hb = await ok(w2, "task_heartbeat", { queue: q, taskId: research.taskId, leaseToken: c2[0].leaseToken })
+  const hb = await w2.expectOk("task_heartbeat", { queue: q, taskId: research.taskId, leaseToken: c2[0].leaseToken })
   assert.isAbove(hb.leaseExpiresAt, Date.now())
-  const first = await ok(w1, "task_complete", {
+  const first = await w1.expectOk("task_complete", {
     queue: q,
     taskId: outline.taskId,
     leaseToken: c1[0].leaseToken,
     result: { sections: 3 }
   })
   assert.deepStrictEqual(first.unblocked, [])
-  const second = await ok(w2, "task_complete", {
+  const second = await w2.expectOk("task_complete", {
     queue: q,
     taskId: research.taskId,
     leaseToken: c2[0].leaseToken,
@@ -94,32 +62,24 @@ const plannerAndWorkers = async (planner: ServerUnderTest, w1: ServerUnderTest, 
   })
   assert.deepStrictEqual(second.unblocked, [write.taskId])
 
-  const c3 = (await ok(w1, "task_claim", { queue: q, worker: "w1" })).tasks
+  const c3 = (await w1.expectOk("task_claim", { queue: q, worker: "w1" })).tasks
   assert.strictEqual(c3[0].taskId, write.taskId)
   assert.deepStrictEqual(c3[0].payload, { step: "write" })
-  await ok(w1, "task_complete", { queue: q, taskId: write.taskId, leaseToken: c3[0].leaseToken, result: "done" })
+  await w1.expectOk("task_complete", { queue: q, taskId: write.taskId, leaseToken: c3[0].leaseToken, result: "done" })
 
-  const got = await ok(planner, "task_get", { queue: q, taskId: write.taskId })
+  const got = await planner.expectOk("task_get", { queue: q, taskId: write.taskId })
   assert.strictEqual(got.status, "completed")
   assert.strictEqual(got.result, "done")
   assert.strictEqual(got.worker, "w1")
   assert.deepStrictEqual(got.dependsOn, [research.taskId, outline.taskId])
-  const stats = await ok(planner, "queue_stats", { queue: q })
+  const stats = await planner.expectOk("queue_stats", { queue: q })
   assert.strictEqual(stats.counts.completed, 3)
   assert.strictEqual(stats.total, 3)
   return q
 }
 
 describe("task toolset over stdio, in-memory store", () => {
-  let server: ServerUnderTest
-
-  beforeAll(async () => {
-    server = await startServer({ REDIS_MCP_MAX_VALUE_BYTES: "2048" })
-  }, TIMEOUT)
-
-  afterAll(async () => {
-    await server?.close()
-  }, TIMEOUT)
+  const server = useServer("memory", { env: { REDIS_MCP_MAX_VALUE_BYTES: "2048" }, timeout: TIMEOUT })
 
   it("lists the nine task tools by default, with honest hints and object schemas", async () => {
     const { tools } = await server.client.listTools()
@@ -144,27 +104,27 @@ describe("task toolset over stdio, in-memory store", () => {
 
   it("failures come back as typed envelopes: InvalidArgument, TooLarge, LeaseExpired, NotFound, DependencyFailed", async () => {
     const q = queue()
-    const badQueue = await fails(server, "task_create", { queue: "has space", payload: {} })
+    const badQueue = await server.expectError("task_create", { queue: "has space", payload: {} })
     assert.strictEqual(badQueue.tag, "InvalidArgument")
-    const badPriority = await fails(server, "task_create", { queue: q, payload: {}, priority: 0 })
+    const badPriority = await server.expectError("task_create", { queue: q, payload: {}, priority: 0 })
     assert.strictEqual(badPriority.tag, "InvalidArgument")
-    const tooLarge = await fails(server, "task_create", { queue: q, payload: { blob: "x".repeat(3000) } })
+    const tooLarge = await server.expectError("task_create", { queue: q, payload: { blob: "x".repeat(3000) } })
     assert.strictEqual(tooLarge.tag, "TooLarge")
     assert.isFalse(tooLarge.retryable)
-    const { taskId } = await ok(server, "task_create", { queue: q, payload: {}, maxAttempts: 1 })
-    const [claimed] = (await ok(server, "task_claim", { queue: q, worker: "w" })).tasks
-    const stale = await fails(server, "task_complete", { queue: q, taskId, leaseToken: "not-the-token.1" })
+    const { taskId } = await server.expectOk("task_create", { queue: q, payload: {}, maxAttempts: 1 })
+    const [claimed] = (await server.expectOk("task_claim", { queue: q, worker: "w" })).tasks
+    const stale = await server.expectError("task_complete", { queue: q, taskId, leaseToken: "not-the-token.1" })
     assert.strictEqual(stale.tag, "LeaseExpired")
     assert.match(stale.message, /Stop working on it/)
     assert.deepStrictEqual(
-      await ok(server, "task_fail", { queue: q, taskId, leaseToken: claimed.leaseToken, error: "broken" }),
+      await server.expectOk("task_fail", { queue: q, taskId, leaseToken: claimed.leaseToken, error: "broken" }),
       { status: "failed" }
     )
-    const dep = await fails(server, "task_create", { queue: q, payload: {}, dependsOn: [taskId] })
+    const dep = await server.expectError("task_create", { queue: q, payload: {}, dependsOn: [taskId] })
     assert.strictEqual(dep.tag, "DependencyFailed")
-    const missing = await fails(server, "task_get", { queue: q, taskId: "t999" })
+    const missing = await server.expectError("task_get", { queue: q, taskId: "t999" })
     assert.strictEqual(missing.tag, "NotFound")
-    const failedList = await ok(server, "task_list", { queue: q, status: "failed" })
+    const failedList = await server.expectOk("task_list", { queue: q, status: "failed" })
     assert.deepStrictEqual(
       failedList.tasks.map((t: { taskId: string; error: string }) => [t.taskId, t.error]),
       [[taskId, "broken"]]
@@ -200,8 +160,8 @@ describe("task toolset over stdio, in-memory store", () => {
 
   it("serves tasks://{queue}: template, listed queues, counts and newest tasks", async () => {
     const q = queue()
-    const a = await ok(server, "task_create", { queue: q, payload: { n: 1 } })
-    const b = await ok(server, "task_create", { queue: q, payload: { n: 2 }, delaySeconds: 60 })
+    const a = await server.expectOk("task_create", { queue: q, payload: { n: 1 } })
+    const b = await server.expectOk("task_create", { queue: q, payload: { n: 2 }, delaySeconds: 60 })
     const { resourceTemplates } = await server.client.listResourceTemplates()
     assert.include(
       resourceTemplates.map((t) => t.uriTemplate),
@@ -237,7 +197,7 @@ describe("task toolset over stdio, two servers on one redis-server", () => {
     requireRedis()
     redis = await startRedis()
     const env = { REDIS_URL: redis.url, REDIS_MCP_KEY_PREFIX: "e2e:" }
-    ;[a, b] = await Promise.all([startServer(env).then(connected), startServer(env).then(connected)])
+    ;[a, b] = await Promise.all([startServer(env).then(redisReady), startServer(env).then(redisReady)])
   }, TIMEOUT)
 
   afterAll(async () => {
@@ -253,28 +213,28 @@ describe("task toolset over stdio, two servers on one redis-server", () => {
 
   it("a lease that runs out on one server is reclaimed by the other; the late worker is refused", async () => {
     const q = queue()
-    const { taskId } = await ok(a, "task_create", { queue: q, payload: { job: 1 } })
-    const [first] = (await ok(a, "task_claim", { queue: q, worker: "slow", leaseSeconds: 1 })).tasks
+    const { taskId } = await a.expectOk("task_create", { queue: q, payload: { job: 1 } })
+    const [first] = (await a.expectOk("task_claim", { queue: q, worker: "slow", leaseSeconds: 1 })).tasks
     let second: { taskId: string; leaseToken: string; attempt: number } | undefined
     const deadline = Date.now() + 7000
     while (second === undefined && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200))
-      second = (await ok(b, "task_claim", { queue: q, worker: "fast", leaseSeconds: 30 })).tasks[0]
+      second = (await b.expectOk("task_claim", { queue: q, worker: "fast", leaseSeconds: 30 })).tasks[0]
     }
     assert.strictEqual(second?.taskId, taskId)
     assert.strictEqual(second?.attempt, 2)
-    const late = await fails(a, "task_complete", { queue: q, taskId, leaseToken: first.leaseToken })
+    const late = await a.expectError("task_complete", { queue: q, taskId, leaseToken: first.leaseToken })
     assert.strictEqual(late.tag, "LeaseExpired")
-    const cancelled = await ok(a, "task_cancel", { queue: q, taskId })
+    const cancelled = await a.expectOk("task_cancel", { queue: q, taskId })
     assert.deepStrictEqual(cancelled, { cancelled: true, previousStatus: "active", status: "cancelled" })
-    const refused = await fails(b, "task_heartbeat", { queue: q, taskId, leaseToken: second!.leaseToken })
+    const refused = await b.expectError("task_heartbeat", { queue: q, taskId, leaseToken: second!.leaseToken })
     assert.strictEqual(refused.tag, "LeaseExpired")
     assert.match(refused.message, /cancelled/)
   })
 
   it("the resource reads the shared queue from either server", async () => {
     const q = queue()
-    await ok(a, "task_create", { queue: q, payload: {} })
+    await a.expectOk("task_create", { queue: q, payload: {} })
     const read = await b.client.readResource({ uri: `tasks://${q}` })
     const body = JSON.parse(String((read.contents[0] as { text: string }).text))
     assert.strictEqual(body.counts.waiting, 1)

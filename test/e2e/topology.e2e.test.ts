@@ -8,27 +8,13 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import type { RedisCluster } from "../support/cluster.ts"
 import { startCluster } from "../support/cluster.ts"
 import { requireRedis } from "../support/env.ts"
-import { type ServerUnderTest, startServer } from "./client.ts"
+import { type ServerUnderTest, startServer, useServer } from "./client.ts"
 
 const ADMIN_TOOLS = ["ping", "health", "info", "dbsize", "slowlog", "client_list", "topology", "memory_usage"]
 
-const okOf =
-  (server: () => ServerUnderTest) =>
-  async (name: string, args: Record<string, unknown> = {}) => {
-    const r = await server().call(name, args)
-    if (!r.ok) assert.fail(`${name} failed: ${JSON.stringify(r.error)}`)
-    return r.value
-  }
-
 describe("admin toolset over stdio (memory)", () => {
-  let server: ServerUnderTest
-  const ok = okOf(() => server)
-  beforeAll(async () => {
-    server = await startServer({}, ["--toolsets", "default,admin"])
-  })
-  afterAll(async () => {
-    await server?.close()
-  })
+  const server = useServer("memory", { args: ["--toolsets", "default,admin"] })
+  const ok = server.expectOk
 
   it("lists the admin tools, all read-only", async () => {
     const { tools } = await server.client.listTools()
@@ -77,7 +63,7 @@ describe("admin toolset over stdio (memory)", () => {
 describe.skipIf(!requireRedis())("admin and keys over stdio against a Cluster", () => {
   let cluster: RedisCluster
   let server: ServerUnderTest
-  const ok = okOf(() => server)
+  const ok = (name: string, args?: Record<string, unknown>) => server.expectOk(name, args)
   const p = `e2e${Math.random().toString(36).slice(2, 8)}`
 
   beforeAll(async () => {

@@ -8,39 +8,25 @@
  * task, and tasks claimed before the restart, still active under their lease.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import type { ServerUnderTest } from "../../e2e/client.ts"
 import { requireRedis } from "../../support/env.ts"
 import { type RedisHandle, startRedis } from "../../support/standalone.ts"
 import { sleep } from "../../support/wait.ts"
-import {
-  callTool,
-  eventually,
-  keyWrites,
-  lostWrites,
-  now,
-  type Operation,
-  report,
-  runId,
-  startLoad,
-  startProbedServer,
-  summarize,
-  TIMEOUT_MS,
-  unexpectedErrors
-} from "./support.ts"
+import { keyWrites, lostWrites, now, type Operation, runId, startLoad } from "./load.ts"
+import { report, summarize, unexpectedErrors } from "./report.ts"
+import { type ProbedServer, startProbedServer, TIMEOUT_MS } from "./targets.ts"
 
 const DOWNTIME_MS = 1000
 
 describe("Redis with AOF restarted under load, through the built server", () => {
   let redis: RedisHandle
-  let server: ServerUnderTest
+  let probed: ProbedServer
   beforeAll(async () => {
     requireRedis()
     redis = await startRedis({ aof: true })
-    server = (await startProbedServer({ REDIS_URL: redis.url })).server
-    await eventually(async () => ((await callTool(server, "ping")).kind === "ok" ? true : undefined), "the first ping")
+    probed = await startProbedServer({ REDIS_URL: redis.url })
   })
   afterAll(async () => {
-    await server?.close()
+    await probed?.server.close()
     await redis?.dispose()
   })
 
@@ -49,7 +35,7 @@ describe("Redis with AOF restarted under load, through the built server", () => 
     const namespace = id.replaceAll(":", "-")
     const queue = namespace
     const claimQueue = `${namespace}-claimed`
-    const call = (name: string, args: Record<string, unknown>) => callTool(server, name, args)
+    const { call } = probed
 
     // Tasks claimed before the fault: their leases must outlive the restart.
     for (let i = 0; i < 5; i++)

@@ -16,18 +16,9 @@ import { State } from "../../../src/services/State.ts"
 import { Tasks } from "../../../src/services/Tasks.ts"
 import { type RedisCluster, startCluster } from "../../support/cluster.ts"
 import { requireRedis } from "../../support/env.ts"
-import {
-  inProcess,
-  now,
-  type Operation,
-  report,
-  runId,
-  serviceWrites,
-  startLoad,
-  summarize,
-  TIMEOUT_MS,
-  unexpectedErrors
-} from "./support.ts"
+import { now, type Operation, runId, startLoad } from "./load.ts"
+import { report, summarize, unexpectedErrors } from "./report.ts"
+import { inProcess, serviceWrites, TIMEOUT_MS } from "./targets.ts"
 
 const isVictim = (op: string) => op.endsWith("-victim")
 

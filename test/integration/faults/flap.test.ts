@@ -10,39 +10,22 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { requireRedis } from "../../support/env.ts"
 import { type RedisHandle, startRedis } from "../../support/standalone.ts"
 import { sleep } from "../../support/wait.ts"
-import {
-  callTool,
-  eventually,
-  keyWrites,
-  lostWrites,
-  now,
-  type Operation,
-  report,
-  runId,
-  startLoad,
-  startProbedServer,
-  summarize,
-  TIMEOUT_MS,
-  unexpectedErrors
-} from "./support.ts"
+import { keyWrites, lostWrites, now, type Operation, runId, startLoad } from "./load.ts"
+import { MiB, report, summarize, unexpectedErrors } from "./report.ts"
+import { type ProbedServer, startProbedServer, TIMEOUT_MS } from "./targets.ts"
 
 const FLAPS = 8
 const EVERY_MS = 3000
 /** Generous: a leak per call or per reconnect would exceed it; GC noise and caches do not. */
 const HEAP_GROWTH_LIMIT = 32 * 1024 * 1024
-const MiB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
 
 describe("a connection that flaps every few seconds under steady load, through the built server", () => {
   let redis: RedisHandle
-  let probed: Awaited<ReturnType<typeof startProbedServer>>
+  let probed: ProbedServer
   beforeAll(async () => {
     requireRedis()
     redis = await startRedis({ aof: true })
     probed = await startProbedServer({ REDIS_URL: redis.url })
-    await eventually(
-      async () => ((await callTool(probed.server, "ping")).kind === "ok" ? true : undefined),
-      "the first ping"
-    )
   })
   afterAll(async () => {
     await probed?.server.close()
@@ -50,10 +33,9 @@ describe("a connection that flaps every few seconds under steady load, through t
   })
 
   it("stays up, answers every call, keeps its heap bounded and loses nothing acknowledged", async () => {
-    const { server, heap, alive } = probed
+    const { call, heap, alive } = probed
     const id = runId("flap")
     const namespace = id.replaceAll(":", "-")
-    const call = (name: string, args: Record<string, unknown>) => callTool(server, name, args)
     const keys = keyWrites(id)
     const patched = new Map<string, number>()
     const tasks = new Map<string, number>()

@@ -10,7 +10,9 @@ import { Effect } from "effect"
 import { Kv } from "../../../src/services/Kv.ts"
 import { requireRedis } from "../../support/env.ts"
 import { type RedisHandle, startRedis } from "../../support/standalone.ts"
-import { inProcess, keyWrites, lostWrites, now, report, runId, startLoad, summarize, TIMEOUT_MS } from "./support.ts"
+import { keyWrites, lostWrites, now, runId, startLoad } from "./load.ts"
+import { report, summarize } from "./report.ts"
+import { inProcess, TIMEOUT_MS } from "./targets.ts"
 
 /** Longer than the command timeout, so calls made during it must time out. */
 const PAUSE_MS = 3 * TIMEOUT_MS

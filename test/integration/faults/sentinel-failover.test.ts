@@ -12,17 +12,9 @@ import { State } from "../../../src/services/State.ts"
 import { Tasks } from "../../../src/services/Tasks.ts"
 import { requireRedis } from "../../support/env.ts"
 import { type SentinelSet, startSentinelSet } from "../../support/sentinel.ts"
-import {
-  inProcess,
-  now,
-  report,
-  runId,
-  serviceWrites,
-  startLoad,
-  summarize,
-  TIMEOUT_MS,
-  unexpectedErrors
-} from "./support.ts"
+import { now, runId, startLoad } from "./load.ts"
+import { report, summarize, unexpectedErrors } from "./report.ts"
+import { inProcess, serviceWrites, TIMEOUT_MS } from "./targets.ts"
 
 describe("Sentinel: the primary is killed under load", () => {
   let sentinel: SentinelSet

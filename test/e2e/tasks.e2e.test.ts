@@ -131,6 +131,49 @@ describe("task toolset over stdio, in-memory store", () => {
     )
   })
 
+  it("a failed attempt is retried until maxAttempts, then dead-lettered; a cancelled claim is refused", async () => {
+    const q = queue()
+    const { taskId } = await server.expectOk("task_create", {
+      queue: q,
+      payload: {},
+      maxAttempts: 2,
+      backoffSeconds: 0
+    })
+    const [first] = (await server.expectOk("task_claim", { queue: q, worker: "w" })).tasks
+    assert.strictEqual(first.attempt, 1)
+    const retried = await server.expectOk("task_fail", {
+      queue: q,
+      taskId,
+      leaseToken: first.leaseToken,
+      error: "flaky"
+    })
+    assert.include(["waiting", "delayed"], retried.status)
+    const [second] = (await server.expectOk("task_claim", { queue: q, worker: "w" })).tasks
+    assert.strictEqual(second.taskId, taskId)
+    assert.strictEqual(second.attempt, 2)
+    const dead = await server.expectOk("task_fail", { queue: q, taskId, leaseToken: second.leaseToken, error: "flaky" })
+    assert.strictEqual(dead.status, "failed")
+    assert.strictEqual((await server.expectOk("task_get", { queue: q, taskId })).status, "failed")
+
+    const other = await server.expectOk("task_create", { queue: q, payload: {} })
+    const [held] = (await server.expectOk("task_claim", { queue: q, worker: "w" })).tasks
+    assert.strictEqual(held.taskId, other.taskId)
+    assert.strictEqual((await server.expectOk("task_cancel", { queue: q, taskId: other.taskId })).cancelled, true)
+    const beat = await server.expectError("task_heartbeat", {
+      queue: q,
+      taskId: other.taskId,
+      leaseToken: held.leaseToken
+    })
+    assert.strictEqual(beat.tag, "LeaseExpired")
+    const late = await server.expectError("task_complete", {
+      queue: q,
+      taskId: other.taskId,
+      leaseToken: held.leaseToken
+    })
+    assert.strictEqual(late.tag, "LeaseExpired")
+    assert.strictEqual((await server.expectOk("task_get", { queue: q, taskId: other.taskId })).status, "cancelled")
+  })
+
   it("serves the task-worker prompt with the queue filled in", async () => {
     const { prompts } = await server.client.listPrompts()
     const prompt = prompts.find((p) => p.name === "task-worker")

@@ -99,13 +99,33 @@ const at = (e: PolicyError, index: number, command: string): PolicyError => {
 
 /** How one backing runs checked commands. */
 interface Backend {
-  readonly run: (args: ReadonlyArray<string>, idempotent: boolean) => Effect.Effect<unknown, RedisError>
+  readonly run: (
+    args: ReadonlyArray<string>,
+    idempotent: boolean
+  ) => Effect.Effect<unknown, RedisError | InvalidArgument>
   readonly runAll: (
     commands: ReadonlyArray<ReadonlyArray<string>>,
     atomic: boolean,
     idempotent: boolean
-  ) => Effect.Effect<ReadonlyArray<PipelineEntry>, RedisError>
+  ) => Effect.Effect<ReadonlyArray<PipelineEntry>, RedisError | InvalidArgument>
 }
+
+/**
+ * On a Cluster, keys of one command or one pipeline in different hash slots: refused by
+ * ioredis before sending (pipelines) or by Redis (CROSSSLOT), so nothing ran. Say how to fix it.
+ */
+const crossSlot =
+  (what: string) =>
+  <A>(self: Effect.Effect<A, RedisError>): Effect.Effect<A, RedisError | InvalidArgument> =>
+    Effect.catchTag(self, "RedisCommandError", (e) =>
+      Effect.fail(
+        /should belong to the same slot|CROSSSLOT/.test(e.message)
+          ? new InvalidArgument({
+              message: `On a Redis Cluster ${what} must keep all its keys in one hash slot, and these keys are in different slots; nothing was run. Give keys used together a common hash tag (the part in braces decides the slot, e.g. "{cart:42}:items" and "{cart:42}:total"), or split the call by key.`
+            })
+          : e
+      )
+    )
 
 const make = (policy: CommandPolicy["Service"], backend: Backend, maxCommands: number): BatchShape => ({
   command: Effect.fn("Batch.command")(function* (args, options) {
@@ -167,16 +187,18 @@ export class Batch extends Context.Service<Batch, BatchShape>()("effect-redis-mc
         policy,
         {
           run: (args, idempotent) =>
-            redis.run(
-              args[0]!.toUpperCase(),
-              (c) =>
-                send(c, [args], false).then((replies) => {
-                  const [err, reply] = replies?.[0] ?? [new Error("ERR no reply"), null]
-                  if (err) throw err
-                  return reply
-                }),
-              { idempotent }
-            ),
+            redis
+              .run(
+                args[0]!.toUpperCase(),
+                (c) =>
+                  send(c, [args], false).then((replies) => {
+                    const [err, reply] = replies?.[0] ?? [new Error("ERR no reply"), null]
+                    if (err) throw err
+                    return reply
+                  }),
+                { idempotent }
+              )
+              .pipe(crossSlot("one command")),
           runAll: (commands, atomic, idempotent) =>
             redis
               .run(
@@ -206,7 +228,8 @@ export class Batch extends Context.Service<Batch, BatchShape>()("effect-redis-mc
                       ? { ok: false, error: errorInfo(toRedisError(err, commands[i]![0]!.toUpperCase(), timeoutMs)) }
                       : { ok: true, ...encodeReply(reply) }
                   )
-                })
+                }),
+                crossSlot(atomic ? "an atomic pipeline" : "a pipeline")
               )
         },
         settings.pipelineMaxCommands

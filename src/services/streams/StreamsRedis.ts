@@ -1,13 +1,16 @@
 /**
  * The Streams service on Redis. Every argument is checked first (`StreamArgs`).
- * Blocking reads (`blockMs` > 0) run on a dedicated connection of their own,
- * at most `MAX_BLOCKING_CONNECTIONS` at once, each with its own timeout of
- * blockMs plus a margin, so they never hold up other calls on the shared
- * connection. When no dedicated connection is available (all in use, or a
- * Cluster) the read polls instead.
+ * Blocking reads (`blockMs` > 0) run on a dedicated connection of their own (on a
+ * Cluster, to the node that owns the stream's slot), at most
+ * `MAX_BLOCKING_CONNECTIONS` at once, each with its own timeout of blockMs plus a
+ * margin, so they never hold up other calls on the shared connection. When all
+ * are in use, or a Cluster moved the slot under the read, the read polls instead.
+ * On a Cluster the streams of one `xread` must share a hash slot (InvalidArgument
+ * otherwise, before anything is sent: Redis would answer CROSSSLOT).
  */
-import { Clock, Duration, Effect, Option, Semaphore } from "effect"
+import { Clock, Data, Duration, Effect, Option, Semaphore } from "effect"
 import { InvalidArgument, NotFound, type RedisError, Timeout, type WrongType } from "../../Errors.ts"
+import { keySlot } from "../../layers/ClusterSlots.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
 import { toRedisError } from "../../layers/RedisErrors.ts"
 import { explainWrongType } from "../RedisTypes.ts"
@@ -19,6 +22,24 @@ import type { StreamEntry, StreamsShape } from "./StreamTypes.ts"
 /** Blocking reads in flight at once, each on its own connection. */
 export const MAX_BLOCKING_CONNECTIONS = 8
 const POLL_INTERVAL_MS = 50
+
+/** A node connection answered MOVED/ASK: the slot moved since the slot map was read; the read polls instead. */
+class Redirected extends Data.TaggedError("Redirected")<{}> {}
+const redirectedReply = (e: unknown) => e instanceof Error && /^(MOVED|ASK) /.test(e.message)
+
+/** Streams read by one XREAD on a Cluster: all in one slot, or InvalidArgument naming hash tags. */
+export const checkSameSlot = (keys: ReadonlyArray<string>, prefix: string): Effect.Effect<void, InvalidArgument> => {
+  const first = keys[0]
+  if (first === undefined) return Effect.void
+  const slot = keySlot(prefix + first)
+  const other = keys.find((k) => keySlot(prefix + k) !== slot)
+  if (other === undefined) return Effect.void
+  return Effect.fail(
+    new InvalidArgument({
+      message: `On a Redis Cluster one xread can only read streams that share a hash slot, and "${first}" and "${other}" are in different slots. Read them in separate xread calls, or name streams that are read together with a common hash tag (the part in braces decides the slot), e.g. "{orders}:eu" and "{orders}:us".`
+    })
+  )
+}
 
 type Arg = string | number | Buffer
 
@@ -134,10 +155,12 @@ export const makeRedis = Effect.gen(function* () {
 
   /**
    * A read that may block: `args(blockMs)` builds the command. With blockMs 0 it runs on the
-   * shared connection; otherwise on a dedicated one with its own timeout (or polls).
+   * shared connection; otherwise on a dedicated one to the node serving `key` (every key of
+   * the command shares its slot), with its own timeout, or it polls.
    */
   const readMaybeBlocking = (
     command: string,
+    key: string,
     args: (blockMs: number) => ReadonlyArray<Arg>,
     blockMs: number,
     hasData: (reply: unknown) => boolean,
@@ -145,14 +168,14 @@ export const makeRedis = Effect.gen(function* () {
   ): Effect.Effect<unknown, RedisError> => {
     const nonBlocking = call(command, args(0), idempotent)
     if (blockMs === 0) return nonBlocking
-    if (redis.settings.mode === "cluster") return poll(nonBlocking, hasData, blockMs)
     const timeoutMs = blockMs + limits.blockMarginMs
     const onDedicated = Effect.scoped(
       Effect.gen(function* () {
-        const conn = yield* redis.dedicated
+        const conn = yield* redis.dedicatedFor(key)
         return yield* Effect.tryPromise({
           try: () => send(conn, command, args(blockMs)),
-          catch: (e) => toRedisError(e, command, timeoutMs)
+          catch: (e): RedisError | Redirected =>
+            redirectedReply(e) ? new Redirected() : toRedisError(e, command, timeoutMs)
         }).pipe(
           Effect.timeoutOrElse({
             duration: Duration.millis(timeoutMs),
@@ -167,11 +190,14 @@ export const makeRedis = Effect.gen(function* () {
         )
       })
     )
+    const polling = poll(nonBlocking, hasData, blockMs)
     return Semaphore.withPermitsIfAvailable(
       slots,
       1
     )(onDedicated).pipe(
-      Effect.flatMap((done) => (Option.isSome(done) ? Effect.succeed(done.value) : poll(nonBlocking, hasData, blockMs)))
+      Effect.flatMap((done) => (Option.isSome(done) ? Effect.succeed(done.value) : polling)),
+      // Nothing was read on the node that no longer owns the slot; the shared client follows the redirect.
+      Effect.catchTag("Redirected", () => polling)
     )
   }
 
@@ -206,6 +232,7 @@ export const makeRedis = Effect.gen(function* () {
     xread: Effect.fn("Streams.xread")(function* (input) {
       const plan = yield* Plans.planRead(input, limits)
       const keys = plan.streams.map((s) => s.key)
+      if (redis.settings.mode === "cluster") yield* checkSameSlot(keys, redis.keyPrefix)
       const after = yield* Effect.forEach(
         plan.streams,
         (s) =>
@@ -225,7 +252,9 @@ export const makeRedis = Effect.gen(function* () {
         ...keys,
         ...after
       ]
-      const reply = yield* readMaybeBlocking("XREAD", args, plan.blockMs, (r) => r !== null, true).pipe(onKeys(keys))
+      const reply = yield* readMaybeBlocking("XREAD", keys[0]!, args, plan.blockMs, (r) => r !== null, true).pipe(
+        onKeys(keys)
+      )
       const byKey = new Map(streamPairs(reply).map(([k, v]) => [k.slice(redis.keyPrefix.length), toEntries(v)]))
       const found = plan.streams.map(({ key }, i) => ({ key, after: after[i]!, entries: byKey.get(key) ?? [] }))
       return { streams: Args.shapeRead(found, plan.count, limits) }
@@ -279,7 +308,7 @@ export const makeRedis = Effect.gen(function* () {
         id
       ]
       const blockMs = plan.after === ">" ? plan.blockMs : 0
-      const reply = yield* readMaybeBlocking("XREADGROUP", args, blockMs, (r) => r !== null, false).pipe(
+      const reply = yield* readMaybeBlocking("XREADGROUP", plan.key, args, blockMs, (r) => r !== null, false).pipe(
         onKey(plan.key, plan.group)
       )
       const found = toEntries(streamPairs(reply)[0]?.[1])

@@ -25,7 +25,10 @@ export const publish = Tool.make({
     encoding: Schema.optionalKey(Encoding.annotate({ description: 'How `message` is written; default "utf8".' }))
   }),
   output: Schema.Struct({
-    receivers: Schema.Int.annotate({ description: "Subscribers (channel and pattern matches) that received it." })
+    receivers: Schema.Int.annotate({
+      description:
+        "Subscribers (channel and pattern matches) that received it. On a Redis Cluster only those connected to the node that took the message are counted."
+    })
   }),
   hints: Tool.hints.write,
   handler: ({ channel, message, encoding }) =>

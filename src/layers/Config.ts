@@ -2,7 +2,7 @@
  * Server configuration: read once at start from a ConfigProvider (CLI flags over
  * environment over defaults, see `Cli.ts`), validated, then provided as services.
  */
-import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, type Redacted } from "effect"
+import { Config, ConfigProvider, Context, Effect, Layer, Option, type Redacted } from "effect"
 
 /** Every toolset the server knows. */
 export const TOOLSETS = [
@@ -339,8 +339,6 @@ export class RedisConfig extends Context.Service<RedisConfig, RedisSettings>()("
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("effect-redis-mcp/ServerConfig") {
   static readonly layer = Layer.effect(ServerConfig, serverSettingsConfig)
 }
-
-export const durationMs = (d: Duration.Duration): number => Duration.toMillis(d)
 
 /**
  * A configuration error as one line that starts with the setting's name, e.g.

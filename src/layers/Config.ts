@@ -2,7 +2,7 @@
  * Server configuration: read once at start from a ConfigProvider (CLI flags over
  * environment over defaults, see `Cli.ts`), validated, then provided as services.
  */
-import { Config, ConfigProvider, Context, Effect, Layer, Option, type Redacted } from "effect"
+import { Config, ConfigProvider, Context, Layer, Option, type Redacted } from "effect"
 
 /** Every toolset the server knows. */
 export const TOOLSETS = [
@@ -328,11 +328,6 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
 /** The Redis connection settings as a service. */
 export class RedisConfig extends Context.Service<RedisConfig, RedisSettings>()("effect-redis-mcp/RedisConfig") {
   static readonly layer = Layer.effect(RedisConfig, redisSettingsConfig)
-  static readonly layerWith = (settings: Partial<RedisSettings> & { readonly url?: string }) =>
-    Layer.effect(
-      RedisConfig,
-      Effect.map(redisSettingsConfig, (base): RedisSettings => ({ ...base, ...settings }))
-    )
 }
 
 /** The MCP server settings as a service. */

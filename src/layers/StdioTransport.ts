@@ -1,6 +1,6 @@
 /**
  * Serves an MCP server over stdin/stdout until the client goes away: stdin ends,
- * the transport closes, or the fiber is interrupted (SIGINT/SIGTERM via runMain).
+ * stdout breaks, the transport closes, or the fiber is interrupted (SIGINT/SIGTERM via runMain).
  */
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
@@ -25,6 +25,8 @@ export const serveStdio = (server: Server): Effect.Effect<void> =>
         const done = () => resume(Effect.void)
         process.stdin.once("end", done)
         process.stdin.once("close", done)
+        // The client closed our stdout (EPIPE): it is gone, so shut down instead of crashing.
+        process.stdout.on("error", done)
         server.onclose = done
         return Effect.sync(() => {
           process.stdin.off("end", done)

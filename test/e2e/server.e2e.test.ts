@@ -345,6 +345,18 @@ describe("shutdown", () => {
     assert.isNull(signal, "exited by itself rather than being killed by the signal")
     assert.include([0, 130], code)
   })
+
+  it("a client that closes our stdout ends the process cleanly instead of crashing on EPIPE", async () => {
+    const raw = spawnRaw()
+    raw.send(initialize(1))
+    await raw.response(1)
+    raw.child.stdout.destroy()
+    raw.send(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }))
+    const { code, signal } = await within(raw.exited, 5000, "exit after stdout closed")
+    assert.isNull(signal)
+    assert.include([0, 130], code)
+    assert.notMatch(raw.stderr(), /EPIPE|Unhandled/)
+  })
 })
 
 describe("cancellation (real redis-server)", () => {

@@ -3,7 +3,7 @@
  * on its Redis layer against a real redis-server started for the suite.
  */
 import { describe, layer, type Vitest } from "@effect/vitest"
-import { ConfigProvider, Context, Duration, Effect, Layer } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Layer, References } from "effect"
 import { TestClock } from "effect/testing"
 import { RedisConfig, ServerConfig } from "../../src/layers/Config.ts"
 import { RedisClient } from "../../src/layers/RedisClient.ts"
@@ -32,7 +32,9 @@ export const redisClientLayer = (env: Record<string, string> = {}, options: Star
     Effect.map(redisServer(options), (handle) =>
       RedisClient.layer.pipe(
         Layer.tap((ctx) => Context.get(ctx, RedisClient).awaitReady(10_000).pipe(Effect.orDie)),
-        Layer.provideMerge(configLayer({ REDIS_COMMAND_TIMEOUT_MS: "2000", ...env, REDIS_URL: handle.url }))
+        Layer.provideMerge(configLayer({ REDIS_COMMAND_TIMEOUT_MS: "2000", ...env, REDIS_URL: handle.url })),
+        // Connection logs (connected, reconnecting) are noise in test output; warnings still show.
+        Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
       )
     )
   )

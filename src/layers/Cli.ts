@@ -76,8 +76,8 @@ Options (each overrides the environment variable in brackets):
   --toolsets LIST            toolsets to expose, e.g. default,stream or all [REDIS_MCP_TOOLSETS]
   --read-only                expose read-only tools only [REDIS_MCP_READ_ONLY]
   --key-prefix PREFIX        scope every key under PREFIX [REDIS_MCP_KEY_PREFIX]
-  --transport stdio|http     transport (default stdio) [REDIS_MCP_TRANSPORT]
-  --host HOST, --port PORT   HTTP bind (default 127.0.0.1:3000) [REDIS_MCP_HTTP_HOST/PORT]
+  --transport stdio          transport (stdio only for now; Streamable HTTP is planned) [REDIS_MCP_TRANSPORT]
+  --host HOST, --port PORT   HTTP bind, for the planned HTTP transport [REDIS_MCP_HTTP_HOST/PORT]
   --log-level LEVEL          trace|debug|info|warn|error|none, to stderr [REDIS_MCP_LOG_LEVEL]
   --command-timeout-ms MS    timeout of every Redis command (default 5000) [REDIS_COMMAND_TIMEOUT_MS]
   -h, --help                 show this help

@@ -283,7 +283,14 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   ),
   readOnly: Config.Boolean("REDIS_MCP_READ_ONLY").pipe(Config.withDefault(false)),
   keyPrefix: Config.String("REDIS_MCP_KEY_PREFIX").pipe(Config.withDefault("")),
-  transport: Config.Literals(["stdio", "http"], "REDIS_MCP_TRANSPORT").pipe(Config.withDefault("stdio" as const)),
+  transport: Config.Literals(["stdio", "http"], "REDIS_MCP_TRANSPORT").pipe(
+    Config.withDefault("stdio" as const),
+    Config.flatMap((t) =>
+      t === "http"
+        ? bad("REDIS_MCP_TRANSPORT", "the Streamable HTTP transport is not available in this version yet; use stdio")
+        : Config.succeed(t)
+    )
+  ),
   httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
   httpPort: Config.Port("REDIS_MCP_HTTP_PORT").pipe(Config.withDefault(3000)),
   logLevel: Config.String("REDIS_MCP_LOG_LEVEL").pipe(

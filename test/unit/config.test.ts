@@ -171,6 +171,11 @@ describe("validation: one line naming the setting", () => {
     ["timeout not a number", { REDIS_COMMAND_TIMEOUT_MS: "soon" }, /^REDIS_COMMAND_TIMEOUT_MS: expected /],
     ["unknown log level", { REDIS_MCP_LOG_LEVEL: "loud" }, /^REDIS_MCP_LOG_LEVEL: "loud" is not one of /],
     ["unknown transport", { REDIS_MCP_TRANSPORT: "tcp" }, /^REDIS_MCP_TRANSPORT: expected "stdio" \| "http"/],
+    [
+      "http transport not available yet",
+      { REDIS_MCP_TRANSPORT: "http" },
+      /^REDIS_MCP_TRANSPORT: the Streamable HTTP transport is not available/
+    ],
     ["bad scaleReads", { REDIS_CLUSTER_SCALE_READS: "any" }, /^REDIS_CLUSTER_SCALE_READS: expected /],
     ["bad NAT map", { REDIS_CLUSTER_NAT_MAP: "10.0.0.1:7000" }, /^REDIS_CLUSTER_NAT_MAP: /]
   ]

@@ -102,6 +102,22 @@ export const decodeWrite = (
     return bufs
   })
 
+/**
+ * The checks every collection write makes before touching a store, whichever the
+ * backing: the TTL, then the values (count, encoding, size).
+ */
+export const checkWrite = (
+  what: string,
+  values: ReadonlyArray<string>,
+  options: WriteOptions | undefined,
+  limits: Limits
+): Effect.Effect<{ readonly ttl: number; readonly bufs: ReadonlyArray<Buffer> }, InvalidArgument | TooLarge> =>
+  Effect.gen(function* () {
+    const ttl = yield* checkTtl(options?.ttlSeconds)
+    const bufs = yield* decodeWrite(what, values, options?.encoding, limits)
+    return { ttl, bufs }
+  })
+
 /** At least one item, at most maxItems per call. */
 export const checkItemCount = (
   what: string,

@@ -9,8 +9,7 @@ import { RedisClient } from "../layers/RedisClient.ts"
 import {
   type CollectionError,
   checkItemCount,
-  checkTtl,
-  decodeWrite,
+  checkWrite,
   type Item,
   invalid,
   type Paged,
@@ -121,8 +120,7 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
 
       return Hashes.of({
         hset: Effect.fn("Hashes.hset")(function* (key, fields, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          const values = yield* decodeWrite("hset fields", Object.values(fields), options?.encoding, limits)
+          const { ttl, bufs: values } = yield* checkWrite("hset fields", Object.values(fields), options, limits)
           const reply = yield* write([key], writeArgs("HSET", ttl, 2, [], flatten(fields, values)), {
             idempotent: true
           }).pipe(asHash(key))
@@ -201,8 +199,7 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
 
       return Hashes.of({
         hset: Effect.fn("Hashes.hset")(function* (key, fields, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          const values = yield* decodeWrite("hset fields", Object.values(fields), options?.encoding, limits)
+          const { ttl, bufs: values } = yield* checkWrite("hset fields", Object.values(fields), options, limits)
           const entry = yield* getOrCreate(key)
           let added = 0
           Object.keys(fields).forEach((f, i) => {

@@ -10,8 +10,7 @@ import { RedisClient } from "../layers/RedisClient.ts"
 import {
   type CollectionError,
   checkCount,
-  checkTtl,
-  decodeWrite,
+  checkWrite,
   type Item,
   invalid,
   type Paged,
@@ -135,11 +134,10 @@ export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mc
 
       return Lists.of({
         push: Effect.fn("Lists.push")(function* (end, key, values, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          const bufs = yield* decodeWrite(
+          const { ttl, bufs } = yield* checkWrite(
             `${pushCommand(end, false).toLowerCase()} values`,
             values,
-            options?.encoding,
+            options,
             limits
           )
           const reply = yield* write(
@@ -199,11 +197,10 @@ export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mc
 
       return Lists.of({
         push: Effect.fn("Lists.push")(function* (end, key, values, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          const bufs = yield* decodeWrite(
+          const { ttl, bufs } = yield* checkWrite(
             `${pushCommand(end, false).toLowerCase()} values`,
             values,
-            options?.encoding,
+            options,
             limits
           )
           let entry = yield* store.getTyped(key, "list")

@@ -7,7 +7,7 @@ import { ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import {
   type CollectionError,
-  checkTtl,
+  checkWrite,
   decodeWrite,
   type Item,
   type Paged,
@@ -75,8 +75,7 @@ export class Sets extends Context.Service<Sets, SetsShape>()("effect-redis-mcp/S
 
       return Sets.of({
         sadd: Effect.fn("Sets.sadd")(function* (key, members, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          const bufs = yield* decodeWrite("sadd members", members, options?.encoding, limits)
+          const { ttl, bufs } = yield* checkWrite("sadd members", members, options, limits)
           const reply = yield* write([key], writeArgs("SADD", ttl, 1, [], bufs), { idempotent: true }).pipe(asSet(key))
           return { added: toWriteReply(reply).sum }
         }),
@@ -128,8 +127,7 @@ export class Sets extends Context.Service<Sets, SetsShape>()("effect-redis-mcp/S
 
       return Sets.of({
         sadd: Effect.fn("Sets.sadd")(function* (key, members, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          const bufs = yield* decodeWrite("sadd members", members, options?.encoding, limits)
+          const { ttl, bufs } = yield* checkWrite("sadd members", members, options, limits)
           let entry = yield* store.getTyped(key, "set")
           if (entry === undefined) {
             entry = { type: "set", expiresAt: null, value: new Set<string>() }

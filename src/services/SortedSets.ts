@@ -4,11 +4,11 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
-import { ServerConfig } from "../layers/Config.ts"
+import { type Limits, ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import {
   type CollectionError,
-  checkTtl,
+  checkWrite,
   decodeWrite,
   type Item,
   invalid,
@@ -108,6 +108,23 @@ const zMember =
   (v: Item): ZMember =>
     score === undefined ? v : { ...v, score }
 
+/** ZADD's checks, the same for both backings: TTL, options, scores, then the members. */
+const checkZAdd = (
+  members: ReadonlyArray<{ readonly member: string; readonly score: number }>,
+  options: ZAddOptions | undefined,
+  limits: Limits
+) =>
+  Effect.gen(function* () {
+    yield* checkZAddOptions(options)
+    yield* checkScores(members)
+    return yield* checkWrite(
+      "zadd members",
+      members.map((m) => m.member),
+      options,
+      limits
+    )
+  })
+
 export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("effect-redis-mcp/SortedSets") {
   /** Backed by Redis. */
   static readonly layer = Layer.effect(
@@ -133,15 +150,7 @@ export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("
 
       return SortedSets.of({
         zadd: Effect.fn("SortedSets.zadd")(function* (key, members, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          yield* checkZAddOptions(options)
-          yield* checkScores(members)
-          const bufs = yield* decodeWrite(
-            "zadd members",
-            members.map((m) => m.member),
-            options?.encoding,
-            limits
-          )
+          const { ttl, bufs } = yield* checkZAdd(members, options, limits)
           const words = [
             ...(options?.condition === "ifAbsent" ? ["NX"] : options?.condition === "ifPresent" ? ["XX"] : []),
             ...(options?.compare === "gt" ? ["GT"] : options?.compare === "lt" ? ["LT"] : []),
@@ -224,15 +233,7 @@ export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("
 
       return SortedSets.of({
         zadd: Effect.fn("SortedSets.zadd")(function* (key, members, options) {
-          const ttl = yield* checkTtl(options?.ttlSeconds)
-          yield* checkZAddOptions(options)
-          yield* checkScores(members)
-          const bufs = yield* decodeWrite(
-            "zadd members",
-            members.map((m) => m.member),
-            options?.encoding,
-            limits
-          )
+          const { ttl, bufs } = yield* checkZAdd(members, options, limits)
           const entry = yield* getOrCreate(key)
           let added = 0
           let updated = 0

@@ -7,35 +7,25 @@
  * acknowledged `state_patch` wrote (at a version at least as high), every created
  * task, and tasks claimed before the restart, still active under their lease.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { requireRedis } from "../../support/env.ts"
-import { type RedisHandle, startRedis } from "../../support/standalone.ts"
+import { assert, describe, it } from "@effect/vitest"
 import { sleep } from "../../support/wait.ts"
+import { useProbedServerOnAofRedis } from "./hooks.ts"
 import { keyWrites, lostWrites, now, type Operation, runId, startLoad } from "./load.ts"
 import { report, summarize, unexpectedErrors } from "./report.ts"
-import { type ProbedServer, startProbedServer, TIMEOUT_MS } from "./targets.ts"
+import { TIMEOUT_MS } from "./targets.ts"
 
 const DOWNTIME_MS = 1000
 
 describe("Redis with AOF restarted under load, through the built server", () => {
-  let redis: RedisHandle
-  let probed: ProbedServer
-  beforeAll(async () => {
-    requireRedis()
-    redis = await startRedis({ aof: true })
-    probed = await startProbedServer({ REDIS_URL: redis.url })
-  })
-  afterAll(async () => {
-    await probed?.server.close()
-    await redis?.dispose()
-  })
+  const target = useProbedServerOnAofRedis()
 
   it("acknowledged sets, state versions and tasks (created and claimed) all survive", async () => {
     const id = runId("aof")
     const namespace = id.replaceAll(":", "-")
     const queue = namespace
     const claimQueue = `${namespace}-claimed`
-    const { call } = probed
+    const { call } = target.probed()
+    const redis = target.redis()
 
     // Tasks claimed before the fault: their leases must outlive the restart.
     for (let i = 0; i < 5; i++)

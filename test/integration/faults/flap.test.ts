@@ -6,13 +6,12 @@
  * call with a result or a typed error (never hangs, never an untyped defect), its
  * heap after GC does not keep growing, and nothing acknowledged is lost.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { requireRedis } from "../../support/env.ts"
-import { type RedisHandle, startRedis } from "../../support/standalone.ts"
+import { assert, describe, it } from "@effect/vitest"
 import { sleep } from "../../support/wait.ts"
+import { useProbedServerOnAofRedis } from "./hooks.ts"
 import { keyWrites, lostWrites, now, type Operation, runId, startLoad } from "./load.ts"
 import { MiB, report, summarize, unexpectedErrors } from "./report.ts"
-import { type ProbedServer, startProbedServer, TIMEOUT_MS } from "./targets.ts"
+import { TIMEOUT_MS } from "./targets.ts"
 
 const FLAPS = 8
 const EVERY_MS = 3000
@@ -20,20 +19,11 @@ const EVERY_MS = 3000
 const HEAP_GROWTH_LIMIT = 32 * 1024 * 1024
 
 describe("a connection that flaps every few seconds under steady load, through the built server", () => {
-  let redis: RedisHandle
-  let probed: ProbedServer
-  beforeAll(async () => {
-    requireRedis()
-    redis = await startRedis({ aof: true })
-    probed = await startProbedServer({ REDIS_URL: redis.url })
-  })
-  afterAll(async () => {
-    await probed?.server.close()
-    await redis?.dispose()
-  })
+  const target = useProbedServerOnAofRedis()
 
   it("stays up, answers every call, keeps its heap bounded and loses nothing acknowledged", async () => {
-    const { call, heap, alive } = probed
+    const { call, heap, alive } = target.probed()
+    const redis = target.redis()
     const id = runId("flap")
     const namespace = id.replaceAll(":", "-")
     const keys = keyWrites(id)

@@ -4,7 +4,7 @@
  * and serve MCP over stdio. stdout carries the protocol only; everything else
  * goes to stderr.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node-shared/NodeRuntime"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { configProvider, HELP, parseCli } from "./layers/Cli.ts"
 import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"

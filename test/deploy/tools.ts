@@ -1,0 +1,60 @@
+/**
+ * The outside tools the deploy checks run, all from Debian packages that `.ci/run`
+ * installs: `systemd-analyze` (systemd), `promtool` (prometheus), `logrotate`, and
+ * the official Prometheus Python client's exposition parser (python3-prometheus-client).
+ * Under CI a missing tool fails the suite; elsewhere the suite is skipped.
+ */
+import { spawnSync } from "node:child_process"
+import { isCI } from "../support/env.ts"
+
+interface ToolSpec {
+  readonly command: string
+  readonly probe: ReadonlyArray<string>
+  readonly apt: string
+}
+
+const TOOLS = {
+  "systemd-analyze": { command: "systemd-analyze", probe: ["--version"], apt: "systemd" },
+  promtool: { command: "promtool", probe: ["--version"], apt: "prometheus" },
+  logrotate: { command: "logrotate", probe: ["--version"], apt: "logrotate" },
+  // Debian's interpreter, where apt puts the module (a PATH python3 may be another install).
+  "prometheus-client": {
+    command: "/usr/bin/python3",
+    probe: ["-c", "import prometheus_client.parser"],
+    apt: "python3-prometheus-client"
+  }
+} satisfies Record<string, ToolSpec>
+
+export type Tool = keyof typeof TOOLS
+
+const works = (tool: Tool): boolean => {
+  const { command, probe } = TOOLS[tool]
+  const result = spawnSync(command, probe, { stdio: "ignore", timeout: 10_000 })
+  return result.error === undefined && result.status === 0
+}
+
+/** True when `tool` runs; throws under CI when it does not. */
+export const requireTool = (tool: Tool): boolean => {
+  if (works(tool)) return true
+  const message = `${tool} is not available (apt-get install ${TOOLS[tool].apt}).`
+  if (isCI()) throw new Error(`${message} Deploy checks must not be skipped under CI.`)
+  return false
+}
+
+export interface Run {
+  readonly status: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `tool` with `args` (and `input` on stdin), capturing its output. */
+export const run = (tool: Tool, args: ReadonlyArray<string>, options: { input?: string; cwd?: string } = {}): Run => {
+  const result = spawnSync(TOOLS[tool].command, args, {
+    encoding: "utf8",
+    timeout: 60_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd })
+  })
+  if (result.error !== undefined) throw result.error
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+}

@@ -5,6 +5,10 @@
  * Under CI a missing tool fails the suite; elsewhere the suite is skipped.
  */
 import { spawnSync } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll } from "vitest"
 import { isCI } from "../support/env.ts"
 
 interface ToolSpec {
@@ -57,4 +61,14 @@ export const run = (tool: Tool, args: ReadonlyArray<string>, options: { input?: 
   })
   if (result.error !== undefined) throw result.error
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+/** A fresh temporary directory for the enclosing `describe`, removed after it; call the result in tests. */
+export const useTempDir = (prefix: string): (() => string) => {
+  let dir = ""
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  return () => dir
 }

@@ -35,7 +35,10 @@ export class WrongType extends Schema.TaggedError<WrongType>()("WrongType", {
   }
 }
 
-/** The Redis ACL user may not run the command or touch the key (NOPERM, NOAUTH, WRONGPASS). */
+/**
+ * The Redis ACL user may not run the command or touch the key (NOPERM, NOAUTH, WRONGPASS), or the
+ * session's role does not allow the key, channel, queue or namespace (nothing was sent to Redis).
+ */
 export class PermissionDenied extends Schema.TaggedError<PermissionDenied>()("PermissionDenied", {
   message: Schema.String
 }) {
@@ -123,6 +126,20 @@ export class ReadOnlyMode extends Schema.TaggedError<ReadOnlyMode>()("ReadOnlyMo
   }
 }
 
+/**
+ * A per-principal limit is reached (concurrent calls, open subscriptions). Retryable: the
+ * principal's own calls finishing, or its subscriptions closing, frees room.
+ */
+export class LimitExceeded extends Schema.TaggedError<LimitExceeded>()("LimitExceeded", {
+  message: Schema.String,
+  limit: Schema.Literals(["calls", "subscriptions"]),
+  max: Schema.Finite
+}) {
+  get retryable(): boolean {
+    return true
+  }
+}
+
 /** Compare-and-set failed: the document is at another version. */
 export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
   message: Schema.String,
@@ -157,6 +174,7 @@ export type DomainError =
   | NotFound
   | TooLarge
   | ReadOnlyMode
+  | LimitExceeded
   | VersionConflict
   | LeaseExpired
   | DependencyFailed

@@ -1,54 +1,87 @@
 /**
- * `npm run bench`: sequential calls per second and latency percentiles, side by
- * side with a baseline measured in the same run on the same redis-server (raw
- * ioredis). Numbers only: nothing here fails on speed.
+ * `npm run bench`: ours beside the reference Redis MCP server and the
+ * ceilings (SDK echo servers, raw ioredis, a bare node:http echo), over stdio
+ * in both protocol eras and over HTTP, on one redis-server started here.
+ * Prints one table with ratios and writes it as JSON. Numbers only: nothing
+ * here fails on speed. See `npm run bench -- --help`.
  */
-import { Redis } from "ioredis"
-import { type ServerUnderTest, startServer } from "../test/e2e/client.ts"
+import { execFileSync } from "node:child_process"
+import { cpus } from "node:os"
+import { resolve } from "node:path"
 import { stopAll } from "../test/support/registry.ts"
-import { startRedis } from "../test/support/standalone.ts"
-import { measure, printTable, type Row } from "./measure.ts"
-import { benchTasks } from "./tasks.ts"
+import { parseOptions } from "./options.ts"
+import { path, ROOT } from "./processes.ts"
+import { Results } from "./results.ts"
+import { runHttp } from "./run-http.ts"
+import { runIoredis, startBenchRedis } from "./run-redis.ts"
+import { runSpawnOnly, runStdio } from "./run-stdio.ts"
+import type { Era } from "./stdio-client.ts"
+import { httpSystems, type StdioSystem, stdioSystems } from "./systems.ts"
+import { renderTable, writeJson } from "./table.ts"
 
-const N = Number(process.env.BENCH_N ?? 2000)
+const options = parseOptions(process.argv.slice(2))
+const started = performance.now()
+const log = (line: string) =>
+  process.stderr.write(`bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s  ${line}\n`)
 
-const ok = async (server: ServerUnderTest, name: string, args: Record<string, unknown>) => {
-  const r = await server.call(name, args)
-  if (!r.ok) throw new Error(`${name} failed: ${JSON.stringify(r.error)}`)
-  return r.value
-}
-
-/** Over MCP stdio: sequential `get`, and sequential task create → claim → complete cycles. */
-const overMcp = async (label: string, env: Record<string, string>): Promise<Array<Row>> => {
-  const server = await startServer({ REDIS_MCP_LOG_LEVEL: "warn", ...env })
+const commit = (): string => {
   try {
-    await ok(server, "set", { key: "bench:k", value: "v".repeat(100) })
-    const get = await measure(`MCP stdio get, ${label}`, N, () => ok(server, "get", { key: "bench:k" }))
-    const queue = `bench-mcp-${Date.now()}`
-    const cycle = await measure(`MCP stdio task create→claim→complete, ${label}`, Math.ceil(N / 4), async () => {
-      const { taskId } = await ok(server, "task_create", { queue, payload: { n: 1 } })
-      const { tasks } = await ok(server, "task_claim", { queue, worker: "bench", leaseSeconds: 60 })
-      if (tasks[0]?.taskId !== taskId) throw new Error("claimed the wrong task")
-      await ok(server, "task_complete", { queue, taskId, leaseToken: tasks[0].leaseToken, result: { ok: true } })
-    })
-    return [get, cycle]
-  } finally {
-    await server.close()
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim()
+  } catch {
+    return "unknown"
   }
 }
 
-const redis = await startRedis()
-const rows: Array<Row> = []
+const { redis, version } = await startBenchRedis()
+const results = new Results()
 try {
-  const raw = new Redis(redis.url)
-  await raw.set("bench:k", "v".repeat(100))
-  rows.push(await measure("baseline: ioredis GET, same redis-server", N, () => raw.get("bench:k")))
-  raw.disconnect()
-  rows.push(...(await overMcp("real Redis", { REDIS_URL: redis.url })))
-  rows.push(...(await overMcp("in-memory store", {})))
-  rows.push(...(await benchTasks(redis.url)))
+  const stdio = stdioSystems(redis.url, options.baselineDist)
+  const http = httpSystems(redis.url)
+  const sessions: Array<{ system: StdioSystem; era: Era }> = stdio.flatMap((system) =>
+    system.eras.map((era) => ({ system, era }))
+  )
+  const unusable = new Set<unknown>()
+  for (let run = 1; run <= options.runs; run++) {
+    for (const s of sessions) {
+      if (unusable.has(s)) continue
+      log(`run ${run}/${options.runs}: ${s.system.name}, stdio ${s.era}`)
+      if (!(await runStdio(results, s.system, s.era, options))) unusable.add(s)
+    }
+    log(`run ${run}/${options.runs}: ioredis`)
+    await runIoredis(results, redis.url, options)
+    for (const h of http) {
+      if (unusable.has(h)) continue
+      log(`run ${run}/${options.runs}: ${h.name}, HTTP`)
+      if (!(await runHttp(results, h, options))) unusable.add(h)
+    }
+  }
+  for (let k = options.runs; k < options.spawns; k++) {
+    log(`spawn → first tools/list, sample ${k + 1}/${options.spawns}`)
+    for (const s of sessions) if (!unusable.has(s)) await runSpawnOnly(results, s.system, s.era)
+  }
 } finally {
-  await redis.stop()
+  await redis.dispose()
   await stopAll()
 }
-printTable(`sequential operations, n=${N} (task cycles over MCP: n=${Math.ceil(N / 4)})`, rows)
+
+const rows = results.rows()
+const report = {
+  meta: {
+    date: new Date().toISOString(),
+    commit: commit(),
+    node: process.version,
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+    redis: version,
+    options,
+    note: "value is the median over runs; ratios are this row's value ÷ the reference's / the ceiling's (calls/s: higher is better; ms, MiB: lower is better)"
+  },
+  rows
+}
+process.stdout.write(
+  `\nnpm run bench: ${options.runs} run(s) of ${options.calls} calls after ${options.warmup} warm-up (median), ` +
+    `node ${process.version}, redis ${version}, ${report.meta.cpus}, commit ${report.meta.commit}\n\n${renderTable(rows)}\n` +
+    "ratios: this row ÷ the reference / the ceiling (calls/s: higher is better; ms and MiB: lower is better)\n"
+)
+const files = [path("bench/results/latest.json"), ...(options.out === undefined ? [] : [resolve(options.out)])]
+for (const file of files) writeJson(file, report)
+process.stdout.write(`JSON: ${files.join(", ")}\n`)

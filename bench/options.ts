@@ -1,0 +1,65 @@
+/**
+ * `npm run bench -- [flags]`: how big a run is and where it writes.
+ */
+import { parseArgs } from "node:util"
+
+export interface Options {
+  readonly calls: number
+  readonly warmup: number
+  readonly runs: number
+  /** Samples of spawn → first tools/list per server and era (each measured run gives one). */
+  readonly spawns: number
+  /** JSON goes to bench/results/latest.json and, when given, here too. */
+  readonly out: string | undefined
+  readonly baselineDist: string | undefined
+  readonly quick: boolean
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--calls N] [--warmup N] [--spawns N]
+                       [--out FILE] [--baseline-dist DIR]
+  --quick              200 calls after 20 warm-up, 1 run, 3 spawns (under a minute)
+  --runs N             measured runs per server; the table shows the median (default 3)
+  --calls N            timed calls per target and run (default 2000; task cycles N/3, pipelines N/20)
+  --warmup N           untimed calls first (default 200)
+  --spawns N           spawn → first tools/list samples per server (default 5)
+  --out FILE           also write the JSON here (always: bench/results/latest.json)
+  --baseline-dist DIR  also measure another build of ours: a dist/ with its node_modules beside it
+`
+
+const positive = (name: string, raw: string | undefined, fallback: number): number => {
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number above 0, got ${raw}`)
+  return n
+}
+
+export const parseOptions = (argv: ReadonlyArray<string>): Options => {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      quick: { type: "boolean" },
+      runs: { type: "string" },
+      calls: { type: "string" },
+      warmup: { type: "string" },
+      spawns: { type: "string" },
+      out: { type: "string" },
+      "baseline-dist": { type: "string" },
+      help: { type: "boolean", short: "h" }
+    }
+  })
+  if (values.help === true) {
+    process.stdout.write(USAGE)
+    process.exit(0)
+  }
+  const quick = values.quick === true
+  return {
+    quick,
+    calls: positive("calls", values.calls, quick ? 200 : 2000),
+    warmup: positive("warmup", values.warmup, quick ? 20 : 200),
+    runs: positive("runs", values.runs, quick ? 1 : 3),
+    spawns: positive("spawns", values.spawns, quick ? 3 : 5),
+    out: values.out,
+    baselineDist: values["baseline-dist"]
+  }
+}

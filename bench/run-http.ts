@@ -1,0 +1,51 @@
+/**
+ * One HTTP server: start it on a free port, drive `get` with the raw load
+ * generator (sequential, then 16 in flight), read its RSS, stop it. A server
+ * that will not start (ours before the HTTP transport lands) is reported n/a.
+ */
+import { request } from "node:http"
+import { freePort } from "../test/support/ports.ts"
+import { httpTarget } from "./http-client.ts"
+import { rssMiB, spawnNode, waitUntil } from "./processes.ts"
+import type { Results } from "./results.ts"
+import { runTargets, type Sizes, untilReady } from "./run-stdio.ts"
+import type { HttpSystem } from "./systems.ts"
+
+const HTTP_TARGETS = ["httpGet", "httpGet16"] as const
+
+/** True once anything answers HTTP on the port (any status). */
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path: "/", method: "GET" }, (res) => {
+      res.resume()
+      resolve(true)
+    })
+    req.on("error", () => resolve(false))
+    req.end()
+  })
+
+/** Returns false when the server could not be started or used (skip it in later runs). */
+export const runHttp = async (results: Results, system: HttpSystem, sizes: Sizes): Promise<boolean> => {
+  const port = await freePort()
+  const child = spawnNode(
+    system.args.map((a) => (a === "{port}" ? String(port) : a)),
+    system.env
+  )
+  const target = httpTarget(port, system.path, 16)
+  const at = { system: system.name, role: system.role, via: "HTTP" }
+  try {
+    await waitUntil(child, () => answers(port), 20_000)
+    const ops = system.ops(target.call)
+    await untilReady(ops.httpGet!)
+    await runTargets(results, at, ops, HTTP_TARGETS, sizes)
+    results.value(system.name, system.role, "HTTP", "rss", rssMiB(child.pid))
+    return true
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0]!
+    results.missing(system.name, system.role, "HTTP", [...HTTP_TARGETS, "rss"], reason)
+    return false
+  } finally {
+    target.close()
+    await child.stop()
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The Redis side: the bench's own redis-server (test/support, free loopback
+ * port), the data every server reads, and raw ioredis on it, the Redis ceiling.
+ */
+import { Redis } from "ioredis"
+import { type RedisHandle, startRedis } from "../test/support/standalone.ts"
+import type { Results } from "./results.ts"
+import { runTargets, type Sizes } from "./run-stdio.ts"
+import { GET_KEY, ioredisOps, VALUE } from "./workloads.ts"
+
+export const startBenchRedis = async (): Promise<{ redis: RedisHandle; version: string }> => {
+  const redis = await startRedis()
+  const client = redis.client()
+  await client.set(GET_KEY, VALUE)
+  const version = (await redis.info("server")).get("redis_version") ?? "unknown"
+  client.disconnect()
+  return { redis, version }
+}
+
+export const runIoredis = async (results: Results, url: string, sizes: Sizes): Promise<void> => {
+  const client = new Redis(url)
+  try {
+    await runTargets(
+      results,
+      { system: "ioredis", role: "ceiling", via: "RESP" },
+      ioredisOps(client),
+      ["get", "get16", "set", "pipeline"],
+      sizes
+    )
+  } finally {
+    client.disconnect()
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * What is measured (the targets of issue 12) and, for each kind of server,
+ * the operation one timed call of a target stands for.
+ */
+import type { Redis } from "ioredis"
+import type { Plan } from "./stats.ts"
+
+export type Call = (name: string, args: Record<string, unknown>) => Promise<unknown>
+/** One timed operation; `i` numbers the calls so keys can vary. */
+export type Op = (i: number) => Promise<unknown>
+
+export type TargetId =
+  | "get"
+  | "get16"
+  | "set"
+  | "taskCycle"
+  | "statePatch"
+  | "pipeline"
+  | "httpGet"
+  | "httpGet16"
+  | "spawn"
+  | "rss"
+
+export type Unit = "calls/s" | "cycles/s" | "pipelines/s" | "ms" | "MiB"
+
+export interface Target {
+  readonly id: TargetId
+  readonly label: string
+  readonly unit: Unit
+}
+
+export const TARGETS: ReadonlyArray<Target> = [
+  { id: "get", label: "get, sequential", unit: "calls/s" },
+  { id: "get16", label: "get, 16 in flight", unit: "calls/s" },
+  { id: "set", label: "set, sequential", unit: "calls/s" },
+  { id: "taskCycle", label: "task create+claim+complete", unit: "cycles/s" },
+  { id: "statePatch", label: "state_patch, sequential", unit: "calls/s" },
+  { id: "pipeline", label: "pipeline of 1000 SETs", unit: "pipelines/s" },
+  { id: "httpGet", label: "HTTP get, sequential", unit: "calls/s" },
+  { id: "httpGet16", label: "HTTP get, 16 in flight", unit: "calls/s" },
+  { id: "spawn", label: "spawn → first tools/list", unit: "ms" },
+  { id: "rss", label: "RSS after the run", unit: "MiB" }
+]
+
+export const target = (id: TargetId): Target => TARGETS.find((t) => t.id === id)!
+
+/** Calls per run: `calls` timed after `warmup`; heavy targets scale them down. */
+export const planFor = (id: TargetId, calls: number, warmup: number): Plan => {
+  const inFlight = id === "get16" || id === "httpGet16" ? 16 : 1
+  if (id === "taskCycle") return { n: Math.ceil(calls / 3), warmup: Math.ceil(warmup / 3), inFlight }
+  if (id === "pipeline")
+    return { n: Math.max(3, Math.round(calls / 20)), warmup: Math.max(1, Math.round(warmup / 20)), inFlight }
+  return { n: calls, warmup, inFlight }
+}
+
+export const GET_KEY = "bench:get"
+export const VALUE = "v".repeat(100)
+const setKey = (i: number) => `bench:set:${i % 1000}`
+const pipelineSets = Array.from({ length: 1000 }, (_, j) => ["SET", `bench:pipe:${j}`, "v".repeat(16)])
+/** ioredis wants method names: ["set", key, value]. */
+const ioredisSets = pipelineSets.map(([, key, value]) => ["set", key!, value!])
+
+/** ours (this build or an older one), over any transport. */
+export const oursOps = (call: Call): Partial<Record<TargetId, Op>> => {
+  const queue = `bench-${process.pid}-${Math.round(performance.now())}`
+  const get = () => call("get", { key: GET_KEY })
+  return {
+    get,
+    get16: get,
+    httpGet: get,
+    httpGet16: get,
+    set: (i) => call("set", { key: setKey(i), value: VALUE }),
+    taskCycle: async () => {
+      const { taskId } = (await call("task_create", { queue, payload: { n: 1 } })) as { taskId: string }
+      const { tasks } = (await call("task_claim", { queue, worker: "bench", leaseSeconds: 60 })) as {
+        tasks: Array<{ taskId: string; leaseToken: string }>
+      }
+      const task = tasks[0]
+      if (task?.taskId !== taskId) throw new Error("task_claim returned another task than the one just created")
+      await call("task_complete", { queue, taskId, leaseToken: task.leaseToken, result: { ok: true } })
+    },
+    statePatch: (i) =>
+      call("state_patch", { namespace: "bench", key: `doc-${i % 50}`, patch: { n: i, status: "running" } }),
+    pipeline: () => call("pipeline", { commands: pipelineSets })
+  }
+}
+
+/** The reference server: tools `get` and `set` only. */
+export const referenceOps = (call: Call): Partial<Record<TargetId, Op>> => {
+  const get = () => call("get", { key: GET_KEY })
+  return { get, get16: get, set: (i) => call("set", { key: setKey(i), value: VALUE }) }
+}
+
+/** An echo server: the same arguments as ours, sent to its one tool. */
+export const echoOps = (call: Call): Partial<Record<TargetId, Op>> => {
+  const get = () => call("echo", { key: GET_KEY })
+  return { get, get16: get, httpGet: get, httpGet16: get, set: (i) => call("echo", { key: setKey(i), value: VALUE }) }
+}
+
+/** Raw ioredis on the same redis-server: the Redis ceiling. */
+export const ioredisOps = (redis: Redis): Partial<Record<TargetId, Op>> => ({
+  get: () => redis.get(GET_KEY),
+  get16: () => redis.get(GET_KEY),
+  set: (i) => redis.set(setKey(i), VALUE),
+  pipeline: () => redis.pipeline(ioredisSets).exec()
+})

@@ -26,6 +26,17 @@ export const rssMiB = (pid: number): number | undefined => {
   }
 }
 
+/** CPU time (user + system, all threads) a live process has used, in ms; clock ticks are 10 ms on Linux. */
+export const cpuMs = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
 /** Keeps draining a child's stderr (so it never blocks on a full pipe) and remembers the last lines. */
 export class StderrTail {
   private lines: Array<string> = []

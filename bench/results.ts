@@ -21,6 +21,8 @@ export interface Row {
   readonly value: number | null
   readonly p50?: number
   readonly p99?: number
+  /** The server's CPU time per operation, µs (median over runs). */
+  readonly cpuUs?: number
   readonly runs: number
   /** value ÷ the reference's value for the same target. */
   readonly vsReference?: number
@@ -74,7 +76,8 @@ export class Results {
       const common = { target: t.label, targetId: t.id, system: e.system, role: e.role, via: e.via, unit: t.unit }
       if (e.samples.length > 0) {
         const m = medianSample(e.samples)
-        return { ...common, value: m.perSec, p50: m.p50, p99: m.p99, runs: e.samples.length }
+        const cpu = m.cpuUs === undefined ? {} : { cpuUs: m.cpuUs }
+        return { ...common, value: m.perSec, p50: m.p50, p99: m.p99, ...cpu, runs: e.samples.length }
       }
       if (e.values.length > 0) return { ...common, value: median(e.values), runs: e.values.length }
       return { ...common, value: null, runs: 0, ...(e.note === undefined ? {} : { note: e.note }) }

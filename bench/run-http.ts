@@ -32,7 +32,7 @@ export const runHttp = async (results: Results, system: HttpSystem, sizes: Sizes
     system.env
   )
   const target = httpTarget(port, system.path, 16)
-  const at = { system: system.name, role: system.role, via: "HTTP" }
+  const at = { system: system.name, role: system.role, via: "HTTP", pid: child.pid }
   try {
     await waitUntil(child, () => answers(port), 20_000)
     const ops = system.ops(target.call)

@@ -2,6 +2,7 @@
  * One stdio server in one era: spawn it (timing spawn → first tools/list),
  * run its targets, read its RSS, close it.
  */
+import { cpuMs } from "./processes.ts"
 import type { Results } from "./results.ts"
 import { measure } from "./stats.ts"
 import { connectStdio, type Era, Unavailable } from "./stdio-client.ts"
@@ -34,7 +35,7 @@ export const untilReady = async (op: Op, timeoutMs = 15_000): Promise<void> => {
 /** Run `targets` of `ops`, each timed into `results`; a failing target is reported and the rest still run. */
 export const runTargets = async (
   results: Results,
-  at: { system: string; role: StdioSystem["role"]; via: string },
+  at: { system: string; role: StdioSystem["role"]; via: string; pid?: number },
   ops: Partial<Record<TargetId, Op>>,
   targets: ReadonlyArray<TargetId>,
   sizes: Sizes
@@ -43,7 +44,9 @@ export const runTargets = async (
     const op = ops[id]
     if (op === undefined) continue
     try {
-      results.sample(at.system, at.role, at.via, id, await measure(planFor(id, sizes.calls, sizes.warmup), op))
+      const pid = at.pid
+      const cpu = pid === undefined ? undefined : () => cpuMs(pid)
+      results.sample(at.system, at.role, at.via, id, await measure(planFor(id, sizes.calls, sizes.warmup), op, cpu))
     } catch (e) {
       results.missing(at.system, at.role, at.via, [id], `failed: ${message(e)}`)
     }
@@ -76,7 +79,7 @@ export const runStdio = async (results: Results, system: StdioSystem, era: Era, 
   if (session === undefined) return false
   try {
     const ops = system.ops(session.call)
-    const at = { system: system.name, role: system.role, via: era }
+    const at = { system: system.name, role: system.role, via: era, pid: session.pid }
     const first = ops.get ?? Object.values(ops)[0]
     if (first !== undefined) await untilReady(first)
     await runTargets(results, at, ops, STDIO_TARGETS, sizes)

@@ -6,7 +6,7 @@
  * here fails on speed. See `npm run bench -- --help`.
  */
 import { execFileSync } from "node:child_process"
-import { cpus } from "node:os"
+import { cpus, loadavg } from "node:os"
 import { resolve } from "node:path"
 import { stopAll } from "../test/support/registry.ts"
 import { parseOptions } from "./options.ts"
@@ -32,6 +32,7 @@ const commit = (): string => {
   }
 }
 
+const loadBefore = loadavg()[0]!
 const { redis, version } = await startBenchRedis()
 const results = new Results()
 try {
@@ -42,7 +43,9 @@ try {
   )
   const unusable = new Set<unknown>()
   for (let run = 1; run <= options.runs; run++) {
-    for (const s of sessions) {
+    // A different server goes first in each run, so a change in machine load does not always hit the same one.
+    const shift = (run - 1) % sessions.length
+    for (const s of [...sessions.slice(shift), ...sessions.slice(0, shift)]) {
       if (unusable.has(s)) continue
       log(`run ${run}/${options.runs}: ${s.system.name}, stdio ${s.era}`)
       if (!(await runStdio(results, s.system, s.era, options))) unusable.add(s)
@@ -72,6 +75,7 @@ const report = {
     node: process.version,
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
     redis: version,
+    loadAverage: { before: loadBefore, after: loadavg()[0] },
     options,
     note: "value is the median over runs; ratios are this row's value ÷ the reference's / the ceiling's (calls/s: higher is better; ms, MiB: lower is better)"
   },
@@ -79,8 +83,10 @@ const report = {
 }
 process.stdout.write(
   `\nnpm run bench: ${options.runs} run(s) of ${options.calls} calls after ${options.warmup} warm-up (median), ` +
-    `node ${process.version}, redis ${version}, ${report.meta.cpus}, commit ${report.meta.commit}\n\n${renderTable(rows)}\n` +
-    "ratios: this row ÷ the reference / the ceiling (calls/s: higher is better; ms and MiB: lower is better)\n"
+    `node ${process.version}, redis ${version}, ${report.meta.cpus}, commit ${report.meta.commit}, ` +
+    `load average ${loadBefore.toFixed(1)} before / ${report.meta.loadAverage.after?.toFixed(1)} after\n\n${renderTable(rows)}\n` +
+    "ratios: this row ÷ the reference / the ceiling (calls/s: higher is better; ms and MiB: lower is better)\n" +
+    "CPU µs/op: the server process's own CPU time per operation (all threads), the figure least moved by other load\n"
 )
 const files = [path("bench/results/latest.json"), ...(options.out === undefined ? [] : [resolve(options.out)])]
 for (const file of files) writeJson(file, report)

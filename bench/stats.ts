@@ -12,6 +12,8 @@ export interface Sample {
   readonly p50: number
   readonly p99: number
   readonly n: number
+  /** CPU time the server process spent per timed operation, in µs (when its pid is known). */
+  readonly cpuUs?: number
 }
 
 export interface Plan {
@@ -42,14 +44,30 @@ const drive = async (n: number, inFlight: number, op: (i: number) => Promise<unk
   return times
 }
 
-/** Time `plan.n` calls of `op` (the index is passed, so calls can vary their key) after the warm-up. */
-export const measure = async (plan: Plan, op: (i: number) => Promise<unknown>): Promise<Sample> => {
+/**
+ * Time `plan.n` calls of `op` (the index is passed, so calls can vary their key) after the warm-up.
+ * `cpuMs`, when given, reads the server's CPU time: wall-clock numbers swing with whatever else
+ * the machine runs, CPU per operation much less.
+ */
+export const measure = async (
+  plan: Plan,
+  op: (i: number) => Promise<unknown>,
+  cpuMs?: () => number | undefined
+): Promise<Sample> => {
   await drive(plan.warmup, plan.inFlight, (i) => op(plan.n + i))
+  const cpu0 = cpuMs?.()
   const start = performance.now()
   const times = await drive(plan.n, plan.inFlight, op)
   const wall = performance.now() - start
+  const cpu1 = cpuMs?.()
   times.sort((a, b) => a - b)
-  return { perSec: (plan.n / wall) * 1000, p50: percentile(times, 0.5), p99: percentile(times, 0.99), n: plan.n }
+  return {
+    perSec: (plan.n / wall) * 1000,
+    p50: percentile(times, 0.5),
+    p99: percentile(times, 0.99),
+    n: plan.n,
+    ...(cpu0 === undefined || cpu1 === undefined ? {} : { cpuUs: ((cpu1 - cpu0) * 1000) / plan.n })
+  }
 }
 
 export const median = (values: ReadonlyArray<number>): number => {
@@ -59,9 +77,13 @@ export const median = (values: ReadonlyArray<number>): number => {
 }
 
 /** The median of each field over repeated runs. */
-export const medianSample = (runs: ReadonlyArray<Sample>): Sample => ({
-  perSec: median(runs.map((r) => r.perSec)),
-  p50: median(runs.map((r) => r.p50)),
-  p99: median(runs.map((r) => r.p99)),
-  n: runs[0]?.n ?? 0
-})
+export const medianSample = (runs: ReadonlyArray<Sample>): Sample => {
+  const cpu = runs.flatMap((r) => (r.cpuUs === undefined ? [] : [r.cpuUs]))
+  return {
+    perSec: median(runs.map((r) => r.perSec)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    n: runs[0]?.n ?? 0,
+    ...(cpu.length === 0 ? {} : { cpuUs: median(cpu) })
+  }
+}

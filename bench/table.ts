@@ -21,7 +21,18 @@ const valueText = (r: Row): string => {
 
 /** The table as text: one group of rows per target; ratios are this row's value ÷ the other's. */
 export const renderTable = (rows: ReadonlyArray<Row>): string => {
-  const header = ["target", "server", "via", "value", "p50 ms", "p99 ms", "÷ reference", "÷ ceiling", "note"]
+  const header = [
+    "target",
+    "server",
+    "via",
+    "value",
+    "p50 ms",
+    "p99 ms",
+    "CPU µs/op",
+    "÷ reference",
+    "÷ ceiling",
+    "note"
+  ]
   const cells = rows.map((r, i) => [
     i > 0 && rows[i - 1]!.target === r.target ? "" : r.target,
     r.system,
@@ -29,12 +40,13 @@ export const renderTable = (rows: ReadonlyArray<Row>): string => {
     valueText(r),
     fmt(r.p50, 2),
     fmt(r.p99, 2),
+    fmt(r.cpuUs, 0),
     times(r.vsReference),
     r.vsCeiling === undefined ? "" : `${times(r.vsCeiling)} ${r.ceiling}`,
     clip(r.note ?? "", 110)
   ])
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)))
-  const right = new Set([3, 4, 5, 6])
+  const right = new Set([3, 4, 5, 6, 7])
   const line = (row: ReadonlyArray<string>) =>
     row
       .map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))

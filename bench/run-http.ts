@@ -8,7 +8,7 @@ import { freePort } from "../test/support/ports.ts"
 import { httpTarget } from "./http-client.ts"
 import { rssMiB, spawnNode, waitUntil } from "./processes.ts"
 import type { Results } from "./results.ts"
-import { runTargets, type Sizes, untilReady } from "./run-stdio.ts"
+import { firstLine, runTargets, type Sizes, untilReady } from "./run-targets.ts"
 import type { HttpSystem } from "./systems.ts"
 
 const HTTP_TARGETS = ["httpGet", "httpGet16"] as const
@@ -41,8 +41,7 @@ export const runHttp = async (results: Results, system: HttpSystem, sizes: Sizes
     results.value(system.name, system.role, "HTTP", "rss", rssMiB(child.pid))
     return true
   } catch (e) {
-    const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0]!
-    results.missing(system.name, system.role, "HTTP", [...HTTP_TARGETS, "rss"], reason)
+    results.missing(system.name, system.role, "HTTP", [...HTTP_TARGETS, "rss"], firstLine(e))
     return false
   } finally {
     target.close()

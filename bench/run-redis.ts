@@ -5,7 +5,7 @@
 import { Redis } from "ioredis"
 import { type RedisHandle, startRedis } from "../test/support/standalone.ts"
 import type { Results } from "./results.ts"
-import { runTargets, type Sizes } from "./run-stdio.ts"
+import { runTargets, type Sizes } from "./run-targets.ts"
 import { GET_KEY, ioredisOps, VALUE } from "./workloads.ts"
 
 export const startBenchRedis = async (): Promise<{ redis: RedisHandle; version: string }> => {

@@ -2,56 +2,13 @@
  * One stdio server in one era: spawn it (timing spawn → first tools/list),
  * run its targets, read its RSS, close it.
  */
-import { cpuMs } from "./processes.ts"
 import type { Results } from "./results.ts"
-import { measure } from "./stats.ts"
+import { firstLine, runTargets, type Sizes, untilReady } from "./run-targets.ts"
 import { connectStdio, type Era, Unavailable } from "./stdio-client.ts"
 import type { StdioSystem } from "./systems.ts"
-import { type Op, planFor, type TargetId } from "./workloads.ts"
-
-export interface Sizes {
-  readonly calls: number
-  readonly warmup: number
-}
+import type { TargetId } from "./workloads.ts"
 
 const STDIO_TARGETS: ReadonlyArray<TargetId> = ["get", "get16", "set", "taskCycle", "statePatch", "pipeline"]
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 160)
-
-/** Retry `op` until it succeeds (the server may still be connecting to Redis). */
-export const untilReady = async (op: Op, timeoutMs = 15_000): Promise<void> => {
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    try {
-      await op(0)
-      return
-    } catch (e) {
-      if (performance.now() > deadline) throw e
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
-}
-
-/** Run `targets` of `ops`, each timed into `results`; a failing target is reported and the rest still run. */
-export const runTargets = async (
-  results: Results,
-  at: { system: string; role: StdioSystem["role"]; via: string; pid?: number },
-  ops: Partial<Record<TargetId, Op>>,
-  targets: ReadonlyArray<TargetId>,
-  sizes: Sizes
-): Promise<void> => {
-  for (const id of targets) {
-    const op = ops[id]
-    if (op === undefined) continue
-    try {
-      const pid = at.pid
-      const cpu = pid === undefined ? undefined : () => cpuMs(pid)
-      results.sample(at.system, at.role, at.via, id, await measure(planFor(id, sizes.calls, sizes.warmup), op, cpu))
-    } catch (e) {
-      results.missing(at.system, at.role, at.via, [id], `failed: ${message(e)}`)
-    }
-  }
-}
 
 /** Spawn, list tools; the time until the list arrives. Undefined (and noted) when the server is unavailable in `era`. */
 const spawnAndList = async (results: Results, system: StdioSystem, era: Era) => {
@@ -62,7 +19,7 @@ const spawnAndList = async (results: Results, system: StdioSystem, era: Era) => 
     results.value(system.name, system.role, era, "spawn", performance.now() - t0)
     return session
   } catch (e) {
-    const reason = e instanceof Unavailable ? e.message : `failed: ${message(e)}`
+    const reason = e instanceof Unavailable ? e.message : `failed: ${firstLine(e)}`
     const targets = [
       ...STDIO_TARGETS.filter((t) => system.ops(async () => undefined)[t] !== undefined),
       "spawn",
@@ -85,7 +42,7 @@ export const runStdio = async (results: Results, system: StdioSystem, era: Era, 
     await runTargets(results, at, ops, STDIO_TARGETS, sizes)
     results.value(system.name, system.role, era, "rss", session.rssMiB())
   } catch (e) {
-    results.missing(system.name, system.role, era, STDIO_TARGETS, `failed: ${message(e)}`)
+    results.missing(system.name, system.role, era, STDIO_TARGETS, `failed: ${firstLine(e)}`)
   } finally {
     await session.close().catch(() => undefined)
   }

@@ -37,7 +37,7 @@ const { redis, version } = await startBenchRedis()
 const results = new Results()
 try {
   const stdio = stdioSystems(redis.url, options.baselineDist)
-  const http = httpSystems(redis.url)
+  const http = httpSystems(redis.url, options.baselineDist)
   const sessions: Array<{ system: StdioSystem; era: Era }> = stdio.flatMap((system) =>
     system.eras.map((era) => ({ system, era }))
   )

@@ -95,15 +95,18 @@ export const stdioSystems = (redisUrl: string, baselineDist: string | undefined)
   return systems
 }
 
-export const httpSystems = (redisUrl: string): Array<HttpSystem> => [
-  {
-    name: "ours",
-    role: "ours",
-    args: [requireMain(path("dist")), "--transport", "http", "--port", "{port}"],
-    env: oursEnv(redisUrl),
-    path: "/mcp",
-    ops: oursOps
-  },
+const oursOverHttp = (name: string, role: Role, dist: string, redisUrl: string): HttpSystem => ({
+  name,
+  role,
+  args: [requireMain(dist), "--transport", "http", "--port", "{port}"],
+  env: oursEnv(redisUrl),
+  path: "/mcp",
+  ops: oursOps
+})
+
+export const httpSystems = (redisUrl: string, baselineDist: string | undefined): Array<HttpSystem> => [
+  oursOverHttp("ours", "ours", path("dist"), redisUrl),
+  ...(baselineDist === undefined ? [] : [oursOverHttp(baselineName(baselineDist), "baseline", baselineDist, redisUrl)]),
   {
     name: "SDK v2 echo",
     role: "explains",

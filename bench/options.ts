@@ -2,6 +2,7 @@
  * `npm run bench -- [flags]`: how big a run is and where it writes.
  */
 import { parseArgs } from "node:util"
+import { requireMain } from "./processes.ts"
 
 export interface Options {
   readonly calls: number
@@ -33,7 +34,17 @@ const positive = (name: string, raw: string | undefined, fallback: number): numb
   return n
 }
 
+/** The options, or the usage on stderr and exit 2. */
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
+  try {
+    return parse(argv)
+  } catch (e) {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`)
+    process.exit(2)
+  }
+}
+
+const parse = (argv: ReadonlyArray<string>): Options => {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -53,6 +64,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     process.exit(0)
   }
   const quick = values.quick === true
+  const baselineDist = values["baseline-dist"]
+  if (baselineDist !== undefined) requireMain(baselineDist)
   return {
     quick,
     calls: positive("calls", values.calls, quick ? 200 : 2000),
@@ -60,6 +73,6 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     runs: positive("runs", values.runs, quick ? 1 : 3),
     spawns: positive("spawns", values.spawns, quick ? 3 : 5),
     out: values.out,
-    baselineDist: values["baseline-dist"]
+    baselineDist
   }
 }

@@ -18,7 +18,7 @@ export interface Options {
 
 export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--calls N] [--warmup N] [--spawns N]
                        [--out FILE] [--baseline-dist DIR]
-  --quick              200 calls after 20 warm-up, 1 run, 3 spawns (under a minute)
+  --quick              200 calls after 20 warm-up, 1 run, 2 spawns (under a minute)
   --runs N             measured runs per server; the table shows the median (default 3)
   --calls N            timed calls per target and run (default 2000; task cycles N/3, pipelines N/20)
   --warmup N           untimed calls first (default 200)
@@ -71,7 +71,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     calls: positive("calls", values.calls, quick ? 200 : 2000),
     warmup: positive("warmup", values.warmup, quick ? 20 : 200),
     runs: positive("runs", values.runs, quick ? 1 : 3),
-    spawns: positive("spawns", values.spawns, quick ? 3 : 5),
+    spawns: positive("spawns", values.spawns, quick ? 2 : 5),
     out: values.out,
     baselineDist
   }

@@ -28,6 +28,14 @@ export { backoff, commandRetry } from "./layers/RetrySchedule.ts"
 export * from "./services/Admin.ts"
 /** Raw commands and pipelines under the command policy. */
 export { Batch, type BatchShape } from "./services/Batch.ts"
+/** The keys and channels a raw command names, from Redis's key specs (or why they cannot be named). */
+export {
+  type ChannelRef,
+  CommandKeys,
+  type CommandKeysShape,
+  type CommandScope,
+  type KeyRef
+} from "./services/CommandKeys.ts"
 /** Hash fields and values. */
 export { Hashes, type HashesShape } from "./services/Hashes.ts"
 /** String values, counters, TTLs and bounded key scans. */

@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import { RedisCommandError, type WrongType } from "../Errors.ts"
-import type { CommandInfo } from "./CommandPolicy.ts"
+import type { CommandInfo, KeySpec } from "./CommandInfo.ts"
 import { type EntryOf, type MemoryStoreShape, type RedisType, wrongType } from "./MemoryStore.ts"
 import { memberBytes, memberKey } from "./Paging.ts"
 
@@ -159,23 +159,35 @@ const ttl =
 const sortedZ = (e: EntryOf<"zset">) =>
   [...e.value.entries()].sort(([ma, sa], [mb, sb]) => sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0))
 
+/** Where a command's keys are: argument 1, every argument, every other argument (MSET), or none. */
+type Keys = "first" | "all" | "pairs" | "none"
+
 interface Spec {
   readonly arity: number
   readonly flags: ReadonlyArray<string>
   readonly run: Run
+  readonly keys: Keys
 }
-const cmd = (arity: number, flags: ReadonlyArray<string>, run: Run): Spec => ({ arity, flags, run })
+const cmd = (arity: number, flags: ReadonlyArray<string>, run: Run, keys: Keys = "first"): Spec => ({
+  arity,
+  flags,
+  run,
+  keys
+})
 
 const table: Record<string, Spec> = {
-  PING: cmd(-1, ["fast"], (_s, _n, [m]) => Effect.succeed(m === undefined ? bulk("PONG") : bulk(m))),
-  ECHO: cmd(2, ["fast"], (_s, _n, [m]) => Effect.succeed(bulk(m!))),
-  DBSIZE: cmd(1, RO, (s) => Effect.map(s.keys, (k) => k.length)),
-  EXISTS: cmd(-2, RO, (s, _n, keys) =>
-    Effect.map(Effect.forEach(keys, s.get), (es) => es.filter((e) => e !== undefined).length)
+  PING: cmd(-1, ["fast"], (_s, _n, [m]) => Effect.succeed(m === undefined ? bulk("PONG") : bulk(m)), "none"),
+  ECHO: cmd(2, ["fast"], (_s, _n, [m]) => Effect.succeed(bulk(m!)), "none"),
+  DBSIZE: cmd(1, RO, (s) => Effect.map(s.keys, (k) => k.length), "none"),
+  EXISTS: cmd(
+    -2,
+    RO,
+    (s, _n, keys) => Effect.map(Effect.forEach(keys, s.get), (es) => es.filter((e) => e !== undefined).length),
+    "all"
   ),
   TYPE: cmd(2, RO, (s, _n, [k]) => Effect.map(s.get(k!), (e) => bulk(e?.type ?? "none"))),
-  DEL: cmd(-2, ["write"], (s, _n, ks) => Effect.map(Effect.forEach(ks, s.remove), count)),
-  UNLINK: cmd(-2, W, (s, _n, ks) => Effect.map(Effect.forEach(ks, s.remove), count)),
+  DEL: cmd(-2, ["write"], (s, _n, ks) => Effect.map(Effect.forEach(ks, s.remove), count), "all"),
+  UNLINK: cmd(-2, W, (s, _n, ks) => Effect.map(Effect.forEach(ks, s.remove), count), "all"),
   EXPIRE: cmd(-3, W, expire(1000)),
   PEXPIRE: cmd(-3, W, expire(1)),
   TTL: cmd(2, RO, ttl(1000)),
@@ -189,16 +201,23 @@ const table: Record<string, Spec> = {
   ),
   GET: cmd(2, RO, (s, _n, [k]) => read(s, k!, "string", (e) => e.value, null)),
   SET: cmd(-3, ["write", "denyoom"], set),
-  MGET: cmd(-2, RO, (s, _n, ks) =>
-    Effect.forEach(ks, (k) => Effect.map(s.get(k), (e) => (e?.type === "string" ? e.value : null)))
+  MGET: cmd(
+    -2,
+    RO,
+    (s, _n, ks) => Effect.forEach(ks, (k) => Effect.map(s.get(k), (e) => (e?.type === "string" ? e.value : null))),
+    "all"
   ),
-  MSET: cmd(-3, ["write", "denyoom"], (s, name, a) =>
-    Effect.gen(function* () {
-      yield* pairs(name, a, 0)
-      for (let i = 0; i < a.length; i += 2)
-        yield* s.put(a[i]!, { type: "string", value: bulk(a[i + 1]!), expiresAt: null })
-      return ok
-    })
+  MSET: cmd(
+    -3,
+    ["write", "denyoom"],
+    (s, name, a) =>
+      Effect.gen(function* () {
+        yield* pairs(name, a, 0)
+        for (let i = 0; i < a.length; i += 2)
+          yield* s.put(a[i]!, { type: "string", value: bulk(a[i + 1]!), expiresAt: null })
+        return ok
+      }),
+    "pairs"
   ),
   INCR: cmd(2, W, (s, n, [k]) => incrBy(s, n, k!, 1)),
   DECR: cmd(2, W, (s, n, [k]) => incrBy(s, n, k!, -1)),
@@ -339,10 +358,42 @@ function inclusive([start, end]: [number, number]): [number, number] {
 /** Every command the in-memory store runs, for messages and docs. */
 export const memoryCommandNames: ReadonlyArray<string> = Object.keys(table)
 
+/** The key specs Redis gives these commands, for the key finder (CommandKeys). */
+const keySpecs = (keys: Keys, readOnly: boolean): ReadonlyArray<KeySpec> =>
+  keys === "none"
+    ? []
+    : [
+        {
+          flags: readOnly ? ["RO", "access"] : ["RW", "update"],
+          begin: { type: "index", index: 1 },
+          find: {
+            type: "range",
+            lastKey: keys === "first" ? 0 : -1,
+            keyStep: keys === "pairs" ? 2 : 1,
+            limit: 0
+          }
+        }
+      ]
+
 /** COMMAND INFO of a command the in-memory store runs; undefined for the others. */
 export const memoryCommandInfo = (name: string): CommandInfo | undefined => {
   const entry = table[name.toUpperCase()]
-  return entry && { name: name.toLowerCase(), arity: entry.arity, flags: entry.flags, subcommands: new Map() }
+  if (entry === undefined) return undefined
+  const readOnly = entry.flags.includes("readonly")
+  const categories =
+    entry.keys === "none"
+      ? name.toUpperCase() === "DBSIZE"
+        ? ["@keyspace", "@read"]
+        : ["@connection"]
+      : [readOnly ? "@read" : "@write"]
+  return {
+    name: name.toLowerCase(),
+    arity: entry.arity,
+    flags: entry.flags,
+    categories,
+    keySpecs: keySpecs(entry.keys, readOnly),
+    subcommands: new Map()
+  }
 }
 
 /** Run one command (already checked by the policy: known name, valid arity) on the keyspace. */

@@ -7,6 +7,7 @@ import { Layer } from "effect"
 import { RedisClient } from "../layers/RedisClient.ts"
 import { Admin } from "./Admin.ts"
 import { Batch } from "./Batch.ts"
+import { CommandKeys } from "./CommandKeys.ts"
 import { Hashes } from "./Hashes.ts"
 import { Kv } from "./Kv.ts"
 import { Lists } from "./Lists.ts"
@@ -21,6 +22,7 @@ import { Tasks } from "./Tasks.ts"
 const redisServices = Layer.mergeAll(
   Admin.layer,
   Batch.layer,
+  CommandKeys.layer,
   PubSub.layer,
   Kv.layer,
   State.layer,
@@ -35,6 +37,7 @@ const redisServices = Layer.mergeAll(
 const memoryServices = Layer.mergeAll(
   Admin.layerMemory,
   Batch.layerMemory,
+  CommandKeys.layerMemory,
   PubSub.layerMemory,
   Kv.layerMemory,
   State.layerMemory,

@@ -4,22 +4,20 @@
  * (SUBSCRIBE, MULTI, SELECT…) never run; the deny list (configurable) refuses
  * with PermissionDenied; the command must exist with a valid subcommand and
  * arity; blocking commands are refused; a read-only server runs only what Redis
- * flags `readonly` (asked with COMMAND INFO, cached per command name).
+ * flags `readonly` (asked with COMMAND INFO, cached per command name); nothing
+ * publishes on the server's own channels; and with a key prefix, only commands
+ * whose keys and channels are all named by their arguments run, with the prefix
+ * in front of each (PrefixScope).
  */
 import { Context, Effect, Layer } from "effect"
 import { InvalidArgument, PermissionDenied, ReadOnlyMode, type RedisError } from "../Errors.ts"
 import { ServerConfig } from "../layers/Config.ts"
-import { RedisClient } from "../layers/RedisClient.ts"
-import { memoryCommandInfo, memoryCommandNames } from "./MemoryCommands.ts"
+import { type CommandInfo, CommandTable } from "./CommandInfo.ts"
+import { scopeOf, unscopedByName } from "./CommandKeys.ts"
+import { CONNECTION_STATE, DEFAULT_DENY, INTERNAL_CHANNELS } from "./CommandLists.ts"
+import { prefixHint, underPrefix } from "./PrefixScope.ts"
 
-/** What COMMAND INFO says about one command (names in lower case, as Redis gives them). */
-export interface CommandInfo {
-  readonly name: string
-  readonly arity: number
-  readonly flags: ReadonlyArray<string>
-  /** By subcommand name in lower case ("get" for CONFIG GET); empty for plain commands. */
-  readonly subcommands: ReadonlyMap<string, CommandInfo>
-}
+export { CONNECTION_STATE, DEFAULT_DENY } from "./CommandLists.ts"
 
 export type PolicyError = InvalidArgument | PermissionDenied | ReadOnlyMode
 
@@ -33,77 +31,11 @@ export interface Verdict {
   readonly readOnly: boolean
   /** Why it may not run; undefined when it may. */
   readonly refusal: PolicyError | undefined
+  /** The arguments to send: the command's own, with the key prefix in front of its keys and channels. */
+  readonly send: ReadonlyArray<string>
+  /** The keys it names, as sent (prefix included); empty when they cannot be named. */
+  readonly keys: ReadonlyArray<string>
 }
-
-/**
- * Refused by default; `REDIS_MCP_COMMAND_DENY` replaces the list, `REDIS_MCP_COMMAND_ALLOW` lifts entries.
- * MONITOR is refused with the connection-state commands below.
- */
-export const DEFAULT_DENY: ReadonlyArray<string> = [
-  "FLUSHALL",
-  "FLUSHDB",
-  "KEYS",
-  "SHUTDOWN",
-  "DEBUG",
-  "SAVE",
-  "SWAPDB",
-  "MIGRATE",
-  "MODULE",
-  "REPLICAOF",
-  "SLAVEOF",
-  "FAILOVER",
-  "CONFIG SET",
-  "CONFIG REWRITE",
-  "CONFIG RESETSTAT",
-  "SCRIPT FLUSH",
-  "SCRIPT KILL",
-  "FUNCTION FLUSH",
-  "FUNCTION KILL",
-  "FUNCTION RESTORE",
-  "CLIENT KILL",
-  "CLIENT PAUSE",
-  "ACL SETUSER",
-  "ACL DELUSER",
-  "ACL LOAD",
-  "ACL SAVE",
-  "CLUSTER RESET",
-  "CLUSTER FAILOVER",
-  "CLUSTER FORGET",
-  "CLUSTER FLUSHSLOTS"
-]
-
-/** Commands that change the state of the shared connection: never run, whatever the lists say. */
-export const CONNECTION_STATE: ReadonlyArray<string> = [
-  "SUBSCRIBE",
-  "PSUBSCRIBE",
-  "SSUBSCRIBE",
-  "UNSUBSCRIBE",
-  "PUNSUBSCRIBE",
-  "SUNSUBSCRIBE",
-  "MONITOR",
-  "SELECT",
-  "HELLO",
-  "AUTH",
-  "QUIT",
-  "RESET",
-  "MULTI",
-  "EXEC",
-  "DISCARD",
-  "WATCH",
-  "UNWATCH",
-  "SYNC",
-  "PSYNC",
-  "READONLY",
-  "READWRITE",
-  "ASKING",
-  "CLIENT REPLY",
-  "CLIENT TRACKING",
-  "CLIENT CACHING",
-  "CLIENT SETNAME",
-  "CLIENT SETINFO",
-  "CLIENT NO-EVICT",
-  "CLIENT NO-TOUCH"
-]
 
 /** Blocking without Redis's `blocking` flag. */
 const BLOCKING_UNFLAGGED = new Set(["WAIT", "WAITAOF"])
@@ -126,28 +58,15 @@ const blocks = (name: string, args: ReadonlyArray<string>, flags: ReadonlyArray<
   return (streams === -1 ? options : options.slice(0, streams)).includes("BLOCK")
 }
 
-/** Parse one COMMAND INFO entry (RESP2 array); undefined for nil (unknown command). */
-export const parseCommandInfo = (entry: unknown): CommandInfo | undefined => {
-  if (!Array.isArray(entry)) return undefined
-  const [name, arity, flags, , , , , , , subs] = entry as Array<unknown>
-  const subcommands = new Map<string, CommandInfo>()
-  for (const s of Array.isArray(subs) ? subs : []) {
-    const info = parseCommandInfo(s)
-    if (info !== undefined) subcommands.set(info.name.slice(info.name.indexOf("|") + 1), info)
-  }
-  return {
-    name: String(name).toLowerCase(),
-    arity: Number(arity),
-    flags: Array.isArray(flags) ? flags.map((f) => String(f).toLowerCase()) : [],
-    subcommands
-  }
-}
-
 export interface PolicyOptions {
   readonly deny: ReadonlyArray<string>
   readonly allow: ReadonlyArray<string>
   readonly readOnly: boolean
-  /** COMMAND INFO of a command name (lower case); undefined when the backing does not know it. */
+  /** The server's key prefix ("" for none): commands that cannot be kept under it are refused. */
+  readonly keyPrefix: string
+  /** Put the prefix in front of keys and channels (Redis); false where the keyspace is the server's own (memory). */
+  readonly rewrite: boolean
+  /** COMMAND INFO of a command name; undefined when the backing does not know it. */
   readonly lookup: (name: string) => Effect.Effect<CommandInfo | undefined, RedisError>
   /** The refusal for a command the backing does not know. */
   readonly unknown: (name: string) => InvalidArgument
@@ -160,11 +79,17 @@ export interface CommandPolicyShape {
   readonly check: (args: ReadonlyArray<string>) => Effect.Effect<Verdict, PolicyError | RedisError>
 }
 
-/** The policy for the given lists, mode and command lookup. */
+/** The policy for the given lists, mode, key prefix and command lookup. */
 export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
   const deny = new Set(options.deny)
   const allow = new Set(options.allow)
   const connectionState = new Set(CONNECTION_STATE)
+  const prefix = options.keyPrefix
+
+  const outsidePrefix = (what: string, reason: string, name: string) =>
+    new PermissionDenied({
+      message: `${what} ${reason}, so it cannot be kept under this server's key prefix ("${prefix}") and is refused. ${prefixHint(name)}`
+    })
 
   const describe = Effect.fn("CommandPolicy.describe")(function* (args: ReadonlyArray<string>) {
     const name = (args[0] ?? "").toUpperCase()
@@ -173,7 +98,9 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
       command,
       flags,
       readOnly: flags.includes("readonly"),
-      refusal
+      refusal,
+      send: args,
+      keys: []
     })
     if (name.trim() === "") {
       return refused(
@@ -198,6 +125,20 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
           message: `${what} is on this server's command deny list. Use a dedicated tool or another command; an operator can lift it with REDIS_MCP_COMMAND_ALLOW="${what}".`
         })
       )
+    }
+    if ((name === "PUBLISH" || name === "SPUBLISH") && INTERNAL_CHANNELS.includes(args[1] ?? "")) {
+      return refused(
+        name,
+        new PermissionDenied({
+          message: `${args[1]} is the channel this server sends its own events on; a raw ${name} to it would forge them, so it is refused. Publish on another channel.`
+        })
+      )
+    }
+    if (prefix !== "") {
+      // Decided by name alone (SCAN, EVAL, MOVE…), before the lookup, so every backing refuses them alike.
+      const early = unscopedByName(args)
+      const what = unscopedByName([name]) === undefined && sub !== undefined ? `${name} ${sub}` : name
+      if (early !== undefined) return refused(what, outsidePrefix(what, early, name))
     }
     const top = yield* options.lookup(name.toLowerCase())
     if (top === undefined) return refused(name, options.unknown(name))
@@ -241,16 +182,27 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
       return refused(
         command,
         new ReadOnlyMode({
-          message: `${command} is not flagged read-only by Redis, and this server runs read-only (--read-only). Use a read-only command (GET, HGETALL, SCAN, EVAL_RO…), or ask an operator for a writable server.`
+          message: `${command} is not flagged read-only by Redis, and this server runs read-only (--read-only). Use a read-only command (GET, HGETALL, SCAN, XRANGE…), or ask an operator for a writable server.`
         }),
         info.flags
       )
+    }
+    const scope = scopeOf(info, args)
+    let send = args
+    let keys: ReadonlyArray<string> = scope._tag === "Scoped" ? scope.keys.map((k) => k.name) : []
+    if (prefix !== "") {
+      const outcome = underPrefix(info, args, prefix, options.rewrite)
+      if (outcome._tag === "Refused") return refused(command, outsidePrefix(command, outcome.reason, name), info.flags)
+      send = outcome.args
+      keys = outcome.keys
     }
     return {
       command,
       flags: info.flags,
       readOnly: info.flags.includes("readonly"),
-      refusal: undefined
+      refusal: undefined,
+      send,
+      keys
     } satisfies Verdict
   })
 
@@ -261,57 +213,31 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
   }
 }
 
+const fromTable = (rewrite: boolean) =>
+  Effect.gen(function* () {
+    const table = yield* CommandTable
+    const { readOnly, keyPrefix, commands } = yield* ServerConfig
+    return CommandPolicy.of(
+      makePolicy({
+        deny: commands.deny ?? DEFAULT_DENY,
+        allow: commands.allow,
+        readOnly,
+        keyPrefix,
+        rewrite,
+        lookup: table.lookup,
+        unknown: table.unknown
+      })
+    )
+  })
+
 export class CommandPolicy extends Context.Service<CommandPolicy, CommandPolicyShape>()(
   "effect-redis-mcp/CommandPolicy"
 ) {
-  /** Flags from Redis's COMMAND INFO, cached per command name for the life of the layer. */
-  static readonly layer = Layer.effect(
-    CommandPolicy,
-    Effect.gen(function* () {
-      const redis = yield* RedisClient
-      const { readOnly, commands } = yield* ServerConfig
-      const cache = new Map<string, CommandInfo>()
-      const lookup = (name: string) => {
-        const cached = cache.get(name)
-        if (cached !== undefined) return Effect.succeed(cached)
-        return redis
-          .run("COMMAND INFO", (c) => c.call("COMMAND", "INFO", name), { idempotent: true })
-          .pipe(
-            Effect.map((reply) => parseCommandInfo(Array.isArray(reply) ? reply[0] : undefined)),
-            Effect.tap((info) => Effect.sync(() => info !== undefined && cache.set(name, info)))
-          )
-      }
-      return CommandPolicy.of(
-        makePolicy({
-          deny: commands.deny ?? DEFAULT_DENY,
-          allow: commands.allow,
-          readOnly,
-          lookup,
-          unknown: (name) =>
-            new InvalidArgument({
-              message: `Redis does not know the command ${name}. Check the spelling (COMMAND DOCS lists them), or load the module that provides it.`
-            })
-        })
-      )
-    })
-  )
+  /** Flags and key specs from Redis's COMMAND INFO (cached per command name); keys get the prefix. */
+  static readonly layer = Layer.effect(CommandPolicy, fromTable(true)).pipe(Layer.provide(CommandTable.layer))
 
-  /** Flags from the in-memory command table (see MemoryCommands). */
-  static readonly layerMemory = Layer.effect(
-    CommandPolicy,
-    Effect.map(ServerConfig, ({ readOnly, commands }) =>
-      CommandPolicy.of(
-        makePolicy({
-          deny: commands.deny ?? DEFAULT_DENY,
-          allow: commands.allow,
-          readOnly,
-          lookup: (name) => Effect.succeed(memoryCommandInfo(name)),
-          unknown: (name) =>
-            new InvalidArgument({
-              message: `${name} is not supported by the in-memory store; it needs a real Redis (start the server with REDIS_URL). In memory: ${memoryCommandNames.join(", ")}.`
-            })
-        })
-      )
-    )
+  /** Flags and key specs from the in-memory command table (see MemoryCommands). */
+  static readonly layerMemory = Layer.effect(CommandPolicy, fromTable(false)).pipe(
+    Layer.provide(CommandTable.layerMemory)
   )
 }

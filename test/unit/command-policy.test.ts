@@ -8,13 +8,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
 import { InvalidArgument } from "../../src/Errors.ts"
 import { serverSettingsConfig } from "../../src/layers/Config.ts"
-import {
-  type CommandInfo,
-  DEFAULT_DENY,
-  isDenied,
-  makePolicy,
-  parseCommandInfo
-} from "../../src/services/CommandPolicy.ts"
+import { type CommandInfo, parseCommandInfo } from "../../src/services/CommandInfo.ts"
+import { DEFAULT_DENY, isDenied, makePolicy } from "../../src/services/CommandPolicy.ts"
 
 // COMMAND INFO replies as redis-server 7.0 gives them (trimmed to the fields the policy reads).
 const replies: Record<string, unknown> = {
@@ -55,6 +50,8 @@ const policy = (options: { deny?: ReadonlyArray<string>; allow?: ReadonlyArray<s
     deny: options.deny ?? DEFAULT_DENY,
     allow: options.allow ?? [],
     readOnly: options.readOnly ?? false,
+    keyPrefix: "",
+    rewrite: true,
     lookup,
     unknown: (name) => new InvalidArgument({ message: `unknown ${name}` })
   })
@@ -78,11 +75,12 @@ describe("CommandPolicy", () => {
       assert.strictEqual(yield* verdict(p, "FLUSHALL"), "PermissionDenied")
       assert.strictEqual(yield* verdict(p, "keys", "*"), "PermissionDenied")
       assert.strictEqual(yield* verdict(p, "config", "set", "maxmemory", "1"), "PermissionDenied")
-      assert.strictEqual(yield* verdict(p, "CONFIG", "GET", "maxmemory"), "allowed")
+      // CONFIG GET returns secrets (requirepass, masterauth): CONFIG is denied whole.
+      assert.strictEqual(yield* verdict(p, "CONFIG", "GET", "maxmemory"), "PermissionDenied")
       assert.strictEqual(yield* verdict(p, "GET", "k"), "allowed")
       const refused = yield* p.describe(["config", "set", "maxmemory", "1"])
-      assert.strictEqual(refused.command, "CONFIG SET")
-      assert.include(refused.refusal!.message, 'REDIS_MCP_COMMAND_ALLOW="CONFIG SET"')
+      assert.strictEqual(refused.command, "CONFIG")
+      assert.include(refused.refusal!.message, 'REDIS_MCP_COMMAND_ALLOW="CONFIG"')
     })
   )
 
@@ -118,7 +116,7 @@ describe("CommandPolicy", () => {
 
   it.effect("container commands need a known subcommand; arity counts the name", () =>
     Effect.gen(function* () {
-      const p = policy()
+      const p = policy({ deny: [] })
       const missing = yield* p.describe(["CONFIG"])
       assert.strictEqual(missing.refusal?._tag, "InvalidArgument")
       assert.include(missing.refusal!.message, "GET, SET")
@@ -146,7 +144,7 @@ describe("CommandPolicy", () => {
 
   it.effect("read-only mode runs only what Redis flags readonly, subcommands by their own flags", () =>
     Effect.gen(function* () {
-      const p = policy({ readOnly: true })
+      const p = policy({ readOnly: true, deny: ["FLUSHALL"] })
       assert.strictEqual(yield* verdict(p, "GET", "k"), "allowed")
       assert.strictEqual(yield* verdict(p, "SET", "k", "v"), "ReadOnlyMode")
       assert.strictEqual(yield* verdict(p, "OBJECT", "ENCODING", "k"), "allowed")
@@ -164,7 +162,9 @@ describe("CommandPolicy", () => {
         command: "OBJECT ENCODING",
         flags: ["readonly"],
         readOnly: true,
-        refusal: undefined
+        refusal: undefined,
+        send: ["object", "encoding", "k"],
+        keys: []
       })
       const refused = yield* p.describe(["SET", "k", "v"])
       assert.deepStrictEqual(refused.flags, ["write", "denyoom"])

@@ -1,18 +1,22 @@
 /**
  * Raw commands: one (`command`, with a dry run) or many in one round trip
  * (`pipeline`, optionally atomic with MULTI/EXEC). Every command passes the
- * CommandPolicy before anything is sent; replies are binary-safe (UTF-8, or
- * base64 when any string in the reply is not valid UTF-8).
+ * CommandPolicy before anything is sent (deny list, read-only mode, the key
+ * prefix); the replies of one call are read within a byte budget (the output
+ * cap plus a margin) and refused with TooLarge past it, never read whole first;
+ * replies are binary-safe (UTF-8, or base64 when any string is not valid UTF-8).
  */
 import { isUtf8 } from "node:buffer"
 import { Context, Effect, Layer, type Schema } from "effect"
-import { type AppError, InvalidArgument, PermissionDenied, ReadOnlyMode, type RedisError } from "../Errors.ts"
-import { ServerConfig } from "../layers/Config.ts"
-import { RedisClient, type RedisLike } from "../layers/RedisClient.ts"
-import { toRedisError } from "../layers/RedisErrors.ts"
+import { type AppError, InvalidArgument, PermissionDenied, ReadOnlyMode, type RedisError, TooLarge } from "../Errors.ts"
+import { ServerConfig, type ServerSettings } from "../layers/Config.ts"
+import { RedisClient } from "../layers/RedisClient.ts"
+import type { Backend } from "./batch/Backend.ts"
+import { memoryBackend } from "./batch/MemoryBackend.ts"
+import { redisBackend } from "./batch/RedisBackend.ts"
 import { CommandPolicy, type PolicyError, type Verdict } from "./CommandPolicy.ts"
-import { runMemoryCommand } from "./MemoryCommands.ts"
 import { MemoryStore } from "./MemoryStore.ts"
+import { sizedByStrlen, smallReply, tooLargeHint } from "./ReplySize.ts"
 import type { Encoding } from "./Values.ts"
 
 /** A reply as JSON: strings, integers, null, nested arrays; `{error}` for an error inside an array. */
@@ -52,12 +56,12 @@ export interface BatchShape {
   readonly command: (
     args: ReadonlyArray<string>,
     options?: { readonly dryRun?: boolean }
-  ) => Effect.Effect<CommandOutcome, PolicyError | RedisError>
+  ) => Effect.Effect<CommandOutcome, PolicyError | RedisError | TooLarge>
   /** Run commands in one round trip, atomically (MULTI/EXEC) with `atomic`; per-command results and errors. */
   readonly pipeline: (
     commands: ReadonlyArray<ReadonlyArray<string>>,
     options?: { readonly atomic?: boolean }
-  ) => Effect.Effect<PipelineOutcome, PolicyError | RedisError>
+  ) => Effect.Effect<PipelineOutcome, PolicyError | RedisError | TooLarge>
 }
 
 /** Convert a raw reply (Buffers, numbers, nil, arrays, errors in arrays) to JSON. */
@@ -97,143 +101,128 @@ const at = (e: PolicyError, index: number, command: string): PolicyError => {
   }
 }
 
-/** How one backing runs checked commands. */
-interface Backend {
-  readonly run: (
-    args: ReadonlyArray<string>,
-    idempotent: boolean
-  ) => Effect.Effect<unknown, RedisError | InvalidArgument>
-  readonly runAll: (
-    commands: ReadonlyArray<ReadonlyArray<string>>,
-    atomic: boolean,
-    idempotent: boolean
-  ) => Effect.Effect<ReadonlyArray<PipelineEntry>, RedisError | InvalidArgument>
+export interface BatchSettings {
+  /** Most commands in one pipeline. */
+  readonly maxCommands: number
+  /** Bytes of replies (as Redis sends them) one call may read: the output cap plus a margin. */
+  readonly budget: number
+}
+
+/** Room for the reply's framing and the result's envelope, over the output cap. */
+export const REPLY_MARGIN = 64 * 1024
+
+/** The settings from the server configuration. */
+const settingsOf = ({ commands, limits }: ServerSettings): BatchSettings => ({
+  maxCommands: commands.pipelineMaxCommands,
+  budget: limits.maxOutputBytes + REPLY_MARGIN
+})
+
+const names = (verdicts: ReadonlyArray<Verdict>) => [...new Set(verdicts.map((v) => v.command.split(" ")[0]!))]
+
+/** The replies would not fit: nothing of them was read. Say what to ask instead. */
+const overBudget = (verdicts: ReadonlyArray<Verdict>, budget: number): TooLarge => {
+  const unbounded = verdicts.filter((v) => !smallReply(v.send))
+  const hints = [...new Set(names(unbounded).map(tooLargeHint))].join("; ")
+  const ran = verdicts.some((v) => !v.readOnly)
+    ? " The commands ran (Redis runs a command before it answers); only the reply was dropped."
+    : ""
+  const whose =
+    verdicts.length === 1
+      ? `The reply of ${verdicts[0]!.command} is over ${budget} bytes (the output cap plus a margin), so it was not read.`
+      : `The replies of this pipeline add up to more than ${budget} bytes (the output cap plus a margin), so they were not read.`
+  return new TooLarge({
+    message: `${whose}${ran} Instead, ${hints}.`,
+    size: budget + 1,
+    limit: budget
+  })
 }
 
 /**
- * On a Cluster, keys of one command or one pipeline in different hash slots: refused by
- * ioredis before sending (pipelines) or by Redis (CROSSSLOT), so nothing ran. Say how to fix it.
+ * Writes that return the string value they remove or replace (GETDEL, SET … GET…): their
+ * values' lengths first, so one over the budget is refused before anything changes.
  */
-const crossSlot =
-  (what: string) =>
-  <A>(self: Effect.Effect<A, RedisError>): Effect.Effect<A, RedisError | InvalidArgument> =>
-    Effect.catchTag(self, "RedisCommandError", (e) =>
-      Effect.fail(
-        /should belong to the same slot|CROSSSLOT/.test(e.message)
-          ? new InvalidArgument({
-              message: `On a Redis Cluster ${what} must keep all its keys in one hash slot, and these keys are in different slots; nothing was run. Give keys used together a common hash tag (the part in braces decides the slot, e.g. "{cart:42}:items" and "{cart:42}:total"), or split the call by key.`
-            })
-          : e
-      )
-    )
-
-const make = (policy: CommandPolicy["Service"], backend: Backend, maxCommands: number): BatchShape => ({
-  command: Effect.fn("Batch.command")(function* (args, options) {
-    const v: Verdict = yield* policy.describe(args)
-    const base = { command: v.command, flags: v.flags, readOnly: v.readOnly, allowed: v.refusal === undefined }
-    if (options?.dryRun === true) {
-      return v.refusal === undefined
-        ? { ...base, executed: false }
-        : { ...base, executed: false, refusal: errorInfo(v.refusal) }
-    }
-    if (v.refusal !== undefined) return yield* Effect.fail(v.refusal)
-    const reply = yield* backend.run(args, v.readOnly)
-    return { ...base, executed: true, ...encodeReply(reply) }
-  }),
-  pipeline: Effect.fn("Batch.pipeline")(function* (commands, options) {
-    if (commands.length === 0 || commands.length > maxCommands) {
-      return yield* new InvalidArgument({
-        message: `A pipeline holds 1 to ${maxCommands} commands (REDIS_MCP_PIPELINE_MAX_COMMANDS); got ${commands.length}. Split it into several calls.`
-      })
-    }
-    const verdicts = yield* Effect.forEach(commands, (args, i) =>
-      Effect.flatMap(policy.describe(args), (v) =>
-        v.refusal === undefined ? Effect.succeed(v) : Effect.fail(at(v.refusal, i, v.command))
-      )
-    )
-    const atomic = options?.atomic === true
-    const results = yield* backend.runAll(
-      commands,
-      atomic,
-      verdicts.every((v) => v.readOnly)
-    )
-    return { atomic, results }
+const preflight = (backend: Backend, verdicts: ReadonlyArray<Verdict>, budget: number) =>
+  Effect.gen(function* () {
+    const sized = verdicts.filter((v) => sizedByStrlen(v.send))
+    if (sized.length === 0) return
+    const probes = sized.map((v) => ({ args: ["STRLEN", v.send[1]!], keys: [v.send[1]!] }))
+    const out = yield* backend.send(probes, { atomic: false, idempotent: true, bounded: true })
+    const results = out._tag === "Done" ? out.results : []
+    const over = results.findIndex((r) => r.ok && Number(r.reply) > budget)
+    if (over === -1) return
+    const v = sized[over]!
+    const size = Number((results[over] as { reply: unknown }).reply)
+    return yield* new TooLarge({
+      message: `${v.command} would return a value of ${size} bytes, over the ${budget}-byte budget of one call, so it was not sent and nothing changed. Read the value in parts first (the get tool with offset/length, or GETRANGE), then delete or replace it without GET.`,
+      size,
+      limit: budget
+    })
   })
-})
+
+const make = (policy: CommandPolicy["Service"], backend: Backend, settings: BatchSettings): BatchShape => {
+  /** Send the allowed commands; their replies within the budget, or TooLarge. */
+  const send = (verdicts: ReadonlyArray<Verdict>, atomic: boolean) =>
+    Effect.gen(function* () {
+      yield* preflight(backend, verdicts, settings.budget)
+      const out = yield* backend.send(
+        verdicts.map((v) => ({ args: v.send, keys: v.keys })),
+        {
+          atomic,
+          idempotent: verdicts.every((v) => v.readOnly),
+          bounded: verdicts.every((v) => smallReply(v.send))
+        }
+      )
+      if (out._tag === "Over") return yield* overBudget(verdicts, settings.budget)
+      return out.results
+    })
+
+  return {
+    command: Effect.fn("Batch.command")(function* (args, options) {
+      const v: Verdict = yield* policy.describe(args)
+      const base = { command: v.command, flags: v.flags, readOnly: v.readOnly, allowed: v.refusal === undefined }
+      if (options?.dryRun === true) {
+        return v.refusal === undefined
+          ? { ...base, executed: false }
+          : { ...base, executed: false, refusal: errorInfo(v.refusal) }
+      }
+      if (v.refusal !== undefined) return yield* Effect.fail(v.refusal)
+      const [sent] = yield* send([v], false)
+      if (!sent!.ok) return yield* Effect.fail(sent!.error)
+      return { ...base, executed: true, ...encodeReply(sent!.reply) }
+    }),
+    pipeline: Effect.fn("Batch.pipeline")(function* (commands, options) {
+      if (commands.length === 0 || commands.length > settings.maxCommands) {
+        return yield* new InvalidArgument({
+          message: `A pipeline holds 1 to ${settings.maxCommands} commands (REDIS_MCP_PIPELINE_MAX_COMMANDS); got ${commands.length}. Split it into several calls.`
+        })
+      }
+      const verdicts = yield* Effect.forEach(commands, (args, i) =>
+        Effect.flatMap(policy.describe(args), (v) =>
+          v.refusal === undefined ? Effect.succeed(v) : Effect.fail(at(v.refusal, i, v.command))
+        )
+      )
+      const atomic = options?.atomic === true
+      const sent = yield* send(verdicts, atomic)
+      const results = sent.map(
+        (r): PipelineEntry => (r.ok ? { ok: true, ...encodeReply(r.reply) } : { ok: false, error: errorInfo(r.error) })
+      )
+      return { atomic, results }
+    })
+  }
+}
 
 export class Batch extends Context.Service<Batch, BatchShape>()("effect-redis-mcp/Batch") {
-  /** On Redis: an ioredis pipeline (MULTI/EXEC when atomic), binary-safe (`callBuffer`). */
+  /**
+   * On Redis: one ioredis pipeline (MULTI/EXEC when atomic), binary-safe; small replies on the
+   * shared connection, the others on a connection of their own cut past the budget.
+   */
   static readonly layer = Layer.effect(
     Batch,
     Effect.gen(function* () {
       const redis = yield* RedisClient
       const policy = yield* CommandPolicy
-      const { commands: settings } = yield* ServerConfig
-      const timeoutMs = redis.settings.commandTimeoutMs
-      // The connection speaks RESP3 in ioredis's "legacy" mapping: lower-case names get its reply transformers
-      // back to RESP2 shapes (ZRANGE WITHSCORES flat, XREAD pairs). HGETALL's transformer makes an object, not
-      // a RESP2 shape, so HGETALL goes upper case (transformers are looked up by exact name).
-      const nameOf = (args: ReadonlyArray<string>) => {
-        const name = args[0]!.toLowerCase()
-        return name === "hgetall" ? "HGETALL" : name
-      }
-      // Always an explicit pipeline: ioredis 6 auto-pipelining drops the name of a plain `callBuffer`.
-      const send = (c: RedisLike, commands: ReadonlyArray<ReadonlyArray<string>>, atomic: boolean) => {
-        const p = atomic ? c.multi() : c.pipeline()
-        for (const args of commands) p.callBuffer(nameOf(args), ...args.slice(1))
-        return p.exec()
-      }
-      return make(
-        policy,
-        {
-          run: (args, idempotent) =>
-            redis
-              .run(
-                args[0]!.toUpperCase(),
-                (c) =>
-                  send(c, [args], false).then((replies) => {
-                    const [err, reply] = replies?.[0] ?? [new Error("ERR no reply"), null]
-                    if (err) throw err
-                    return reply
-                  }),
-                { idempotent }
-              )
-              .pipe(crossSlot("one command")),
-          runAll: (commands, atomic, idempotent) =>
-            redis
-              .run(
-                atomic ? "MULTI/EXEC" : "PIPELINE",
-                (c) =>
-                  send(c, commands, atomic).then(
-                    (replies) => ({ replies, aborted: undefined }),
-                    (e: Error & { previousErrors?: Array<Error> }) => {
-                      if (!e.message.startsWith("EXECABORT")) throw e
-                      return { replies: null, aborted: e }
-                    }
-                  ),
-                { idempotent }
-              )
-              .pipe(
-                Effect.map(({ replies, aborted }): ReadonlyArray<PipelineEntry> => {
-                  if (replies === null) {
-                    const why = (aborted?.previousErrors ?? []).map((e) => e.message).join("; ")
-                    const error = {
-                      tag: "RedisCommandError",
-                      message: `Not executed: Redis discarded the whole transaction (EXECABORT${why === "" ? "" : `: ${why}`}). Fix the rejected command and send the pipeline again.`
-                    }
-                    return commands.map(() => ({ ok: false, error }))
-                  }
-                  return replies.map(([err, reply], i) =>
-                    err
-                      ? { ok: false, error: errorInfo(toRedisError(err, commands[i]![0]!.toUpperCase(), timeoutMs)) }
-                      : { ok: true, ...encodeReply(reply) }
-                  )
-                }),
-                crossSlot(atomic ? "an atomic pipeline" : "a pipeline")
-              )
-        },
-        settings.pipelineMaxCommands
-      )
+      const settings = settingsOf(yield* ServerConfig)
+      return make(policy, redisBackend(redis, settings.budget), settings)
     })
   ).pipe(Layer.provide(CommandPolicy.layer))
 
@@ -243,23 +232,8 @@ export class Batch extends Context.Service<Batch, BatchShape>()("effect-redis-mc
     Effect.gen(function* () {
       const store = yield* MemoryStore
       const policy = yield* CommandPolicy
-      const { commands: settings } = yield* ServerConfig
-      return make(
-        policy,
-        {
-          run: (args) => runMemoryCommand(store, args),
-          runAll: (commands) =>
-            Effect.forEach(commands, (args) =>
-              runMemoryCommand(store, args).pipe(
-                Effect.match({
-                  onFailure: (e): PipelineEntry => ({ ok: false, error: errorInfo(e) }),
-                  onSuccess: (reply): PipelineEntry => ({ ok: true, ...encodeReply(reply) })
-                })
-              )
-            )
-        },
-        settings.pipelineMaxCommands
-      )
+      const settings = settingsOf(yield* ServerConfig)
+      return make(policy, memoryBackend(store, settings.budget), settings)
     })
   ).pipe(Layer.provide(CommandPolicy.layerMemory))
 }

@@ -37,7 +37,9 @@ export const pipeline = Tool.make({
     "Each command is [name, ...args]. Results come back in order, each {ok: true, result} or {ok: false, error}: " +
     "one failing command does not stop the others. With atomic: true the commands run as one MULTI/EXEC " +
     "transaction (no other client's command runs in between). Every command is checked first (deny list, " +
-    "read-only mode, blocking commands, argument count); if one is refused, nothing is sent. At most 100 commands " +
+    "read-only mode, blocking commands, argument count, the key prefix: the same rules as the command tool); if one " +
+    "is refused, nothing is sent. The replies together are limited to the output cap: past it the call fails with " +
+    "TooLarge and nothing of them is read (ask for less per command, or split the pipeline). At most 100 commands " +
     "by default. The in-memory store runs only common string, key, hash, list, set and sorted-set commands.",
   toolset: "batch",
   input: Schema.Struct({

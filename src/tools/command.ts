@@ -13,11 +13,14 @@ export const command = Tool.make({
   title: "Run a Redis command",
   description:
     'Run one Redis command given as an argument array, e.g. {"args": ["HGETALL", "user:1"]} or ' +
-    '{"args": ["CONFIG", "GET", "maxmemory"]}. Use it for what no other tool covers. The reply comes back raw ' +
-    "(strings, integers, null, arrays; base64 when not UTF-8). Refused: commands on the deny list (FLUSHALL, " +
-    "KEYS, CONFIG SET, DEBUG… → PermissionDenied), commands that block or change the connection (BLPOP, " +
-    "SUBSCRIBE, MULTI, SELECT → InvalidArgument), and on a read-only server anything Redis does not flag " +
-    "readonly (→ ReadOnlyMode). Pass dryRun: true to see whether a command would be allowed without running it.",
+    '{"args": ["OBJECT", "ENCODING", "user:1"]}. Use it for what no other tool covers. The reply comes back raw ' +
+    "(strings, integers, null, arrays; base64 when not UTF-8). A reply over the output cap is refused with TooLarge " +
+    "without being read: ask for less (GETRANGE, a COUNT, a LIMIT, a narrower range). Refused: commands on the deny " +
+    "list (scripts such as EVAL and FCALL, CONFIG, ACL, FLUSHALL, KEYS, DEBUG… → PermissionDenied), commands that " +
+    "block or change the connection (BLPOP, SUBSCRIBE, MULTI, SELECT → InvalidArgument), on a read-only server " +
+    "anything Redis does not flag readonly (→ ReadOnlyMode), and with a key prefix any command whose keys are not " +
+    "all named in its arguments (SCAN, RANDOMKEY, MOVE… → PermissionDenied; keys get the prefix like in every tool). " +
+    "Pass dryRun: true to see whether a command would be allowed without running it.",
   toolset: "command",
   input: Schema.Struct({
     args: CommandArgs.annotate({ description: 'The command and its arguments: ["NAME", ...args].' }),

@@ -3,13 +3,19 @@
  * bounded views of the store (INFO by section, DBSIZE, SLOWLOG, CLIENT LIST,
  * topology, MEMORY USAGE). On a Cluster the per-node ones ask every primary and
  * put the answers together; on the memory layer they describe the in-memory store.
+ * SLOWLOG never shows arguments (AdminViews); with a key prefix it shows only
+ * entries on keys under the prefix, and CLIENT LIST only this server's connection.
  */
 import { Clock, Context, Effect, Layer } from "effect"
 import type { RedisError } from "../Errors.ts"
 import { type ClusterNode, parseClusterNodes, slotsCovered } from "../layers/ClusterNodes.ts"
 import { ServerConfig } from "../layers/Config.ts"
 import { type Health, memoryHealth, type PrimaryNode, RedisClient } from "../layers/RedisClient.ts"
+import { type ClientInfo, parseClients, parseSlowlog, redactSlowlog, type SlowlogEntry, text } from "./AdminViews.ts"
+import { CommandTable, infoFor } from "./CommandInfo.ts"
 import { type Entry, MemoryStore } from "./MemoryStore.ts"
+
+export type { ClientInfo, SlowlogEntry } from "./AdminViews.ts"
 
 export interface PingResult {
   readonly pong: string
@@ -43,30 +49,6 @@ export interface DbsizeResult {
   /** Keys in the database (every primary added up on a Cluster). */
   readonly keys: number
   readonly nodes: ReadonlyArray<{ readonly node: string; readonly keys: number }>
-}
-
-export interface SlowlogEntry {
-  readonly node: string
-  readonly id: number
-  /** When the command ran, epoch ms. */
-  readonly timestamp: number
-  readonly durationMicros: number
-  /** The command and its arguments (Redis keeps at most 32, each cut to 128 characters). */
-  readonly command: ReadonlyArray<string>
-  readonly clientAddress: string
-  readonly clientName: string
-}
-
-export interface ClientInfo {
-  readonly node: string
-  readonly id: number
-  readonly address: string
-  readonly name: string
-  readonly ageSeconds: number
-  readonly idleSeconds: number
-  readonly db: number
-  readonly lastCommand: string
-  readonly flags: string
 }
 
 export interface ClientListResult {
@@ -109,9 +91,9 @@ export interface AdminShape {
   /** One INFO section of every primary. */
   readonly info: (section: InfoSection) => Effect.Effect<ReadonlyArray<NodeInfo>, RedisError>
   readonly dbsize: Effect.Effect<DbsizeResult, RedisError>
-  /** The `count` slowest recent commands (newest first), of every primary. */
+  /** The `count` most recent slow commands (newest first) of every primary, without their arguments. */
   readonly slowlog: (count: number) => Effect.Effect<ReadonlyArray<SlowlogEntry>, RedisError>
-  /** Connected clients of every primary, at most `limit`. */
+  /** Connected clients of every primary, at most `limit` (with a key prefix: this server's connection only). */
   readonly clientList: (limit: number) => Effect.Effect<ClientListResult, RedisError>
   readonly topology: Effect.Effect<Topology, RedisError>
   readonly memoryUsage: (key: string, samples?: number) => Effect.Effect<MemoryUsage, RedisError>
@@ -132,51 +114,6 @@ export const parseInfo = (text: string): Record<string, Record<string, string>> 
   }
   return out
 }
-
-const fieldsOf = (line: string): Map<string, string> =>
-  new Map(
-    line
-      .trim()
-      .split(" ")
-      .map((pair) => {
-        const at = pair.indexOf("=")
-        return [pair.slice(0, at), pair.slice(at + 1)] as const
-      })
-  )
-
-/** Client list lines of one node, parsed. */
-const parseClients = (node: string, text: string): Array<ClientInfo> =>
-  text
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== "")
-    .map((line) => {
-      const f = fieldsOf(line)
-      const num = (k: string) => Number(f.get(k) ?? 0)
-      return {
-        node,
-        id: num("id"),
-        address: f.get("addr") ?? "",
-        name: f.get("name") ?? "",
-        ageSeconds: num("age"),
-        idleSeconds: num("idle"),
-        db: num("db"),
-        lastCommand: f.get("cmd") ?? "",
-        flags: f.get("flags") ?? ""
-      }
-    })
-
-const text = (v: unknown) => (Buffer.isBuffer(v) ? v.toString("utf8") : String(v))
-
-const parseSlowlog = (node: string, reply: unknown): Array<SlowlogEntry> =>
-  (reply as Array<Array<unknown>>).map(([id, seconds, micros, args, address, name]) => ({
-    node,
-    id: Number(id),
-    timestamp: Number(seconds) * 1000,
-    durationMicros: Number(micros),
-    command: (args as Array<unknown>).map(text),
-    clientAddress: address === undefined ? "" : text(address),
-    clientName: name === undefined ? "" : text(name)
-  }))
 
 /** Rough bytes of an in-memory entry, counted the way MEMORY USAGE does (key, value, per-item overhead). */
 const estimateBytes = (key: string, e: Entry): number => {
@@ -200,13 +137,17 @@ const estimateBytes = (key: string, e: Entry): number => {
 
 const MEMORY_NODE = "in-memory"
 
+/** Slowlog entries read per node when a key prefix filters them (Redis keeps 128 by default). */
+const SLOWLOG_SCAN = 1024
+
 export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mcp/Admin") {
   /** Backed by the Redis connection. */
   static readonly layer = Layer.effect(
     Admin,
     Effect.gen(function* () {
       const redis = yield* RedisClient
-      const { limits } = yield* ServerConfig
+      const table = yield* CommandTable
+      const { limits, keyPrefix } = yield* ServerConfig
       const mode = redis.settings.mode
 
       /** `f` on every primary at once, each answer with the primary's address. */
@@ -306,18 +247,27 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
           return { keys: nodes.reduce((n, x) => n + x.keys, 0), nodes }
         }).pipe(Effect.withSpan("Admin.dbsize")),
         slowlog: Effect.fn("Admin.slowlog")(function* (count: number) {
+          // With a prefix, other tenants' entries are dropped: read Redis's whole log (128 entries by default) to find ours.
+          const ask = keyPrefix === "" ? count : Math.max(count, SLOWLOG_SCAN)
           const perNode = yield* onPrimaries((node) =>
-            Effect.map(call<unknown>(node, "SLOWLOG", ["GET", count]), (reply) => parseSlowlog(node.address, reply))
+            Effect.map(call<unknown>(node, "SLOWLOG", ["GET", ask]), (reply) => parseSlowlog(node.address, reply))
           )
-          return perNode
-            .flat()
+          const shown = yield* Effect.forEach(perNode.flat(), (entry) =>
+            Effect.map(table.lookup(entry.args[0] ?? ""), (top) =>
+              redactSlowlog(entry, top === undefined ? undefined : infoFor(top, entry.args), keyPrefix)
+            )
+          )
+          return shown
+            .filter((e): e is SlowlogEntry => e !== undefined)
             .sort((a, b) => b.timestamp - a.timestamp || b.id - a.id)
             .slice(0, count)
         }),
         clientList: Effect.fn("Admin.clientList")(function* (limit: number) {
           const cap = Math.min(limit, limits.maxItems)
-          const all = (yield* onPrimaries((node) =>
-            Effect.map(call<unknown>(node, "CLIENT", ["LIST"]), (reply) => parseClients(node.address, text(reply)))
+          // With a prefix, other clients (other tenants' addresses and names) are not ours to see.
+          const sub = keyPrefix === "" ? "LIST" : "INFO"
+          const all: Array<ClientInfo> = (yield* onPrimaries((node) =>
+            Effect.map(call<unknown>(node, "CLIENT", [sub]), (reply) => parseClients(node.address, text(reply)))
           )).flat()
           return { clients: all.slice(0, cap), total: all.length, truncated: all.length > cap }
         }),
@@ -336,7 +286,7 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
         })
       })
     })
-  )
+  ).pipe(Layer.provide(CommandTable.layer))
 
   /** No Redis: the in-memory store is always up, and these views describe it. */
   static readonly layerMemory = Layer.effect(

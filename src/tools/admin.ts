@@ -99,8 +99,9 @@ export const slowlog = Tool.make({
   title: "Slow commands",
   description:
     "List the most recent slow commands Redis logged (SLOWLOG GET), newest first: when (epoch ms), how long (microseconds), " +
-    "the command with its arguments (Redis keeps at most 32, each cut to 128 characters) and the client. On a Cluster the " +
-    "primaries' logs are merged. Use it to explain Timeout errors or latency.",
+    "the command's name, how many arguments it had and the keys it named (never values), and the client. With a key prefix, " +
+    "only commands on keys under the prefix are listed, without client addresses. On a Cluster the primaries' logs are " +
+    "merged. Use it to explain Timeout errors or latency.",
   toolset: "admin",
   input: Schema.Struct({
     count: Schema.optionalKey(
@@ -116,8 +117,14 @@ export const slowlog = Tool.make({
         id: Schema.Int,
         timestamp: Schema.Finite.annotate({ description: "When the command ran, epoch ms." }),
         durationMicros: Schema.Int,
-        command: Schema.Array(Schema.String),
-        clientAddress: Schema.String,
+        command: Schema.Array(Schema.String).annotate({
+          description: "The command's name, with its subcommand for container commands; never its arguments."
+        }),
+        argumentCount: Schema.Int.annotate({ description: "How many arguments it had." }),
+        keys: Schema.Array(Schema.String).annotate({
+          description: "The keys it named (under a key prefix: without the prefix); empty when they cannot be told."
+        }),
+        clientAddress: Schema.String.annotate({ description: "Empty on a server with a key prefix." }),
         clientName: Schema.String
       })
     )
@@ -131,8 +138,9 @@ export const clientList = Tool.make({
   title: "Connected clients",
   description:
     "List the clients connected to Redis (CLIENT LIST): address, name, age and idle time in seconds, database, last command " +
-    "and flags. On a Cluster every primary's clients are listed with their node. Capped by `limit`: `total` tells how many " +
-    "there are and `truncated` whether some were left out.",
+    "name and flags. On a Cluster every primary's clients are listed with their node. Capped by `limit`: `total` tells how many " +
+    "there are and `truncated` whether some were left out. With a key prefix (a shared Redis) only this server's own " +
+    "connection is listed: other clients are not ours to see.",
   toolset: "admin",
   input: Schema.Struct({
     limit: Schema.optionalKey(

@@ -16,7 +16,7 @@ import { memoryBackend } from "./batch/MemoryBackend.ts"
 import { redisBackend } from "./batch/RedisBackend.ts"
 import { CommandPolicy, type PolicyError, type Verdict } from "./CommandPolicy.ts"
 import { MemoryStore } from "./MemoryStore.ts"
-import { sizedByStrlen, smallReply, tooLargeHint } from "./ReplySize.ts"
+import { sizeProbes, smallReply, tooLargeHint } from "./ReplySize.ts"
 import type { Encoding } from "./Values.ts"
 
 /** A reply as JSON: strings, integers, null, nested arrays; `{error}` for an error inside an array. */
@@ -138,23 +138,26 @@ const overBudget = (verdicts: ReadonlyArray<Verdict>, budget: number): TooLarge 
 }
 
 /**
- * Writes that return the string value they remove or replace (GETDEL, SET … GET…): their
- * values' lengths first, so one over the budget is refused before anything changes.
+ * Replies that are stored strings are sized first (STRLEN, HSTRLEN: see ReplySize), so a
+ * call whose values add up to more than the budget is refused before it is sent: nothing
+ * changed, and Redis never builds the reply.
  */
 const preflight = (backend: Backend, verdicts: ReadonlyArray<Verdict>, budget: number) =>
   Effect.gen(function* () {
-    const sized = verdicts.filter((v) => sizedByStrlen(v.send))
-    if (sized.length === 0) return
-    const probes = sized.map((v) => ({ args: ["STRLEN", v.send[1]!], keys: [v.send[1]!] }))
-    const out = yield* backend.send(probes, { atomic: false, idempotent: true, bounded: true })
-    const results = out._tag === "Done" ? out.results : []
-    const over = results.findIndex((r) => r.ok && Number(r.reply) > budget)
-    if (over === -1) return
-    const v = sized[over]!
-    const size = Number((results[over] as { reply: unknown }).reply)
+    const probes = verdicts.flatMap((v) => sizeProbes(v.send).map((args) => ({ v, args })))
+    if (probes.length === 0) return
+    const out = yield* backend.send(
+      probes.map(({ args }) => ({ args, keys: [args[1]!] })),
+      { atomic: false, idempotent: true, bounded: true }
+    )
+    // A probe that failed (WRONGTYPE: the command itself will say so) counts for nothing.
+    const sizes = out._tag === "Done" ? out.results.map((r) => (r.ok ? Number(r.reply) : 0)) : []
+    const total = sizes.reduce((n, x) => n + x, 0)
+    if (total <= budget) return
+    const largest = probes[sizes.indexOf(Math.max(...sizes))]!.v
     return yield* new TooLarge({
-      message: `${v.command} would return a value of ${size} bytes, over the ${budget}-byte budget of one call, so it was not sent and nothing changed. Read the value in parts first (the get tool with offset/length, or GETRANGE), then delete or replace it without GET.`,
-      size,
+      message: `${verdicts.length === 1 ? largest.command : "This pipeline"} would return ${total} bytes of values, over the ${budget}-byte budget of one call, so nothing was sent and nothing changed. Instead, ${tooLargeHint(largest.command)}.`,
+      size: total,
       limit: budget
     })
   })

@@ -204,9 +204,13 @@ const channelsOf = (entry: { readonly from: number; readonly rest: boolean }, ar
   return out
 }
 
-/** Why a command cannot be scoped, when its name (or name and subcommand) alone says so. */
+/**
+ * Why a command cannot be scoped, when its name (or name and subcommand) alone says so, or
+ * COPY's DB option: known without the command table, so every backing refuses these alike.
+ */
 export const unscopedByName = (args: ReadonlyArray<string>): string | undefined => {
   const name = (args[0] ?? "").toUpperCase()
+  if (name === "COPY" && args.slice(3).some((a) => a.toUpperCase() === "DB")) return OTHER_DB
   return BY_NAME.get(name) ?? BY_NAME.get(`${name} ${(args[1] ?? "").toUpperCase()}`)
 }
 
@@ -218,7 +222,6 @@ export const scopeOf = (info: CommandInfo | undefined, args: ReadonlyArray<strin
   if (byName !== undefined) return unscoped(byName)
   if (info === undefined) return unscoped("is not a command this store knows, so its keys cannot be named")
   if (name === "SORT" || name === "SORT_RO") return sortKeys(args)
-  if (name === "COPY" && args.slice(3).some((a) => a.toUpperCase() === "DB")) return unscoped(OTHER_DB)
   const channel = CHANNELS.get(full)
   const channels = channel === undefined ? [] : channelsOf(channel, args)
   if (info.keySpecs.every((s) => s.flags.includes("not_key"))) {

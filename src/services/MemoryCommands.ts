@@ -230,6 +230,11 @@ const table: Record<string, Spec> = {
     })
   ),
   STRLEN: cmd(2, RO, (s, _n, [k]) => read(s, k!, "string", (e) => e.value.length, 0)),
+  GETRANGE: cmd(4, ["readonly"], (s, n, [k, a, b]) =>
+    Effect.flatMap(Effect.all([int(n, a), int(n, b)]), ([start, end]) =>
+      read(s, k!, "string", (e) => byteRange(e.value, start, end), Buffer.alloc(0))
+    )
+  ),
   HSET: cmd(-4, ["write", "denyoom", "fast"], (s, name, [k, ...fv]) =>
     Effect.flatMap(pairs(name, fv, 0), () =>
       Effect.map(upsert(s, k!, "hash"), (e) => {
@@ -349,6 +354,17 @@ const table: Record<string, Spec> = {
 
 function count(removed: ReadonlyArray<boolean>): number {
   return removed.filter((r) => r).length
+}
+
+/** GETRANGE's bytes, with Redis's rules for negative and out-of-range offsets. */
+function byteRange(value: Buffer, start: number, end: number): Buffer {
+  const len = value.length
+  if (start < 0 && end < 0 && start > end) return Buffer.alloc(0)
+  let s = start < 0 ? len + start : start
+  let e = end < 0 ? len + end : end
+  s = Math.max(s, 0)
+  e = Math.min(Math.max(e, 0), len - 1)
+  return s > e || len === 0 ? Buffer.alloc(0) : value.subarray(s, e + 1)
 }
 
 function inclusive([start, end]: [number, number]): [number, number] {

@@ -149,13 +149,28 @@ export const smallReply = (args: ReadonlyArray<string>): boolean => {
 }
 
 /**
- * Writes whose reply is the string value they remove or replace: sized with STRLEN first,
- * so one over the budget is refused before it changes anything. (Other writes with big
- * replies, such as LPOP with a large COUNT, still run; only their reply is dropped.)
+ * Commands whose reply is a stored string, with the commands that give its length
+ * (STRLEN, HSTRLEN): asked first, on the shared connection, so a read or a write whose
+ * reply would be over the budget is refused before it is sent (and before a GETDEL or a
+ * SET … GET changes anything). Other replies are only bounded while they are read.
  */
-export const sizedByStrlen = (args: ReadonlyArray<string>): boolean => {
+export const sizeProbes = (args: ReadonlyArray<string>): ReadonlyArray<ReadonlyArray<string>> => {
   const name = (args[0] ?? "").toUpperCase()
-  return name === "GETDEL" || name === "GETSET" || name === "GETEX" || (name === "SET" && hasOption(args, 3, "GET"))
+  switch (name) {
+    case "GET":
+    case "GETDEL":
+    case "GETEX":
+    case "GETSET":
+      return [["STRLEN", args[1]!]]
+    case "SET":
+      return hasOption(args, 3, "GET") ? [["STRLEN", args[1]!]] : []
+    case "MGET":
+      return args.slice(1).map((k) => ["STRLEN", k])
+    case "HGET":
+      return [["HSTRLEN", args[1]!, args[2]!]]
+    default:
+      return []
+  }
 }
 
 const digits = (n: number) => String(n).length

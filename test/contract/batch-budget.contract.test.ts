@@ -1,0 +1,142 @@
+/**
+ * Replies of `command` and `pipeline` are never held whole past the output cap:
+ * a 200 MB value, 100 reads of a 5 MiB value, a pop of more than the cap are
+ * refused with TooLarge before the reply is read (Redis: the connection reading
+ * it is cut; memory: sized before it is encoded), and the process's memory does
+ * not grow by the value's size. Replies that fit come back as before.
+ */
+import { assert } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import { RedisClient } from "../../src/layers/RedisClient.ts"
+import { Batch } from "../../src/services/Batch.ts"
+import { MemoryStore } from "../../src/services/MemoryStore.ts"
+import { onMemory, onRedis, runContract } from "./layers.ts"
+
+const MiB = 1024 * 1024
+
+/** Put a value of `bytes` bytes at `key` without it passing through this process's heap where possible. */
+class Big extends Context.Service<Big, { readonly put: (key: string, bytes: number) => Effect.Effect<void> }>()(
+  "test/BigValues"
+) {
+  static readonly memory = Layer.effect(
+    Big,
+    Effect.map(MemoryStore, (store) =>
+      Big.of({
+        put: (key, bytes) => store.put(key, { type: "string", value: Buffer.alloc(bytes, 120), expiresAt: null })
+      })
+    )
+  )
+  // SETRANGE at the last offset makes Redis allocate the whole (zero-filled) value itself.
+  static readonly redis = Layer.effect(
+    Big,
+    Effect.map(RedisClient, (redis) =>
+      Big.of({
+        put: (key, bytes) => Effect.orDie(Effect.asVoid(redis.run("SETRANGE", (c) => c.setrange(key, bytes - 1, "x"))))
+      })
+    )
+  )
+}
+
+const memory = onMemory(Layer.mergeAll(Batch.layerMemory, Big.memory).pipe(Layer.provide(MemoryStore.layer)))
+const redis = onRedis(Layer.mergeAll(Batch.layer, Big.redis))
+
+/** Heap and buffers of this process now, in bytes. */
+const used = () => {
+  const m = process.memoryUsage()
+  return m.heapUsed + m.arrayBuffers
+}
+
+runContract("Batch replies within the output cap", memory, redis, (it, target) => {
+  it.effect("command GET of a 200 MB value is refused with TooLarge, and memory does not grow by it", () =>
+    Effect.gen(function* () {
+      const batch = yield* Batch
+      yield* (yield* Big).put("big200", 200 * MiB)
+      // GET is sized first (STRLEN) and never sent; GETRANGE 0 -1 has no size probe: its reply is cut while read.
+      for (const [args, says] of [
+        [["GET", "big200"], "nothing was sent"],
+        [["GETRANGE", "big200", "0", "-1"], "was not read"]
+      ] as const) {
+        const before = used()
+        const refused = yield* Effect.flip(batch.command(args))
+        const grown = used() - before
+        assert.strictEqual(refused._tag, "TooLarge")
+        assert.include(refused.message, says)
+        assert.include(refused.message, "GETRANGE key start end")
+        assert.isBelow(grown, 32 * MiB, `${args[0]} grew by ${grown} bytes on ${target.name}`)
+      }
+      // The value is still there, readable in parts.
+      const part = yield* batch.command(["GETRANGE", "big200", "0", "9"])
+      assert.strictEqual(String(part.result).length, 10)
+      yield* batch.command(["DEL", "big200"])
+    })
+  )
+
+  it.effect("a pipeline of 100 GETs of a 5 MiB value is refused with TooLarge, memory bounded", () =>
+    Effect.gen(function* () {
+      const batch = yield* Batch
+      yield* (yield* Big).put("big5", 5 * MiB)
+      for (const atomic of [false, true]) {
+        for (const [read, says] of [
+          [["GET", "big5"], "nothing was sent"],
+          [["GETRANGE", "big5", "0", "-1"], "add up to more than"]
+        ] as const) {
+          const before = used()
+          const refused = yield* Effect.flip(
+            batch.pipeline(
+              Array.from({ length: 100 }, () => read),
+              { atomic }
+            )
+          )
+          const grown = used() - before
+          assert.strictEqual(refused._tag, "TooLarge")
+          assert.include(refused.message, says)
+          assert.isBelow(grown, 32 * MiB, `${read[0]} grew by ${grown} bytes (atomic: ${atomic}) on ${target.name}`)
+        }
+      }
+    })
+  )
+
+  it.effect("replies that fit come back whole, on the metered path too", () =>
+    Effect.gen(function* () {
+      const batch = yield* Batch
+      yield* (yield* Big).put("fits", 600 * 1024)
+      const got = yield* batch.command(["GET", "fits"])
+      assert.strictEqual(String(got.result).length, 600 * 1024)
+      yield* batch.command(["RPUSH", "list", "a", "b", "c"])
+      const out = yield* batch.pipeline([
+        ["LRANGE", "list", "0", "-1"],
+        ["STRLEN", "fits"],
+        ["GET", "fits"]
+      ])
+      assert.deepStrictEqual(out.results[0], { ok: true, result: ["a", "b", "c"], encoding: "utf8" })
+      assert.deepStrictEqual(out.results[1], { ok: true, result: 600 * 1024, encoding: "utf8" })
+      yield* batch.command(["DEL", "fits", "list"])
+    })
+  )
+
+  it.effect("SET … GET of a value over the cap is refused before anything changes", () =>
+    Effect.gen(function* () {
+      const batch = yield* Batch
+      yield* (yield* Big).put("old", 2 * MiB)
+      const refused = yield* Effect.flip(batch.command(["SET", "old", "new", "GET"]))
+      assert.strictEqual(refused._tag, "TooLarge")
+      assert.include(refused.message, "nothing changed")
+      assert.strictEqual((yield* batch.command(["STRLEN", "old"])).result, 2 * MiB)
+      yield* batch.command(["DEL", "old"])
+    })
+  )
+
+  it.effect("a write whose reply is over the cap still ran; the error says so and how to ask for less", () =>
+    Effect.gen(function* () {
+      const batch = yield* Batch
+      const half = "y".repeat(512 * 1024)
+      yield* batch.command(["RPUSH", "pops", half, half, half, "tail"])
+      const refused = yield* Effect.flip(batch.command(["LPOP", "pops", "3"]))
+      assert.strictEqual(refused._tag, "TooLarge")
+      assert.include(refused.message, "only the reply was dropped")
+      assert.include(refused.message, "smaller COUNT")
+      assert.deepStrictEqual((yield* batch.command(["LRANGE", "pops", "0", "-1"])).result, ["tail"])
+      yield* batch.command(["DEL", "pops"])
+    })
+  )
+})

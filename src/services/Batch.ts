@@ -13,6 +13,7 @@ import { ServerConfig, type ServerSettings } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import type { Backend } from "./batch/Backend.ts"
 import { memoryBackend } from "./batch/MemoryBackend.ts"
+import { makeMeteredConnections } from "./batch/MeteredConnections.ts"
 import { redisBackend } from "./batch/RedisBackend.ts"
 import { CommandPolicy, type PolicyError, type Verdict } from "./CommandPolicy.ts"
 import { MemoryStore } from "./MemoryStore.ts"
@@ -225,7 +226,8 @@ export class Batch extends Context.Service<Batch, BatchShape>()("effect-redis-mc
       const redis = yield* RedisClient
       const policy = yield* CommandPolicy
       const settings = settingsOf(yield* ServerConfig)
-      return make(policy, redisBackend(redis, settings.budget), settings)
+      const metered = yield* makeMeteredConnections(redis)
+      return make(policy, redisBackend(redis, metered, settings.budget), settings)
     })
   ).pipe(Layer.provide(CommandPolicy.layer))
 

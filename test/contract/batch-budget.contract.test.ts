@@ -5,7 +5,7 @@
  * it is cut; memory: sized before it is encoded), and the process's memory does
  * not grow by the value's size. Replies that fit come back as before.
  */
-import { assert } from "@effect/vitest"
+import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { RedisClient } from "../../src/layers/RedisClient.ts"
 import { Batch } from "../../src/services/Batch.ts"
@@ -137,6 +137,38 @@ runContract("Batch replies within the output cap", memory, redis, (it, target) =
       assert.include(refused.message, "smaller COUNT")
       assert.deepStrictEqual((yield* batch.command(["LRANGE", "pops", "0", "-1"])).result, ["tail"])
       yield* batch.command(["DEL", "pops"])
+    })
+  )
+})
+
+layer(redis, { timeout: 60_000, excludeTestServices: true })("Batch metered connections on Redis", (it) => {
+  it.effect("are kept for the next calls, and a cut one is closed: Redis's client count stays bounded", () =>
+    Effect.gen(function* () {
+      const batch = yield* Batch
+      const client = yield* RedisClient
+      const clients = Effect.orDie(
+        client
+          .run("INFO", (c) => c.info("clients"))
+          .pipe(Effect.map((info) => Number(/connected_clients:(\d+)/.exec(info)?.[1])))
+      )
+      yield* (yield* Big).put("cut", 2 * MiB)
+      yield* batch.command(["RPUSH", "reuse", "a", "b"])
+      const before = yield* clients
+      for (let i = 0; i < 30; i++) {
+        assert.deepStrictEqual((yield* batch.command(["LRANGE", "reuse", "0", "-1"])).result, ["a", "b"])
+        if (i % 6 === 0)
+          assert.strictEqual((yield* Effect.flip(batch.command(["GETRANGE", "cut", "0", "-1"])))._tag, "TooLarge")
+      }
+      yield* Effect.all(
+        Array.from({ length: 8 }, () => batch.command(["LRANGE", "reuse", "0", "-1"])),
+        { concurrency: "unbounded" }
+      )
+      // At most the kept connections (4) besides the ones there before; the cut ones are gone
+      // (Redis notices a closed socket on its next event loop turn: ask until it has).
+      let extra = (yield* clients) - before
+      for (let i = 0; i < 40 && extra > 4; i++)
+        extra = (yield* Effect.andThen(Effect.sleep("50 millis"), clients)) - before
+      assert.isAtMost(extra, 4)
     })
   )
 })

@@ -2,18 +2,18 @@
  * Raw commands on Redis. Commands whose replies are small by construction go on
  * the shared connection. Any other reply could be of any size (GET of a 200 MB
  * value, LRANGE 0 -1, HGETALL…), and ioredis reads a reply whole before handing
- * it over: those go on a connection of their own that counts the bytes Redis
- * sends and is cut the moment they pass the budget, so at most the budget (plus
- * one socket read) is ever held. Commands are sent as built here, with no key
- * prefix from ioredis: the policy already put it in front of every key.
+ * it over: those go on a metered connection of their own (MeteredConnections),
+ * cut the moment the reply passes the budget. Commands are sent as built here,
+ * with no key prefix from ioredis: the policy already put it in front of every key.
  */
 import { Effect } from "effect"
-import { Command, type Redis } from "ioredis"
+import { Command } from "ioredis"
 import { InvalidArgument, RedisCommandError, type RedisError } from "../../Errors.ts"
 import { keySlot } from "../../layers/ClusterSlots.ts"
 import type { RedisClientShape, RedisLike } from "../../layers/RedisClient.ts"
 import { toRedisError } from "../../layers/RedisErrors.ts"
 import type { Backend, Outcome, Prepared, Sent } from "./Backend.ts"
+import { type MeteredConnections, OVER } from "./MeteredConnections.ts"
 
 /** What an ioredis pipeline accepts besides its generated methods. */
 interface RawPipeline {
@@ -67,40 +67,7 @@ const sendOn = (c: RedisLike, commands: ReadonlyArray<Prepared>, atomic: boolean
   )
 }
 
-const OVER = Symbol("over budget")
-
-/**
- * Run `f` on `conn`, counting the bytes Redis sends; past `budget` the connection is cut
- * (what ioredis had buffered goes with it) and the outcome is OVER, whatever `f` gave.
- */
-const metered = <A>(conn: Redis, budget: number, f: (c: Redis) => Promise<A>): Promise<A | typeof OVER> => {
-  let received = 0
-  let over = false
-  const onData = (chunk: Buffer) => {
-    received += chunk.length
-    if (!over && received > budget) {
-      over = true
-      conn.disconnect()
-    }
-  }
-  conn.stream.on("data", onData)
-  const done = () => {
-    conn.stream.off("data", onData)
-  }
-  return f(conn).then(
-    (a) => {
-      done()
-      return over ? OVER : a
-    },
-    (e: unknown) => {
-      done()
-      if (over) return OVER
-      throw e
-    }
-  )
-}
-
-export const redisBackend = (redis: RedisClientShape, budget: number): Backend => {
+export const redisBackend = (redis: RedisClientShape, metered: MeteredConnections, budget: number): Backend => {
   const timeoutMs = redis.settings.commandTimeoutMs
   const cluster = redis.settings.mode === "cluster"
   const prefix = redis.keyPrefix
@@ -139,13 +106,12 @@ export const redisBackend = (redis: RedisClientShape, budget: number): Backend =
       if (cluster && new Set(keys.map(keySlot)).size > 1) {
         return yield* new InvalidArgument({ message: crossSlotMessage(what(commands, atomic)) })
       }
-      const conn =
-        keys.length > 0 && cluster ? yield* redis.dedicatedFor(keys[0]!.slice(prefix.length)) : yield* redis.dedicated
-      const r = yield* redis
-        .run(label(commands, atomic), () => metered(conn, budget, (c) => sendOn(c, commands, atomic)))
+      const key = keys.length > 0 ? keys[0]!.slice(prefix.length) : undefined
+      const r = yield* metered
+        .run(label(commands, atomic), key, budget, (c) => sendOn(c, commands, atomic))
         .pipe(crossSlot(what(commands, atomic)))
       return r === OVER ? ({ _tag: "Over" } as const) : ({ _tag: "Done", results: settle(commands, r) } as const)
-    }).pipe(Effect.scoped)
+    })
 
   return {
     send: (commands, { atomic, idempotent, bounded }) =>

@@ -171,4 +171,22 @@ layer(redis, { timeout: 60_000, excludeTestServices: true })("Batch metered conn
       assert.isAtMost(extra, 4)
     })
   )
+
+  it.effect("a kept connection that Redis closed is replaced: the next read still answers", () =>
+    Effect.gen(function* () {
+      const batch = yield* Batch
+      const client = yield* RedisClient
+      yield* batch.command(["RPUSH", "again", "x"])
+      assert.deepStrictEqual((yield* batch.command(["LRANGE", "again", "0", "-1"])).result, ["x"])
+      // Every other client is dropped by Redis: the kept metered connections and the shared one.
+      yield* Effect.orDie(
+        Effect.scoped(
+          Effect.flatMap(client.dedicated, (c) => Effect.promise(() => c.call("CLIENT", "KILL", "SKIPME", "yes")))
+        )
+      )
+      for (let i = 0; i < 3; i++) {
+        assert.deepStrictEqual((yield* batch.command(["LRANGE", "again", "0", "-1"])).result, ["x"])
+      }
+    })
+  )
 })

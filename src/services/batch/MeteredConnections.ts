@@ -58,13 +58,15 @@ const metered = <A>(conn: Redis, budget: number, f: (c: Redis) => Promise<A>): P
 export interface MeteredConnections {
   /**
    * Run `f` on a connection of its own (to the node serving `key` on a Cluster), within the
-   * command timeout, with the replies cut past `budget` (then OVER).
+   * command timeout, with the replies cut past `budget` (then OVER). An `idempotent` call that
+   * lost its connection (a kept one Redis had closed) is tried once more on a new one.
    */
   readonly run: <A>(
     label: string,
     key: string | undefined,
     budget: number,
-    f: (conn: Redis) => Promise<A>
+    f: (conn: Redis) => Promise<A>,
+    idempotent: boolean
   ) => Effect.Effect<A | typeof OVER, RedisError>
 }
 
@@ -112,11 +114,17 @@ export const makeMeteredConnections = (
       })
 
     return {
-      run: (label, key, budget, f) =>
+      run: (label, key, budget, f, idempotent) =>
         Effect.acquireUseRelease(
           take(key),
           ({ conn }) => redis.run(label, () => metered(conn, budget, f)),
           (lease, exit) => give(lease, Exit.isSuccess(exit) && exit.value !== OVER)
+        ).pipe(
+          // A lost connection says the kept ones may be gone too (Redis restarted, CLIENT KILL): drop them all.
+          Effect.tapError((e) =>
+            e._tag === "RedisUnavailable" ? Effect.forEach(idle.splice(0), close, { discard: true }) : Effect.void
+          ),
+          Effect.retry({ times: 1, while: (e) => idempotent && e._tag === "RedisUnavailable" })
         )
     }
   })

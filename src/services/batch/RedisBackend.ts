@@ -59,7 +59,12 @@ const sendOn = (c: RedisLike, commands: ReadonlyArray<Prepared>, atomic: boolean
   const p = (atomic ? c.multi() : c.pipeline()) as unknown as RawPipeline
   for (const { args } of commands) p.sendCommand(new Command(nameOf(args), [...args.slice(1)], { replyEncoding: null }))
   return p.exec().then(
-    (replies) => ({ replies: replies ?? [], aborted: undefined }),
+    (replies) => {
+      // The connection closed under the whole call: nothing came back, fail it as a whole (a read is tried again).
+      const lost = replies?.[0]?.[0]
+      if (lost && /Connection is closed/i.test(lost.message) && replies!.every(([e]) => e !== null)) throw lost
+      return { replies: replies ?? [], aborted: undefined }
+    },
     (e: Error & { previousErrors?: Array<Error> }) => {
       if (!e.message.startsWith("EXECABORT")) throw e
       return { replies: null, aborted: e }
@@ -100,7 +105,7 @@ export const redisBackend = (redis: RedisClientShape, metered: MeteredConnection
       )
 
   /** A connection of its own (to the node serving the keys on a Cluster), cut past the budget. */
-  const alone = (commands: ReadonlyArray<Prepared>, atomic: boolean) =>
+  const alone = (commands: ReadonlyArray<Prepared>, atomic: boolean, idempotent: boolean) =>
     Effect.gen(function* () {
       const keys = commands.flatMap((c) => c.keys)
       if (cluster && new Set(keys.map(keySlot)).size > 1) {
@@ -108,13 +113,13 @@ export const redisBackend = (redis: RedisClientShape, metered: MeteredConnection
       }
       const key = keys.length > 0 ? keys[0]!.slice(prefix.length) : undefined
       const r = yield* metered
-        .run(label(commands, atomic), key, budget, (c) => sendOn(c, commands, atomic))
+        .run(label(commands, atomic), key, budget, (c) => sendOn(c, commands, atomic), idempotent)
         .pipe(crossSlot(what(commands, atomic)))
       return r === OVER ? ({ _tag: "Over" } as const) : ({ _tag: "Done", results: settle(commands, r) } as const)
     })
 
   return {
     send: (commands, { atomic, idempotent, bounded }) =>
-      bounded ? shared(commands, atomic, idempotent) : alone(commands, atomic)
+      bounded ? shared(commands, atomic, idempotent) : alone(commands, atomic, idempotent)
   }
 }

@@ -7,7 +7,7 @@
  * replies are binary-safe (UTF-8, or base64 when any string is not valid UTF-8).
  */
 import { isUtf8 } from "node:buffer"
-import { Context, Effect, Layer, type Schema } from "effect"
+import { Context, Effect, Layer, Option, type Schema } from "effect"
 import { type AppError, InvalidArgument, PermissionDenied, ReadOnlyMode, type RedisError, TooLarge } from "../Errors.ts"
 import { ServerConfig, type ServerSettings } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
@@ -110,7 +110,7 @@ export interface BatchSettings {
 }
 
 /** Room for the reply's framing and the result's envelope, over the output cap. */
-export const REPLY_MARGIN = 64 * 1024
+const REPLY_MARGIN = 64 * 1024
 
 /** The settings from the server configuration. */
 const settingsOf = ({ commands, limits }: ServerSettings): BatchSettings => ({
@@ -147,12 +147,17 @@ const preflight = (backend: Backend, verdicts: ReadonlyArray<Verdict>, budget: n
   Effect.gen(function* () {
     const probes = verdicts.flatMap((v) => sizeProbes(v.send).map((args) => ({ v, args })))
     if (probes.length === 0) return
-    const out = yield* backend.send(
-      probes.map(({ args }) => ({ args, keys: [args[1]!] })),
-      { atomic: false, idempotent: true, bounded: true }
+    // The probes only spare Redis a big reply (the budget holds without them): when they cannot run
+    // (keys in several Cluster slots, Redis away) the commands go on and fail with their own error.
+    const out = yield* Effect.option(
+      backend.send(
+        probes.map(({ args }) => ({ args, keys: [args[1]!] })),
+        { atomic: false, idempotent: true, bounded: true }
+      )
     )
+    const results = Option.isSome(out) && out.value._tag === "Done" ? out.value.results : []
     // A probe that failed (WRONGTYPE: the command itself will say so) counts for nothing.
-    const sizes = out._tag === "Done" ? out.results.map((r) => (r.ok ? Number(r.reply) : 0)) : []
+    const sizes = results.map((r) => (r.ok ? Number(r.reply) : 0))
     const total = sizes.reduce((n, x) => n + x, 0)
     if (total <= budget) return
     const largest = probes[sizes.indexOf(Math.max(...sizes))]!.v

@@ -332,6 +332,10 @@ runContract(
         assert.deepStrictEqual([dry.allowed, dry.refusal?.tag], [false, "ReadOnlyMode"])
         // PING is not flagged readonly by Redis.
         assert.strictEqual((yield* Effect.flip(batch.command(["PING"])))._tag, "ReadOnlyMode")
+        // Redis flags EVAL_RO readonly, but a busy script would block Redis for everyone: denied, never sent.
+        const loop = yield* Effect.flip(batch.command(["EVAL_RO", "while true do end", "0"]))
+        assert.strictEqual(loop._tag, "PermissionDenied")
+        assert.isNull((yield* batch.command(["GET", k])).result)
         const pipe = yield* Effect.flip(
           batch.pipeline([
             ["GET", k],

@@ -12,6 +12,7 @@
 import { Context, Effect, Layer } from "effect"
 import { InvalidArgument, PermissionDenied, ReadOnlyMode, type RedisError } from "../Errors.ts"
 import { ServerConfig } from "../layers/Config.ts"
+import { ReadOnly } from "./Access.ts"
 import { type CommandInfo, CommandTable } from "./CommandInfo.ts"
 import { scopeOf, unscopedByName } from "./CommandKeys.ts"
 import { CONNECTION_STATE, DEFAULT_DENY, INTERNAL_CHANNELS } from "./CommandLists.ts"
@@ -61,7 +62,8 @@ const blocks = (name: string, args: ReadonlyArray<string>, flags: ReadonlyArray<
 export interface PolicyOptions {
   readonly deny: ReadonlyArray<string>
   readonly allow: ReadonlyArray<string>
-  readonly readOnly: boolean
+  /** Refuse writes always; when absent, the per-call `ReadOnly` reference decides (the edge sets it per session). */
+  readonly readOnly?: boolean
   /** The server's key prefix ("" for none): commands that cannot be kept under it are refused. */
   readonly keyPrefix: string
   /** Put the prefix in front of keys and channels (Redis); false where the keyspace is the server's own (memory). */
@@ -178,7 +180,8 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
         info.flags
       )
     }
-    if (options.readOnly && !info.flags.includes("readonly")) {
+    const readOnly = options.readOnly ?? (yield* ReadOnly)
+    if (readOnly && !info.flags.includes("readonly")) {
       return refused(
         command,
         new ReadOnlyMode({
@@ -216,12 +219,11 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
 const fromTable = (rewrite: boolean) =>
   Effect.gen(function* () {
     const table = yield* CommandTable
-    const { readOnly, keyPrefix, commands } = yield* ServerConfig
+    const { keyPrefix, commands } = yield* ServerConfig
     return CommandPolicy.of(
       makePolicy({
         deny: commands.deny ?? DEFAULT_DENY,
         allow: commands.allow,
-        readOnly,
         keyPrefix,
         rewrite,
         lookup: table.lookup,

@@ -4,12 +4,10 @@
  * patch is computed here and written by compare-and-set on the version, retried
  * with a Schedule while other writers win the race, so no update is ever lost.
  */
-import { Data, Duration, Effect, Queue, Schedule, Semaphore, Stream } from "effect"
-import type { Redis } from "ioredis"
-import { type RedisError, RedisUnavailable } from "../../Errors.ts"
+import { Data, Duration, Effect, Schedule, Semaphore, type Stream } from "effect"
 import { ServerConfig } from "../../layers/Config.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
-import { backoff } from "../../layers/RetrySchedule.ts"
+import * as ChangeChannel from "../ChangeChannel.ts"
 import * as Lua from "./Lua.ts"
 import { type Json, mergePatch } from "./MergePatch.ts"
 import {
@@ -251,48 +249,10 @@ export const make = Effect.gen(function* () {
     return { released: num(status) === 1 }
   })
 
-  /** One subscription on a dedicated connection: Ready once subscribed, then each change, failing when the connection ends. */
-  const subscribeOnce = Stream.callback<StateEvent, RedisError>((queue) =>
-    Effect.gen(function* () {
-      const conn: Redis = yield* redis.dedicated
-      conn.on("message", (ch: string, raw: string) => {
-        if (ch !== channel) return
-        const parsed = parseMessage(raw)
-        if (parsed !== undefined) Queue.offerUnsafe(queue, { _tag: "Changed", ...parsed })
-      })
-      const ended = Effect.callback<void>((resume) => {
-        const done = () => resume(Effect.void)
-        conn.once("end", done)
-        conn.once("close", done)
-        return Effect.sync(() => {
-          conn.off("end", done)
-          conn.off("close", done)
-        })
-      })
-      yield* Effect.tryPromise({
-        try: () => conn.subscribe(channel),
-        catch: (e) =>
-          new RedisUnavailable({ message: `SUBSCRIBE failed: ${e instanceof Error ? e.message : String(e)}` })
-      }).pipe(
-        Effect.timeoutOrElse({
-          duration: Duration.millis(redis.settings.commandTimeoutMs),
-          orElse: () => Effect.fail(new RedisUnavailable({ message: "SUBSCRIBE did not answer in time." }))
-        })
-      )
-      yield* Queue.offer(queue, { _tag: "Ready" })
-      yield* ended
-      return yield* new RedisUnavailable({ message: "The change subscription's connection closed." })
-    })
-  )
-
-  const changes: Stream.Stream<StateEvent> = subscribeOnce.pipe(
-    Stream.tapError((e) =>
-      Effect.logWarning("state change listener lost its connection; resubscribing", { error: e.message })
-    ),
-    // The schedule never ends, so no error is left for the stream to fail with.
-    Stream.retry(backoff(redis.settings.retry)),
-    Stream.orDie
-  )
+  const changes: Stream.Stream<StateEvent> = ChangeChannel.listen(redis, channel, (raw) => {
+    const parsed = parseMessage(raw)
+    return parsed === undefined ? undefined : ({ _tag: "Changed", ...parsed } as const)
+  })
 
   return { get, set, patch, remove, list, history, acquireLock, releaseLock, changes } satisfies StateShape
 })

@@ -68,6 +68,8 @@ export class MemoryQueue {
   readonly dependents = new Map<string, Set<string>>()
   readonly idem = new Map<string, string>()
   ids = 0
+  /** Grows with every change of a task's state (and retention cut): a change is seen by comparing it. */
+  version = 0
   private seq = 0
 
   /** task_create: the existing task of an idempotency key, or a new one (waiting, delayed or blocked). */
@@ -105,6 +107,7 @@ export class MemoryQueue {
       t.state = "blocked"
       t.pending = pending.length
       this.index.blocked.add(t.id, idNum(t.id))
+      this.version += 1
       for (const dep of pending) {
         const set = this.dependents.get(dep) ?? new Set<string>()
         set.add(t.id)
@@ -144,6 +147,7 @@ export class MemoryQueue {
         updatedAt: now
       })
       this.index.active.add(id, exp)
+      this.version += 1
       out.push({
         taskId: id,
         leaseToken: token,
@@ -157,6 +161,7 @@ export class MemoryQueue {
   }
 
   toWaiting(t: MemTask, now: number): void {
+    this.version += 1
     this.seq += 1
     this.index.waiting.add(t.id, t.priority * PRIORITY_SPAN + this.seq)
     t.state = "waiting"
@@ -165,6 +170,7 @@ export class MemoryQueue {
   }
 
   toDelayed(t: MemTask, runAt: number, now: number): void {
+    this.version += 1
     this.index.delayed.add(t.id, runAt)
     t.state = "delayed"
     t.runAt = runAt
@@ -172,6 +178,7 @@ export class MemoryQueue {
   }
 
   finish(t: MemTask, state: "completed" | "failed" | "cancelled", now: number): void {
+    this.version += 1
     t.state = state
     t.finishedAt = now
     t.updatedAt = now
@@ -264,8 +271,27 @@ export class MemoryQueue {
         this.tasks.delete(id)
         this.dependents.delete(id)
         this.index[state].remove(id)
+        this.version += 1
       }
     }
+  }
+
+  /** When housekeeping is next due (a delayed task, a lease end, a retention cut); undefined when never. */
+  nextDue(keepMs: number): number | undefined {
+    const firsts = [
+      this.firstScore("delayed"),
+      this.firstScore("active"),
+      ...TERMINAL.map((s) => {
+        const at = this.firstScore(s)
+        return at === undefined ? undefined : at + keepMs
+      })
+    ].filter((at): at is number => at !== undefined)
+    return firsts.length === 0 ? undefined : Math.min(...firsts)
+  }
+
+  private firstScore(status: TaskStatus): number | undefined {
+    const first = this.index[status].first()
+    return first === undefined ? undefined : this.index[status].scoreOf(first)
   }
 
   /** undefined when `token` holds a live lease on the task; else the refusal (an expired lease is reclaimed first). */

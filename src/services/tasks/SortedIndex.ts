@@ -14,6 +14,11 @@ export class SortedIndex {
     return this.scores.has(member)
   }
 
+  /** The score of a member, if it is in the index. */
+  scoreOf(member: string): number | undefined {
+    return this.scores.get(member)
+  }
+
   private position(score: number, member: string): number {
     let lo = 0
     let hi = this.entries.length

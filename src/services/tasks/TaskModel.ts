@@ -4,7 +4,7 @@
  * inputs and shape, and the Redis key layout. Validation and errors are in
  * TaskRules.ts.
  */
-import type { Effect } from "effect"
+import type { Effect, Stream } from "effect"
 import { Schema } from "effect"
 import type { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, RedisError, TooLarge } from "../../Errors.ts"
 
@@ -208,6 +208,21 @@ export const taskKey = (queue: string, taskId: string) => `${queueBase(queue)}:t
 /** The set of queue names ever used (for resources/list and the sweep); outside any queue's slot. */
 export const QUEUES_KEY = "task:queues"
 
+/**
+ * What a change listener sees: `Ready` once listening (again after a lost
+ * connection came back, when changes may have been missed), then the queue of
+ * every task that changed state.
+ */
+export type TaskEvent = { readonly _tag: "Ready" } | { readonly _tag: "Changed"; readonly queue: string }
+
+/** What one round of the background sweep did. */
+export interface SweepRound {
+  /** Queues it ran housekeeping on (at most the round's limit). */
+  readonly visited: number
+  /** Queues it still watches; one with nothing left to do is forgotten. */
+  readonly tracked: number
+}
+
 /** What the Tasks service offers; both layers implement it with the same semantics. */
 export interface TasksShape {
   /** Enqueue a task (or return the one an idempotencyKey already names). */
@@ -234,4 +249,13 @@ export interface TasksShape {
   readonly queues: (limit: number) => Effect.Effect<ReadonlyArray<string>, RedisError>
   /** Run the housekeeping a claim runs (due delayed tasks, expired leases, retention) right now. */
   readonly sweep: (queue: string) => Effect.Effect<void, TaskError>
+  /**
+   * One bounded round of background housekeeping: at most `limit` queues whose next
+   * due task, lease expiry or retention cut has come, among the queues this process
+   * used (and, at start, those registered in Redis). A queue with nothing left to do
+   * is forgotten until it is used again. Never fails: errors delay the queue.
+   */
+  readonly sweepDue: (limit: number) => Effect.Effect<SweepRound>
+  /** Task state changes made through any server on the same store; runs until interrupted. */
+  readonly changes: Stream.Stream<TaskEvent>
 }

@@ -1,11 +1,13 @@
 /**
  * The task queue in process memory, on Effect's Clock: the transitions of
  * MemoryQueue (the Lua prelude's, method for method), each operation applied in
- * one synchronous step so it is atomic. There is no background sweep: every
- * operation on a queue first runs the housekeeping a claim runs in Redis.
+ * one synchronous step so it is atomic. Every operation on a queue first runs
+ * the housekeeping a claim runs in Redis; the sweep (`sweepDue`) runs it on
+ * queues with something due, so subscribers hear of expired leases and due tasks.
  */
-import { Clock, Effect, Random } from "effect"
+import { Clock, Effect, PubSub, Random, Stream } from "effect"
 import { ServerConfig } from "../../layers/Config.ts"
+import { DueQueues } from "./DueQueues.ts"
 import { info, MemoryQueue, type Refusal, summary } from "./MemoryQueue.ts"
 import {
   Bounds,
@@ -15,6 +17,7 @@ import {
   type FailResult,
   type QueueCounts,
   STATUSES,
+  type TaskEvent,
   type TasksShape,
   TERMINAL
 } from "./TaskModel.ts"
@@ -40,18 +43,45 @@ export const makeMemory = Effect.gen(function* () {
   const { maxValueBytes, maxOutputBytes } = settings.limits
   const queues = new Map<string, MemoryQueue>()
 
-  /** Run `f` on the queue as of now: due tasks promoted, expired leases reclaimed, old tasks gone. */
+  const events = yield* PubSub.unbounded<TaskEvent>()
+  // Queues with housekeeping due, for the background sweep (which here only matters to resource subscribers).
+  const due = new DueQueues()
+
+  /**
+   * Run `f` on the queue as of now: due tasks promoted, expired leases reclaimed, old tasks gone. A change
+   * of any task's state is published and makes the queue due for the sweep.
+   */
   const atNow = <A>(name: string, f: (q: MemoryQueue, now: number) => A, create = false) =>
-    Effect.map(Clock.currentTimeMillis, (now) => {
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
       let q = queues.get(name)
       if (q === undefined) {
         // Only task_create makes a queue exist; reading an unknown queue leaves no trace.
         q = new MemoryQueue()
         if (create) queues.set(name, q)
       }
+      const before = q.version
       q.maintain(now, keepMs)
-      return f(q, now)
+      const out = f(q, now)
+      if (q.version === before || !queues.has(name)) return Effect.succeed(out)
+      due.touch(name, now)
+      return Effect.as(PubSub.publish(events, { _tag: "Changed", queue: name }), out)
     })
+
+  const sweepDue = (limit: number) =>
+    Effect.gen(function* () {
+      const taken = due.take(yield* Clock.currentTimeMillis, limit)
+      for (const queue of taken) {
+        const next = yield* atNow(queue, (q) => q.nextDue(keepMs))
+        due.schedule(queue, next)
+      }
+      return { visited: taken.length, tracked: due.size }
+    })
+
+  const changes: Stream.Stream<TaskEvent> = Stream.unwrap(
+    Effect.map(PubSub.subscribe(events), (subscription) =>
+      Stream.concat(Stream.make<[TaskEvent]>({ _tag: "Ready" }), Stream.fromSubscription(subscription))
+    )
+  )
 
   const refuse = (queue: string, taskId: string, r: Refusal) =>
     Effect.fail(r._tag === "notfound" ? notFound(queue, taskId) : leaseExpired(taskId, r))
@@ -197,7 +227,10 @@ export const makeMemory = Effect.gen(function* () {
           validateQueue(queue),
           atNow(queue, () => undefined)
         )
-      )
+      ),
+
+    sweepDue,
+    changes
   }
   return shape
 })

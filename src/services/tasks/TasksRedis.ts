@@ -1,14 +1,17 @@
 /**
  * The task queue on Redis: every transition is one Lua script on the queue's
- * slot (see lua/), timed by Redis `TIME` so several servers agree. A light
- * background sweep runs the claim's housekeeping on every known queue once a
- * second, so expired leases and due tasks show up in task_get even when nobody
- * claims; correctness never depends on it.
+ * slot (see lua/), timed by Redis `TIME` so several servers agree, and each
+ * state change is published for resource subscribers. `sweepDue` runs the
+ * claim's housekeeping on the queues that have something due, so expired leases
+ * and due tasks show up in task_get even when nobody claims (driven by the
+ * TaskSweep layer); correctness never depends on it.
  */
-import { Duration, Effect, Random, Schedule } from "effect"
+import { Clock, Effect, Random, Result } from "effect"
 import type { RedisError } from "../../Errors.ts"
 import { ServerConfig } from "../../layers/Config.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
+import * as ChangeChannel from "../ChangeChannel.ts"
+import { DueQueues, SWEEP_RETRY_MS } from "./DueQueues.ts"
 import * as Lua from "./lua/scripts.ts"
 import {
   Bounds,
@@ -17,6 +20,7 @@ import {
   type CompleteResult,
   Defaults,
   type FailResult,
+  QUEUE_PATTERN,
   QUEUES_KEY,
   queueBase,
   STATUSES,
@@ -45,8 +49,8 @@ import {
   validateRef
 } from "./TaskRules.ts"
 
-/** How often the background sweep visits every known queue. */
-export const SWEEP_INTERVAL_MS = 1000
+/** Scripts that change a queue: the sweep watches the queues they ran on. */
+const WRITES: ReadonlySet<string> = new Set(["create", "claim", "complete", "fail", "cancel"])
 
 type Reply = ReadonlyArray<unknown>
 const str = (v: unknown): string => (typeof v === "string" ? v : String(v))
@@ -143,8 +147,10 @@ export const makeRedis = Effect.gen(function* () {
     queue: string,
     args: ReadonlyArray<string | number>,
     idempotent = false
-  ): Effect.Effect<Reply, RedisError> =>
-    Effect.map(scripts[script]([queueBase(queue)], [keepMs, ...args], { idempotent }), (r) => r as Reply)
+  ): Effect.Effect<Reply, RedisError> => {
+    const call = Effect.map(scripts[script]([queueBase(queue)], [keepMs, ...args], { idempotent }), (r) => r as Reply)
+    return WRITES.has(script) ? Effect.tap(call, () => touch(queue)) : call
+  }
 
   // Queues this process has registered in QUEUES_KEY (one SADD per queue per process).
   const registered = new Set<string>()
@@ -159,25 +165,39 @@ export const makeRedis = Effect.gen(function* () {
 
   const sweepOne = (queue: string) => run("sweep", queue, [Bounds.maintenanceBatch], true)
 
-  // Visit every known queue once per interval (SSCAN in pages; errors only delay the next pass).
-  const sweepAll = Effect.gen(function* () {
-    let cursor = "0"
-    do {
-      const [next, names] = yield* redis.run("SSCAN", (c) => c.sscan(QUEUES_KEY, cursor, "COUNT", 200), {
-        idempotent: true
-      })
-      cursor = next
-      for (const queue of names) yield* Effect.ignore(sweepOne(queue))
-    } while (cursor !== "0")
+  // The queues the background sweep watches: every queue this process writes to, and once, paged over the
+  // first rounds, every queue registered in Redis (its leases may have been left behind by a server that died).
+  const due = new DueQueues()
+  let seedCursor: string | undefined = "0"
+  const seedPage = Effect.gen(function* () {
+    if (seedCursor === undefined) return
+    const [next, names] = yield* redis.run("SSCAN", (c) => c.sscan(QUEUES_KEY, seedCursor!, "COUNT", 200), {
+      idempotent: true
+    })
+    const now = yield* Clock.currentTimeMillis
+    for (const queue of names) due.learn(queue, now)
+    seedCursor = next === "0" ? undefined : next
   })
-  // Only where tasks are served and writes are allowed: a read-only server never writes to Redis.
-  if (settings.toolsets.includes("task") && !settings.readOnly) {
-    yield* sweepAll.pipe(
-      Effect.catch((e) => Effect.logDebug("task sweep skipped", { error: e.message })),
-      Effect.repeat(Schedule.spaced(Duration.millis(SWEEP_INTERVAL_MS))),
-      Effect.forkScoped
-    )
-  }
+  const visit = (queue: string) =>
+    Effect.gen(function* () {
+      const reply = yield* Effect.result(sweepOne(queue))
+      const now = yield* Clock.currentTimeMillis
+      if (Result.isFailure(reply)) return due.schedule(queue, now + SWEEP_RETRY_MS)
+      const wait = num(reply.success[2])
+      due.schedule(queue, wait < 0 ? undefined : now + wait)
+    })
+  const sweepDue = (limit: number) =>
+    Effect.gen(function* () {
+      yield* Effect.ignore(seedPage)
+      const queues = due.take(yield* Clock.currentTimeMillis, limit)
+      for (const queue of queues) yield* visit(queue)
+      return { visited: queues.length, tracked: due.size }
+    })
+  const touch = (queue: string) => Effect.map(Clock.currentTimeMillis, (now) => due.touch(queue, now))
+
+  const changes = ChangeChannel.listen(redis, `${redis.keyPrefix}task:changes`, (queue) =>
+    QUEUE_PATTERN.test(queue) ? ({ _tag: "Changed", queue } as const) : undefined
+  )
 
   const shape: TasksShape = {
     create: Effect.fn("Tasks.create")(function* (input) {
@@ -320,7 +340,10 @@ export const makeRedis = Effect.gen(function* () {
       }),
 
     sweep: (queue): Effect.Effect<void, TaskError> =>
-      Effect.asVoid(Effect.andThen(validateQueue(queue), sweepOne(queue)))
+      Effect.asVoid(Effect.andThen(validateQueue(queue), sweepOne(queue))),
+
+    sweepDue,
+    changes
   }
   return shape
 })

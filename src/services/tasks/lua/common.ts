@@ -6,6 +6,10 @@
  *
  * Numbers go back to Redis through `fmt` (string.format %.0f): Lua's tostring
  * would print 15-digit scores in exponent form and lose digits.
+ *
+ * Every change of a task's state (and a retention cut) calls `changed()`, which
+ * publishes the queue's name once per script on `<prefix>task:changes` (the
+ * prefix is what precedes `task:{queue}` in KEYS[1]), for resource subscribers.
  */
 export const PRELUDE = `
 local base = KEYS[1]
@@ -30,6 +34,14 @@ local function fmt(n) return string.format('%.0f', n) end
 local function idNum(id) return tonumber(string.sub(id, 2)) or 0 end
 local function byId(a, b) return idNum(a) < idNum(b) end
 
+local published = false
+local function changed()
+  if published then return end
+  published = true
+  local prefix, queue = string.match(base, '^(.*)task:{(.*)}$')
+  if queue then redis.call('PUBLISH', prefix .. 'task:changes', queue) end
+end
+
 local function clock()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -41,11 +53,13 @@ local function toWaiting(id, h, now)
   redis.call('ZADD', kWaiting, fmt(prio * PRIORITY_SPAN + seq), id)
   redis.call('HSET', h, 'state', 'waiting', 'updatedAt', fmt(now))
   redis.call('HDEL', h, 'runAt')
+  changed()
 end
 
 local function toDelayed(id, h, runAt, now)
   redis.call('ZADD', kDelayed, fmt(runAt), id)
   redis.call('HSET', h, 'state', 'delayed', 'runAt', fmt(runAt), 'updatedAt', fmt(now))
+  changed()
 end
 
 local function finish(id, h, state, now)
@@ -54,6 +68,7 @@ local function finish(id, h, state, now)
   redis.call('ZADD', kIndex[state], fmt(now), id)
   -- The sweep removes finished tasks after keepMs; the TTL only backs it up.
   redis.call('PEXPIRE', h, fmt(keepMs + BACKSTOP_MS))
+  changed()
 end
 
 -- A failed or cancelled task fails every task waiting on it, transitively.
@@ -153,9 +168,28 @@ local function maintain(now, batch)
       if idem and redis.call('HGET', kIdem, idem) == id then redis.call('HDEL', kIdem, idem) end
       redis.call('DEL', h, dkey(id))
       redis.call('ZREM', kIndex[state], id)
+      changed()
     end
   end
   return #due + #expired
+end
+
+-- Milliseconds until the queue next needs housekeeping (a delayed task due, a lease ending, a finished
+-- task leaving retention), or -1 when nothing will ever be due without new work.
+local function nextDue(now)
+  local at = nil
+  local function consider(key, offset)
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if first[2] then
+      local t = tonumber(first[2]) + offset
+      if at == nil or t < at then at = t end
+    end
+  end
+  consider(kDelayed, 0)
+  consider(kActive, 0)
+  for _, state in ipairs({ 'completed', 'failed', 'cancelled' }) do consider(kIndex[state], keepMs) end
+  if at == nil then return -1 end
+  return math.max(0, at - now)
 end
 
 -- nil when the caller holds a live lease on the task; otherwise the refusal to return.

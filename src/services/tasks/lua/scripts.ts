@@ -43,6 +43,7 @@ if #pending > 0 then
   if delay > 0 then redis.call('HSET', h, 'runAt', fmt(now + delay)) end
   redis.call('HSET', h, 'state', 'blocked', 'pending', #pending)
   redis.call('ZADD', kBlocked, idNum(id), id)
+  changed()
   for _, dep in ipairs(pending) do redis.call('SADD', dkey(dep), id) end
   return { 'created', id, 'blocked' }
 end
@@ -82,6 +83,7 @@ while #out - 1 < count do
       'leaseExpiresAt', fmt(exp), 'claimedAt', fmt(now), 'updatedAt', fmt(now))
     redis.call('ZADD', kActive, fmt(exp), id)
     out[#out + 1] = { id, token, f[2], attempt, tonumber(f[3]), exp }
+    changed()
   end
 end
 return out
@@ -145,9 +147,14 @@ end
 return { 'ok', 0, st }
 `
 
-/** ARGV: keepMs, batch → {'ok', moved} (runs the same housekeeping a claim does) */
+/**
+ * ARGV: keepMs, batch → {'ok', moved, nextDueMs} (runs the same housekeeping a claim does; nextDueMs
+ * is -1 when nothing will be due without new work)
+ */
 export const SWEEP = `${PRELUDE}
-return { 'ok', maintain(clock(), tonumber(ARGV[2])) }
+local now = clock()
+local moved = maintain(now, tonumber(ARGV[2]))
+return { 'ok', moved, nextDue(now) }
 `
 
 /** ARGV: keepMs (unused) → counts in STATUSES order, read in one atomic step */

@@ -10,20 +10,16 @@
 /** Tagged errors (`_tag`, `message`, `retryable`) every service fails with. */
 export * from "./Errors.ts"
 /** Configuration: `RedisConfig` and `ServerConfig` services, read from a ConfigProvider. */
-export {
-  DEFAULT_TOOLSETS,
-  type Limits,
-  RedisConfig,
-  type RedisSettings,
-  ServerConfig,
-  type ServerSettings,
-  TOOLSETS,
-  type Toolset
-} from "./layers/Config.ts"
+export { type Limits, RedisConfig, type RedisSettings, ServerConfig, type ServerSettings } from "./layers/Config.ts"
 /** The Redis connection: scoped ioredis client, Schedule-driven reconnect, timeouts, typed errors, health. */
 export { type Health, RedisClient, type RedisClientShape, type RunOptions } from "./layers/RedisClient.ts"
 /** The jittered exponential retry policy used for (re)connecting and idempotent commands. */
 export { backoff, commandRetry } from "./layers/RetrySchedule.ts"
+export { McpEdge, VERSION } from "./mcp/Server.ts"
+/** The MCP edge: its settings, the server factory layer, and the package version. */
+export { DEFAULT_TOOLSETS, McpConfig, type McpSettings, TOOLSETS } from "./mcp/Settings.ts"
+/** Whether the current call may write (the MCP edge sets it per call; an embedding app may too). */
+export { ReadOnly } from "./services/Access.ts"
 /** Server operations: ping, health, info, topology. */
 export * from "./services/Admin.ts"
 /** Raw commands and pipelines under the command policy. */
@@ -58,7 +54,7 @@ export * from "./services/State.ts"
 export * from "./services/Streams.ts"
 /** The agent task queue: leased claims, heartbeats, retries, dead-letter, dependencies. */
 export * from "./services/Tasks.ts"
-/** The MCP tools as data, and the server that serves them. */
-export { allTools } from "./tools/index.ts"
-export { makeMcpServer, VERSION } from "./tools/McpServer.ts"
-export type { AnyTool, ToolDef, ToolHints } from "./tools/Tool.ts"
+/** The toolsets as data: each feature's tools, resources and prompts. */
+export type { Feature, PromptDef, ResourceDef } from "./tools/Feature.ts"
+export { allTools, features } from "./tools/index.ts"
+export type { AnyTool, ToolDef, ToolHints, Touches } from "./tools/Tool.ts"

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
- * The edge: read flags and configuration, pick the Redis or in-memory services,
- * and serve MCP over stdio. stdout carries the protocol only; everything else
- * goes to stderr.
+ * The entry point only composes: flags → configuration → services (Redis or
+ * in-memory) → the MCP edge and its background work → the transport → launch,
+ * until the client goes away or a signal arrives. stdout carries the protocol
+ * only; everything else goes to stderr.
  */
 import * as NodeRuntime from "@effect/platform-node-shared/NodeRuntime"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { configProvider, HELP, parseCli } from "./layers/Cli.ts"
 import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"
 import * as Logging from "./layers/Logging.ts"
-import { serveStdio } from "./layers/StdioTransport.ts"
+import * as Background from "./mcp/Background.ts"
+import { McpEdge, VERSION } from "./mcp/Server.ts"
+import { McpConfig } from "./mcp/Settings.ts"
+import * as Stdio from "./mcp/Stdio.ts"
+import { McpTransport } from "./mcp/Transport.ts"
 import * as Stack from "./services/Stack.ts"
-import { allExtensions } from "./tools/extensions.ts"
-import { allTools } from "./tools/index.ts"
-import { makeMcpServer, VERSION } from "./tools/McpServer.ts"
 
 const cli = parseCli(process.argv.slice(2))
 if (cli._tag === "Help") {
@@ -29,26 +31,38 @@ if (cli._tag === "Invalid") {
   process.exit(2)
 }
 
-const program = Effect.gen(function* () {
-  const redis = yield* RedisConfig
-  if (redis.mode === "memory") {
-    yield* Effect.logWarning(
-      "no Redis configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): serving from the in-memory store; data lives only as long as this process"
-    )
-  }
-  const server = yield* makeMcpServer(allTools, allExtensions)
-  yield* serveStdio(server)
-})
+const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer, McpConfig.layer)
 
 const services = Layer.unwrap(
-  Effect.map(RedisConfig, (r) => (r.mode === "memory" ? Stack.layerMemory : Stack.layerRedis))
+  Effect.map(RedisConfig, (r) =>
+    r.mode === "memory"
+      ? Layer.merge(
+          Stack.layerMemory,
+          Layer.effectDiscard(
+            Effect.logWarning(
+              "no Redis configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): serving from the in-memory store; data lives only as long as this process"
+            )
+          )
+        )
+      : Stack.layerRedis
+  )
 )
-const logging = Layer.unwrap(Effect.map(ServerConfig, (s) => Logging.layer(s.logLevel)))
-const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer)
 
-const main = program.pipe(
-  Effect.provide(services.pipe(Layer.provideMerge(config))),
-  Effect.provide(logging.pipe(Layer.provide(ServerConfig.layer))),
+// Stdio is the only transport so far (the settings refuse http); the HTTP one is picked here too.
+const transport = Layer.unwrap(Effect.map(McpConfig, () => Stdio.layer))
+
+const server = Layer.mergeAll(transport, Background.layer).pipe(
+  Layer.provide(McpEdge.layer),
+  Layer.provide(services),
+  Layer.provide(config)
+)
+const logging = Layer.unwrap(Effect.map(ServerConfig, (s) => Logging.layer(s.logLevel))).pipe(
+  Layer.provide(ServerConfig.layer)
+)
+
+const main = Effect.flatMap(McpTransport, (t) => t.closed).pipe(
+  Effect.provide(server),
+  Effect.provide(logging),
   Effect.catchTag("ConfigError", (e) =>
     Effect.sync(() => {
       process.stderr.write(`effect-redis-mcp: invalid configuration: ${describeConfigError(e)}\n`)

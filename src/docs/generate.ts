@@ -6,10 +6,12 @@
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { DEFAULT_TOOLSETS, TOOLSETS, type Toolset } from "../layers/Config.ts"
+import { listEntry } from "../mcp/Registry.ts"
+import { DEFAULT_TOOLSETS, TOOLSETS } from "../mcp/Settings.ts"
 import { allTools } from "../tools/index.ts"
-import { listEntry } from "../tools/Registry.ts"
 import type { AnyTool } from "../tools/Tool.ts"
+
+type Toolset = string
 
 /** Where the reference lives, from src/docs or dist/docs alike. */
 export const TOOLS_DOC_PATH = fileURLToPath(new URL("../../docs/tools.md", import.meta.url))

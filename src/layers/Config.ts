@@ -4,26 +4,6 @@
  */
 import { Config, ConfigProvider, Context, Layer, Option, type Redacted } from "effect"
 
-/** Every toolset the server knows. */
-export const TOOLSETS = [
-  "keys",
-  "hash",
-  "list",
-  "set",
-  "zset",
-  "stream",
-  "pubsub",
-  "task",
-  "state",
-  "admin",
-  "batch",
-  "command"
-] as const
-export type Toolset = (typeof TOOLSETS)[number]
-
-/** What `default` expands to. `admin` is only partly on by default (ping and health). */
-export const DEFAULT_TOOLSETS: ReadonlyArray<Toolset> = ["keys", "task", "state"]
-
 export interface HostPort {
   readonly host: string
   readonly port: number
@@ -104,13 +84,9 @@ export interface PubSubSettings {
   readonly idleMs: number
 }
 
+/** The services' settings (the MCP edge's own, toolsets and transport, are in mcp/Settings.ts). */
 export interface ServerSettings {
-  readonly toolsets: ReadonlyArray<Toolset>
-  readonly readOnly: boolean
   readonly keyPrefix: string
-  readonly transport: "stdio" | "http"
-  readonly httpHost: string
-  readonly httpPort: number
   readonly logLevel: "Trace" | "Debug" | "Info" | "Warn" | "Error" | "None"
   readonly limits: Limits
   readonly commands: CommandSettings
@@ -147,20 +123,6 @@ const positiveInt = (name: string, fallback: number) =>
     Config.withDefault(fallback),
     Config.flatMap((n) => (n > 0 ? Config.succeed(n) : bad(name, `must be a whole number above 0, got ${n}`)))
   )
-
-export const parseToolsets = (raw: string): ReadonlyArray<Toolset> | string => {
-  const out = new Set<Toolset>()
-  for (const word of raw
-    .split(",")
-    .map((w) => w.trim().toLowerCase())
-    .filter((w) => w !== "")) {
-    if (word === "all") for (const t of TOOLSETS) out.add(t)
-    else if (word === "default") for (const t of DEFAULT_TOOLSETS) out.add(t)
-    else if ((TOOLSETS as ReadonlyArray<string>).includes(word)) out.add(word as Toolset)
-    else return `unknown toolset "${word}"; known: ${TOOLSETS.join(", ")}, default, all`
-  }
-  return out.size === 0 ? `no toolset named; known: ${TOOLSETS.join(", ")}, default, all` : [...out]
-}
 
 const natMapConfig = Config.String("REDIS_CLUSTER_NAT_MAP").pipe(
   Config.option,
@@ -272,27 +234,9 @@ const commandList = (name: string) =>
     })
   )
 
-/** The MCP server part of the configuration. */
+/** The services' part of the configuration. */
 export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
-  toolsets: Config.String("REDIS_MCP_TOOLSETS").pipe(
-    Config.withDefault("default"),
-    Config.flatMap((raw) => {
-      const parsed = parseToolsets(raw)
-      return typeof parsed === "string" ? bad("REDIS_MCP_TOOLSETS", parsed) : Config.succeed(parsed)
-    })
-  ),
-  readOnly: Config.Boolean("REDIS_MCP_READ_ONLY").pipe(Config.withDefault(false)),
   keyPrefix: Config.String("REDIS_MCP_KEY_PREFIX").pipe(Config.withDefault("")),
-  transport: Config.Literals(["stdio", "http"], "REDIS_MCP_TRANSPORT").pipe(
-    Config.withDefault("stdio" as const),
-    Config.flatMap((t) =>
-      t === "http"
-        ? bad("REDIS_MCP_TRANSPORT", "the Streamable HTTP transport is not available in this version yet; use stdio")
-        : Config.succeed(t)
-    )
-  ),
-  httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
-  httpPort: Config.Port("REDIS_MCP_HTTP_PORT").pipe(Config.withDefault(3000)),
   logLevel: Config.String("REDIS_MCP_LOG_LEVEL").pipe(
     Config.withDefault("info"),
     Config.flatMap((raw) => {
@@ -337,7 +281,7 @@ export class RedisConfig extends Context.Service<RedisConfig, RedisSettings>()("
   static readonly layer = Layer.effect(RedisConfig, redisSettingsConfig)
 }
 
-/** The MCP server settings as a service. */
+/** The services' settings as a service. */
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("effect-redis-mcp/ServerConfig") {
   static readonly layer = Layer.effect(ServerConfig, serverSettingsConfig)
 }

@@ -1,10 +1,9 @@
 /**
  * A tool is data: name, title, model-facing description, input and output Schemas,
- * annotation hints and toolset, plus a thin handler that calls a service.
+ * annotation hints and toolset, what a call touches, plus a thin handler that calls a service.
  */
 import { type Effect, Schema } from "effect"
 import type { AppError } from "../Errors.ts"
-import type { Toolset } from "../layers/Config.ts"
 
 /** A struct schema with no service requirements (tool inputs and outputs). */
 export type ToolSchema = Schema.Codec<any, any, never, never>
@@ -18,11 +17,26 @@ export interface ToolHints {
   readonly idempotent: boolean
 }
 
+/**
+ * What one call reaches, as logical names (before the key prefix), so a role's
+ * glob lists can be checked before anything is sent. Channel subscriptions list
+ * their patterns as given; `scan` lists its match glob (`*` when absent). Locks
+ * are the namespace `lock:<name>`. `pipeline` and `command` declare nothing here:
+ * their keys come from Redis's command key specs.
+ */
+export interface Touches {
+  readonly keys?: ReadonlyArray<string>
+  readonly channels?: ReadonlyArray<string>
+  readonly queues?: ReadonlyArray<string>
+  readonly namespaces?: ReadonlyArray<string>
+}
+
 export interface ToolDef<I extends ToolSchema, O extends ToolSchema, R> {
   readonly name: string
   readonly title: string
   readonly description: string
-  readonly toolset: Toolset
+  /** The toolset (feature) the tool belongs to. */
+  readonly toolset: string
   /** Listed whatever the toolsets (`ping`, `health`). */
   readonly core?: boolean
   readonly input: I
@@ -30,6 +44,8 @@ export interface ToolDef<I extends ToolSchema, O extends ToolSchema, R> {
   readonly hints: ToolHints
   /** Hints on a read-only server, for a tool that then refuses writes itself (ReadOnlyMode) and so stays listed. */
   readonly readOnlyHints?: ToolHints
+  /** The keys, channels, queues and namespaces a call with this (decoded) input touches. */
+  readonly touches: (input: I["Type"]) => Touches
   readonly handler: (input: I["Type"]) => Effect.Effect<O["Type"], AppError, R>
 }
 
@@ -38,17 +54,18 @@ export interface AnyTool<R = any> {
   readonly name: string
   readonly title: string
   readonly description: string
-  readonly toolset: Toolset
+  readonly toolset: string
   readonly core?: boolean
   readonly input: ToolSchema
   readonly output: ToolSchema
   readonly hints: ToolHints
   /** Hints on a read-only server, for a tool that then refuses writes itself (ReadOnlyMode) and so stays listed. */
   readonly readOnlyHints?: ToolHints
+  readonly touches: (input: any) => Touches
   readonly handler: (input: any) => Effect.Effect<unknown, AppError, R>
 }
 
-/** Define a tool; the types of `handler` follow from `input` and `output`. */
+/** Define a tool; the types of `handler` and `touches` follow from `input` and `output`. */
 export const make = <I extends ToolSchema, O extends ToolSchema, R>(def: ToolDef<I, O, R>): AnyTool<R> => def
 
 /** Common hint sets. */
@@ -59,6 +76,15 @@ export const hints = {
   overwrite: { readOnly: false, destructive: true, idempotent: true },
   destroy: { readOnly: false, destructive: true, idempotent: false }
 } as const satisfies Record<string, ToolHints>
+
+/** Common `touches`: nothing (server-wide reads), one `key`, the `keys` list. */
+export const touches = {
+  nothing: (): Touches => ({}),
+  key: (input: { readonly key: string }): Touches => ({ keys: [input.key] }),
+  keys: (input: { readonly keys: ReadonlyArray<string> }): Touches => ({ keys: input.keys }),
+  queue: (input: { readonly queue: string }): Touches => ({ queues: [input.queue] }),
+  namespace: (input: { readonly namespace: string }): Touches => ({ namespaces: [input.namespace] })
+} as const
 
 /** The input of a tool that takes no arguments (an empty Struct would not give an object JSON Schema). */
 export const NoInput = Schema.Record(Schema.String, Schema.Never)

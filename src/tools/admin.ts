@@ -5,6 +5,7 @@
  */
 import { Effect, Schema } from "effect"
 import { Admin, INFO_SECTIONS } from "../services/Admin.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 const HealthOutput = Schema.Struct({
@@ -33,6 +34,7 @@ export const ping = Tool.make({
   }),
   output: Schema.Struct({ pong: Schema.String, latencyMs: Schema.Finite }),
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: ({ message }) => Effect.flatMap(Admin, (a) => a.ping(message))
 })
 
@@ -47,6 +49,7 @@ export const health = Tool.make({
   input: Tool.NoInput,
   output: HealthOutput,
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: () => Effect.flatMap(Admin, (a) => a.health)
 })
 
@@ -74,6 +77,7 @@ export const info = Tool.make({
     )
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: ({ section }) =>
     Effect.flatMap(Admin, (a) => Effect.map(a.info(section ?? "default"), (nodes) => ({ nodes })))
 })
@@ -91,6 +95,7 @@ export const dbsize = Tool.make({
     nodes: Schema.Array(Schema.Struct({ node: Node, keys: Schema.Int }))
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: () => Effect.flatMap(Admin, (a) => a.dbsize)
 })
 
@@ -130,6 +135,7 @@ export const slowlog = Tool.make({
     )
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: ({ count }) => Effect.flatMap(Admin, (a) => Effect.map(a.slowlog(count ?? 10), (entries) => ({ entries })))
 })
 
@@ -167,6 +173,7 @@ export const clientList = Tool.make({
     truncated: Schema.Boolean
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: ({ limit }) => Effect.flatMap(Admin, (a) => a.clientList(limit ?? 100))
 })
 
@@ -196,6 +203,7 @@ export const topology = Tool.make({
     })
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: () => Effect.flatMap(Admin, (a) => a.topology)
 })
 
@@ -219,7 +227,10 @@ export const memoryUsage = Tool.make({
     bytes: Schema.NullOr(Schema.Int).annotate({ description: "Bytes used; null when the key does not exist." })
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, samples }) => Effect.flatMap(Admin, (a) => a.memoryUsage(key, samples))
 })
 
 export const adminTools = [ping, health, info, dbsize, slowlog, clientList, topology, memoryUsage]
+
+export const adminFeature = Feature.make({ name: "admin", default: false, tools: adminTools })

@@ -5,6 +5,7 @@
 import { Effect, Schema } from "effect"
 import { Batch } from "../services/Batch.ts"
 import { Encoding } from "../services/Values.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 /** One raw argument; numbers are sent as their decimal text. */
@@ -56,8 +57,11 @@ export const pipeline = Tool.make({
   }),
   hints: Tool.hints.destroy,
   readOnlyHints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: ({ commands, atomic }) =>
     Effect.flatMap(Batch, (b) => b.pipeline(commands.map(toArgs), atomic === undefined ? {} : { atomic }))
 })
 
 export const batchTools = [pipeline]
+
+export const batchFeature = Feature.make({ name: "batch", default: false, tools: batchTools })

@@ -6,6 +6,7 @@ import { Effect, Schema } from "effect"
 import { Batch } from "../services/Batch.ts"
 import { Encoding } from "../services/Values.ts"
 import { CommandArgs, ErrorInfo, toArgs } from "./batch.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 export const command = Tool.make({
@@ -40,8 +41,11 @@ export const command = Tool.make({
   }),
   hints: Tool.hints.destroy,
   readOnlyHints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: ({ args, dryRun }) =>
     Effect.flatMap(Batch, (b) => b.command(toArgs(args), dryRun === undefined ? {} : { dryRun }))
 })
 
 export const commandTools = [command]
+
+export const commandFeature = Feature.make({ name: "command", default: false, tools: commandTools })

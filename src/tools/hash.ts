@@ -5,6 +5,7 @@ import { Effect, Schema } from "effect"
 import { Hashes } from "../services/Hashes.ts"
 import { Encoding } from "../services/Values.ts"
 import { Cursor, InputEncoding, itemFields, Key, Limit, nonEmptyStrings, pageFields, TtlSeconds } from "./collection.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 const Field = Schema.String.annotate({ description: "The field name (UTF-8 text)." })
@@ -30,6 +31,7 @@ export const hset = Tool.make({
     added: Schema.Int.annotate({ description: "Fields that did not exist before (updated fields are not counted)." })
   }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, fields, encoding, ttlSeconds }) =>
     Effect.flatMap(Hashes, (h) => h.hset(key, fields, { encoding, ttlSeconds }))
 })
@@ -50,6 +52,7 @@ export const hget = Tool.make({
     length: itemFields.length
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, field }) => Effect.flatMap(Hashes, (h) => h.hget(key, field))
 })
 
@@ -73,6 +76,7 @@ export const hgetall = Tool.make({
     ...pageFields
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, cursor, limit }) =>
     Effect.flatMap(Hashes, (h) =>
       h.hgetall(key, { cursor, limit }).pipe(Effect.map(({ items, ...page }) => ({ fields: items, ...page })))
@@ -89,6 +93,7 @@ export const hdel = Tool.make({
   input: Schema.Struct({ key: Key, fields: nonEmptyStrings("Field names to remove (at least one).") }),
   output: Schema.Struct({ deleted: Schema.Int.annotate({ description: "Fields that existed and were removed." }) }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, fields }) => Effect.flatMap(Hashes, (h) => h.hdel(key, fields))
 })
 
@@ -107,7 +112,10 @@ export const hincrby = Tool.make({
   }),
   output: Schema.Struct({ value: Schema.Finite.annotate({ description: "The field's value after the increment." }) }),
   hints: Tool.hints.write,
+  touches: Tool.touches.key,
   handler: ({ key, field, increment }) => Effect.flatMap(Hashes, (h) => h.hincrby(key, field, increment))
 })
 
 export const hashTools = [hset, hget, hgetall, hdel, hincrby]
+
+export const hashFeature = Feature.make({ name: "hash", default: false, tools: hashTools })

@@ -5,6 +5,7 @@
 import { Effect, Schema } from "effect"
 import { Kv } from "../services/Kv.ts"
 import { Encoding } from "../services/Values.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 const Key = Schema.String.annotate({ description: "The key name (a UTF-8 string)." })
@@ -53,6 +54,7 @@ export const get = Tool.make({
     )
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, ...options }) => Effect.flatMap(Kv, (kv) => kv.get(key, options))
 })
 
@@ -83,6 +85,7 @@ export const set = Tool.make({
     written: Schema.Boolean.annotate({ description: "False when the condition did not hold and nothing was written." })
   }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, value, ...options }) =>
     Effect.flatMap(Kv, (kv) => Effect.map(kv.set(key, value, options), (written) => ({ written })))
 })
@@ -107,6 +110,7 @@ export const mget = Tool.make({
     ).annotate({ description: "One entry per requested key, in request order." })
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.keys,
   handler: ({ keys }) => Effect.flatMap(Kv, (kv) => Effect.map(kv.mget(keys), (values) => ({ values })))
 })
 
@@ -134,6 +138,7 @@ export const mset = Tool.make({
   }),
   output: Schema.Struct({ written: Schema.Boolean }),
   hints: Tool.hints.overwrite,
+  touches: ({ entries }) => ({ keys: entries.map((e) => e.key) }),
   handler: ({ entries, ttlSeconds }) =>
     Effect.flatMap(Kv, (kv) => Effect.map(kv.mset(entries, ttlSeconds), (written) => ({ written })))
 })
@@ -149,6 +154,7 @@ export const del = Tool.make({
     deleted: Schema.Int.annotate({ description: "Number of keys that existed and were deleted." })
   }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.keys,
   handler: ({ keys }) => Effect.flatMap(Kv, (kv) => Effect.map(kv.del(keys), (deleted) => ({ deleted })))
 })
 
@@ -163,6 +169,7 @@ export const exists = Tool.make({
     existing: Schema.Array(Schema.String).annotate({ description: "The keys that exist, in request order." })
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.keys,
   handler: ({ keys }) => Effect.flatMap(Kv, (kv) => kv.exists(keys))
 })
 
@@ -183,6 +190,7 @@ export const expire = Tool.make({
   }),
   output: Schema.Struct({ applied: Schema.Boolean }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, ...options }) =>
     Effect.flatMap(Kv, (kv) => Effect.map(kv.expire(key, options), (applied) => ({ applied })))
 })
@@ -205,6 +213,7 @@ export const keyInfo = Tool.make({
     })
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key }) => Effect.flatMap(Kv, (kv) => kv.keyInfo(key))
 })
 
@@ -224,6 +233,7 @@ export const rename = Tool.make({
   }),
   output: Schema.Struct({ renamed: Schema.Boolean }),
   hints: Tool.hints.destroy,
+  touches: ({ key, newKey }) => ({ keys: [key, newKey] }),
   handler: ({ key, newKey, onlyIfAbsent }) =>
     Effect.flatMap(Kv, (kv) => Effect.map(kv.rename(key, newKey, onlyIfAbsent), (renamed) => ({ renamed })))
 })
@@ -244,6 +254,7 @@ export const incr = Tool.make({
     value: Schema.Finite.annotate({ description: "The value after the increment (exact up to ±2^53)." })
   }),
   hints: Tool.hints.write,
+  touches: Tool.touches.key,
   handler: ({ key, by }) => Effect.flatMap(Kv, (kv) => Effect.map(kv.incr(key, by), (value) => ({ value })))
 })
 
@@ -279,7 +290,10 @@ export const scan = Tool.make({
     done: Schema.Boolean.annotate({ description: "True when the whole keyspace has been walked." })
   }),
   hints: Tool.hints.read,
+  touches: ({ match }) => ({ keys: [match ?? "*"] }),
   handler: (options) => Effect.flatMap(Kv, (kv) => kv.scan(options))
 })
 
 export const keysTools = [get, set, mget, mset, del, exists, expire, keyInfo, rename, incr, scan]
+
+export const keysFeature = Feature.make({ name: "keys", default: true, tools: keysTools })

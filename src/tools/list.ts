@@ -4,6 +4,7 @@
 import { Effect, Schema } from "effect"
 import { type End, Lists } from "../services/Lists.ts"
 import { Cursor, InputEncoding, itemFields, Key, nonEmptyStrings, pageFields, TtlSeconds } from "./collection.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 const Item = Schema.Struct(itemFields)
@@ -34,6 +35,7 @@ const pushTool = (end: End) => {
     }),
     output: Schema.Struct({ length: Length }),
     hints: Tool.hints.write,
+    touches: Tool.touches.key,
     handler: ({ key, values, encoding, ttlSeconds, onlyIfExists }) =>
       Effect.flatMap(Lists, (l) => l.push(end, key, values, { encoding, ttlSeconds, onlyIfExists }))
   })
@@ -65,6 +67,7 @@ const popTool = (end: End) => {
       })
     }),
     hints: Tool.hints.destroy,
+    touches: Tool.touches.key,
     handler: ({ key, count }) => Effect.flatMap(Lists, (l) => l.pop(end, key, count))
   })
 }
@@ -97,6 +100,7 @@ export const lrange = Tool.make({
     ...pageFields
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, start, stop, cursor }) => Effect.flatMap(Lists, (l) => l.range(key, start, stop, cursor))
 })
 
@@ -108,7 +112,10 @@ export const llen = Tool.make({
   input: Schema.Struct({ key: Key }),
   output: Schema.Struct({ length: Schema.Int }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key }) => Effect.flatMap(Lists, (l) => l.length(key))
 })
 
 export const listTools = [lpush, rpush, lpop, rpop, lrange, llen]
+
+export const listFeature = Feature.make({ name: "list", default: false, tools: listTools })

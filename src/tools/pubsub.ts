@@ -5,6 +5,7 @@
 import { Effect, Schema } from "effect"
 import { PubSub } from "../services/PubSub.ts"
 import { Encoding, toBuffer } from "../services/Values.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 const Channel = Schema.String.check(Schema.isMinLength(1))
@@ -31,6 +32,7 @@ export const publish = Tool.make({
     })
   }),
   hints: Tool.hints.write,
+  touches: ({ channel }) => ({ channels: [channel] }),
   handler: ({ channel, message, encoding }) =>
     Effect.gen(function* () {
       const bytes = yield* toBuffer(message, encoding)
@@ -66,6 +68,7 @@ export const subscribe = Tool.make({
     idleTimeoutMs: Schema.Int.annotate({ description: "The subscription closes after this long without a read." })
   }),
   hints: { readOnly: true, destructive: false, idempotent: false },
+  touches: ({ channels, patterns }) => ({ channels: [...(channels ?? []), ...(patterns ?? [])] }),
   handler: (input) => Effect.flatMap(PubSub, (p) => p.subscribe(input))
 })
 
@@ -109,6 +112,7 @@ export const readMessages = Tool.make({
     truncated: Schema.Boolean.annotate({ description: "More messages are buffered than were returned." })
   }),
   hints: { readOnly: true, destructive: false, idempotent: false },
+  touches: Tool.touches.nothing,
   handler: ({ subscriptionId, ...options }) => Effect.flatMap(PubSub, (p) => p.read(subscriptionId, options))
 })
 
@@ -122,6 +126,7 @@ export const unsubscribe = Tool.make({
   input: Schema.Struct({ subscriptionId: SubscriptionId }),
   output: Schema.Struct({ unsubscribed: Schema.Boolean }),
   hints: { readOnly: true, destructive: false, idempotent: true },
+  touches: Tool.touches.nothing,
   handler: ({ subscriptionId }) =>
     Effect.map(
       Effect.flatMap(PubSub, (p) => p.unsubscribe(subscriptionId)),
@@ -130,3 +135,5 @@ export const unsubscribe = Tool.make({
 })
 
 export const pubsubTools = [publish, subscribe, readMessages, unsubscribe]
+
+export const pubsubFeature = Feature.make({ name: "pubsub", default: false, tools: pubsubTools })

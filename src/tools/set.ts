@@ -4,6 +4,7 @@
 import { Effect, Schema } from "effect"
 import { Sets } from "../services/Sets.ts"
 import { Cursor, InputEncoding, itemFields, Key, Limit, nonEmptyStrings, pageFields, TtlSeconds } from "./collection.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 export const sadd = Tool.make({
@@ -22,6 +23,7 @@ export const sadd = Tool.make({
   }),
   output: Schema.Struct({ added: Schema.Int.annotate({ description: "Members that were not in the set before." }) }),
   hints: Tool.hints.idempotentWrite,
+  touches: Tool.touches.key,
   handler: ({ key, members, encoding, ttlSeconds }) =>
     Effect.flatMap(Sets, (s) => s.sadd(key, members, { encoding, ttlSeconds }))
 })
@@ -42,6 +44,7 @@ export const srem = Tool.make({
     removed: Schema.Int.annotate({ description: "Members that were in the set and were removed." })
   }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, members, encoding }) => Effect.flatMap(Sets, (s) => s.srem(key, members, encoding))
 })
 
@@ -56,6 +59,7 @@ export const smembers = Tool.make({
   input: Schema.Struct({ key: Key, cursor: Cursor, limit: Limit }),
   output: Schema.Struct({ members: Schema.Array(Schema.Struct(itemFields)), ...pageFields }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, cursor, limit }) =>
     Effect.flatMap(Sets, (s) =>
       s.smembers(key, { cursor, limit }).pipe(Effect.map(({ items, ...page }) => ({ members: items, ...page })))
@@ -74,7 +78,10 @@ export const sismember = Tool.make({
   }),
   output: Schema.Struct({ isMember: Schema.Boolean }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, member, encoding }) => Effect.flatMap(Sets, (s) => s.sismember(key, member, encoding))
 })
 
 export const setTools = [sadd, srem, smembers, sismember]
+
+export const setFeature = Feature.make({ name: "set", default: false, tools: setTools })

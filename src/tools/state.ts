@@ -4,6 +4,8 @@
  */
 import { Effect, Schema } from "effect"
 import { State } from "../services/State.ts"
+import * as Feature from "./Feature.ts"
+import { stateDocument } from "./stateResources.ts"
 import * as Tool from "./Tool.ts"
 
 const Namespace = Schema.String.check(
@@ -61,6 +63,7 @@ export const stateGet = Tool.make({
     expiresAt: Schema.NullOr(EpochMs).annotate({ description: "When the document expires (epoch ms); null if never." })
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.namespace,
   handler: ({ namespace, key }) => Effect.flatMap(State, (s) => s.get(namespace, key))
 })
 
@@ -85,6 +88,7 @@ export const stateSet = Tool.make({
     expiresAt: Schema.NullOr(EpochMs)
   }),
   hints: Tool.hints.destroy,
+  touches: Tool.touches.namespace,
   handler: ({ namespace, key, value, expectedVersion, ttlSeconds }) =>
     Effect.flatMap(State, (s) => s.set(namespace, key, value, { expectedVersion, ttlSeconds }))
 })
@@ -112,6 +116,7 @@ export const statePatch = Tool.make({
     expiresAt: Schema.NullOr(EpochMs)
   }),
   hints: Tool.hints.destroy,
+  touches: Tool.touches.namespace,
   handler: ({ namespace, key, patch, expectedVersion, ttlSeconds }) =>
     Effect.flatMap(State, (s) => s.patch(namespace, key, patch, { expectedVersion, ttlSeconds }))
 })
@@ -130,6 +135,7 @@ export const stateDelete = Tool.make({
     version: Version.annotate({ description: "The version that was deleted; 0 when there was none." })
   }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.namespace,
   handler: ({ namespace, key, expectedVersion }) =>
     Effect.flatMap(State, (s) => s.remove(namespace, key, { expectedVersion }))
 })
@@ -153,6 +159,7 @@ export const stateList = Tool.make({
     cursor: OutCursor
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.namespace,
   handler: ({ namespace, prefix, cursor, limit }) =>
     Effect.flatMap(State, (s) => s.list(namespace, { prefix, cursor, limit }))
 })
@@ -176,6 +183,7 @@ export const stateHistory = Tool.make({
     cursor: OutCursor
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.namespace,
   handler: ({ namespace, key, limit, cursor }) =>
     Effect.flatMap(State, (s) => s.history(namespace, key, { limit, cursor }))
 })
@@ -214,6 +222,7 @@ export const lockAcquire = Tool.make({
     expiresAt: EpochMs
   }),
   hints: Tool.hints.write,
+  touches: ({ name }) => ({ namespaces: [`lock:${name}`] }),
   handler: ({ name, owner, ttlSeconds }) => Effect.flatMap(State, (s) => s.acquireLock(name, owner, ttlSeconds))
 })
 
@@ -228,6 +237,7 @@ export const lockRelease = Tool.make({
   input: Schema.Struct({ name: LockName, owner: Owner, fencingToken: FencingToken }),
   output: Schema.Struct({ released: Schema.Boolean }),
   hints: { readOnly: false, destructive: true, idempotent: true },
+  touches: ({ name }) => ({ namespaces: [`lock:${name}`] }),
   handler: ({ name, owner, fencingToken }) => Effect.flatMap(State, (s) => s.releaseLock(name, owner, fencingToken))
 })
 
@@ -241,3 +251,10 @@ export const stateTools = [
   lockAcquire,
   lockRelease
 ]
+
+export const stateFeature = Feature.make({
+  name: "state",
+  default: true,
+  tools: stateTools,
+  resources: [stateDocument]
+})

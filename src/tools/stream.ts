@@ -6,6 +6,7 @@
 import { Effect, Schema } from "effect"
 import { Streams } from "../services/Streams.ts"
 import { Encoding } from "../services/Values.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 const Key = Schema.String.annotate({ description: "The stream's key." })
@@ -84,6 +85,7 @@ export const xadd = Tool.make({
   }),
   output: Schema.Struct({ id: Schema.String.annotate({ description: "The new entry's id." }) }),
   hints: Tool.hints.destroy,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xadd(input))
 })
 
@@ -115,6 +117,7 @@ export const xrange = Tool.make({
     )
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xrange(input))
 })
 
@@ -150,6 +153,7 @@ export const xread = Tool.make({
     )
   }),
   hints: Tool.hints.read,
+  touches: ({ streams }) => ({ keys: streams.map((s) => s.key) }),
   handler: (input) => Effect.flatMap(Streams, (s) => s.xread(input))
 })
 
@@ -161,6 +165,7 @@ export const xlen = Tool.make({
   input: Schema.Struct({ key: Key }),
   output: Schema.Struct({ length: Schema.Int }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key }) => Effect.flatMap(Streams, (s) => s.xlen(key))
 })
 
@@ -174,6 +179,7 @@ export const xdel = Tool.make({
   input: Schema.Struct({ key: Key, ids: Ids }),
   output: Schema.Struct({ deleted: Schema.Int }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, ids }) => Effect.flatMap(Streams, (s) => s.xdel(key, ids))
 })
 
@@ -196,6 +202,7 @@ export const xtrim = Tool.make({
   }),
   output: Schema.Struct({ deleted: Schema.Int }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xtrim(input))
 })
 
@@ -222,6 +229,7 @@ export const xgroupCreate = Tool.make({
     created: Schema.Boolean.annotate({ description: "False when the group already existed (nothing changed)." })
   }),
   hints: Tool.hints.idempotentWrite,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xgroupCreate(input))
 })
 
@@ -258,6 +266,7 @@ export const xreadgroup = Tool.make({
     cursor: Schema.optionalKey(Schema.String.annotate({ description: "Only when truncated: pass as id." }))
   }),
   hints: Tool.hints.write,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xreadgroup(input))
 })
 
@@ -271,6 +280,7 @@ export const xack = Tool.make({
   input: Schema.Struct({ key: Key, group: Group, ids: Ids }),
   output: Schema.Struct({ acked: Schema.Int }),
   hints: Tool.hints.idempotentWrite,
+  touches: Tool.touches.key,
   handler: ({ key, group, ids }) => Effect.flatMap(Streams, (s) => s.xack(key, group, ids))
 })
 
@@ -308,6 +318,7 @@ export const xpending = Tool.make({
     cursor: Schema.optionalKey(Schema.String)
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xpending(input))
 })
 
@@ -343,6 +354,7 @@ export const xautoclaim = Tool.make({
     )
   }),
   hints: Tool.hints.write,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xautoclaim(input))
 })
 
@@ -393,6 +405,7 @@ export const xinfo = Tool.make({
     )
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: (input) => Effect.flatMap(Streams, (s) => s.xinfo(input))
 })
 
@@ -410,3 +423,5 @@ export const streamTools = [
   xautoclaim,
   xinfo
 ]
+
+export const streamFeature = Feature.make({ name: "stream", default: false, tools: streamTools })

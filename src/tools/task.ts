@@ -17,7 +17,10 @@ import {
   TaskSummary,
   TOKEN_PATTERN
 } from "../services/tasks/TaskModel.ts"
+import * as TaskSweep from "../services/tasks/TaskSweep.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
+import { taskQueue, taskWorker } from "./taskResources.ts"
 
 const intIn = (min: number, max: number) =>
   Schema.Int.check(Schema.isGreaterThanOrEqualTo(min), Schema.isLessThanOrEqualTo(max))
@@ -87,6 +90,7 @@ export const taskCreate = Tool.make({
     status: TaskStatusSchema
   }),
   hints: Tool.hints.write,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.create(input))
 })
 
@@ -113,6 +117,7 @@ export const taskClaim = Tool.make({
   }),
   output: Schema.Struct({ tasks: Schema.Array(ClaimedTask) }),
   hints: Tool.hints.write,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.claim(input))
 })
 
@@ -133,6 +138,7 @@ export const taskHeartbeat = Tool.make({
     leaseExpiresAt: Schema.Finite.annotate({ description: "The new end of the lease, epoch ms." })
   }),
   hints: Tool.hints.idempotentWrite,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.heartbeat(input))
 })
 
@@ -159,6 +165,7 @@ export const taskComplete = Tool.make({
     })
   }),
   hints: Tool.hints.idempotentWrite,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.complete(input))
 })
 
@@ -190,6 +197,7 @@ export const taskFail = Tool.make({
     )
   }),
   hints: Tool.hints.write,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.fail(input))
 })
 
@@ -203,6 +211,7 @@ export const taskGet = Tool.make({
   input: Schema.Struct({ queue: Queue, taskId: TaskId }),
   output: TaskInfo,
   hints: Tool.hints.read,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.get(input))
 })
 
@@ -227,6 +236,7 @@ export const taskList = Tool.make({
     cursor: Schema.optionalKey(Schema.String)
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.list(input))
 })
 
@@ -244,6 +254,7 @@ export const taskCancel = Tool.make({
     status: TaskStatusSchema
   }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.cancel(input))
 })
 
@@ -256,6 +267,7 @@ export const queueStats = Tool.make({
   input: Schema.Struct({ queue: Queue }),
   output: QueueStats,
   hints: Tool.hints.read,
+  touches: Tool.touches.queue,
   handler: ({ queue }) => Effect.flatMap(Tasks, (t) => t.stats(queue))
 })
 
@@ -270,3 +282,13 @@ export const taskTools = [
   taskCancel,
   queueStats
 ]
+
+export const taskFeature = Feature.make({
+  name: "task",
+  default: true,
+  tools: taskTools,
+  resources: [taskQueue],
+  prompts: [taskWorker],
+  // Leases that expire with nobody claiming, and finished tasks past retention, are cleaned up in the background.
+  background: TaskSweep.layer
+})

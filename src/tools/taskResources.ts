@@ -1,46 +1,79 @@
 /**
- * The task queue for MCP clients beyond tools: a `task-worker` prompt that
- * teaches an agent the claim → heartbeat → complete/fail loop, and a resource
- * `tasks://{queue}` with the queue's counts and newest tasks (`resources/list`
- * lists the known queues). Offered only when the `task` toolset is on.
+ * The task queue beyond tools: a `task-worker` prompt that teaches an agent the
+ * claim → heartbeat → complete/fail loop, and a resource `tasks://{queue}` with
+ * the queue's counts and newest tasks (`resources/list` lists the known queues),
+ * subscribable: it changes whenever a task in the queue changes state.
  */
-import type { Prompt, Resource, ResourceTemplate } from "@modelcontextprotocol/sdk/types.js"
-import { Effect, Option } from "effect"
+import { Effect, Stream } from "effect"
 import { InvalidArgument } from "../Errors.ts"
-import { ServerConfig } from "../layers/Config.ts"
 import { Tasks } from "../services/Tasks.ts"
 import { Defaults, QUEUE_PATTERN } from "../services/tasks/TaskModel.ts"
-import type { ServerExtension } from "./Resources.ts"
+import type { PromptDef, ResourceChange, ResourceDef, ResourceEntry } from "./Feature.ts"
 
 /** Queues listed by resources/list, and tasks shown per queue resource. */
 const LISTED_QUEUES = 100
 const NEWEST_TASKS = 20
-
-export const TASKS_TEMPLATE: ResourceTemplate = {
-  uriTemplate: "tasks://{queue}",
-  name: "task-queue",
-  title: "Task queue",
-  description: `A task queue's counts per status and its ${NEWEST_TASKS} newest tasks (without payloads), as JSON.`,
-  mimeType: "application/json"
-}
-
-export const TASK_WORKER_PROMPT: Prompt = {
-  name: "task-worker",
-  title: "Work through a task queue",
-  description:
-    "Instructions for an agent to act as a worker on a task queue: claim a task, keep its lease alive, then complete or fail it, and repeat.",
-  arguments: [
-    { name: "queue", description: "The queue to work on.", required: true },
-    { name: "worker", description: "The name to claim under (default: agent).", required: false }
-  ]
-}
+const QUEUE_RULE = "1-100 characters of A-Z a-z 0-9 _ . : -"
 
 export const taskUri = (queue: string) => `tasks://${queue}`
 
-/** The queue a `tasks://` URI names, undefined for any other URI. */
-export const parseTaskUri = (uri: string): string | undefined => {
-  if (!uri.startsWith("tasks://")) return undefined
-  return decodeURIComponent(uri.slice("tasks://".length).replace(/\/$/, ""))
+const notAQueue = (what: string) =>
+  new InvalidArgument({ message: `${what} is not a queue name (${QUEUE_RULE}). Use tasks://{queue}.` })
+
+/** The queue a `tasks://` URI names; undefined for any other URI; InvalidArgument when it names no valid queue. */
+export const parseTaskUri = (uri: string): Effect.Effect<string | undefined, InvalidArgument> => {
+  if (!uri.startsWith("tasks://")) return Effect.undefined
+  const raw = uri.slice("tasks://".length).replace(/\/$/, "")
+  let queue: string
+  try {
+    queue = decodeURIComponent(raw)
+  } catch {
+    return Effect.fail(notAQueue(`"${raw.slice(0, 200)}" is not valid percent-encoding, so it`))
+  }
+  return QUEUE_PATTERN.test(queue) ? Effect.succeed(queue) : Effect.fail(notAQueue(`"${queue.slice(0, 200)}"`))
+}
+
+export const taskQueue: ResourceDef<Tasks> = {
+  template: {
+    uriTemplate: "tasks://{queue}",
+    name: "task-queue",
+    title: "Task queue",
+    description: `A task queue's counts per status and its ${NEWEST_TASKS} newest tasks (without payloads), as JSON. Subscribe to be told when a task in it changes state.`,
+    mimeType: "application/json"
+  },
+  list: Effect.flatMap(Tasks, (tasks) => tasks.queues(LISTED_QUEUES)).pipe(
+    Effect.map((queues) =>
+      queues.map(
+        (queue): ResourceEntry => ({
+          uri: taskUri(queue),
+          name: `tasks:${queue}`,
+          title: `Task queue ${queue}`,
+          mimeType: "application/json"
+        })
+      )
+    ),
+    Effect.orElseSucceed((): ReadonlyArray<ResourceEntry> => [])
+  ),
+  canonical: (uri) => Effect.map(parseTaskUri(uri), (queue) => (queue === undefined ? undefined : taskUri(queue))),
+  read: (uri) =>
+    Effect.gen(function* () {
+      const queue = (yield* parseTaskUri(uri)) ?? ""
+      const tasks = yield* Tasks
+      const { stats, newest } = yield* Effect.all({
+        stats: tasks.stats(queue),
+        newest: tasks.newest(queue, NEWEST_TASKS)
+      })
+      const text = JSON.stringify({ queue, counts: stats.counts, total: stats.total, newest })
+      return [{ uri, mimeType: "application/json", text }]
+    }),
+  changes: Stream.unwrap(
+    Effect.map(Tasks, (tasks) =>
+      Stream.map(
+        tasks.changes,
+        (event): ResourceChange => (event._tag === "Ready" ? event : { _tag: "Changed", uri: taskUri(event.queue) })
+      )
+    )
+  )
 }
 
 export const workerPromptText = (queue: string, worker: string) =>
@@ -63,66 +96,26 @@ export const workerPromptText = (queue: string, worker: string) =>
     `To hand work to others, call task_create {"queue":"${queue}","payload":{…}} (dependsOn:[taskIds] to run after other tasks). queue_stats shows the queue's progress.`
   ].join("\n")
 
-export const taskResources: ServerExtension<Tasks> = Effect.gen(function* () {
-  const config = yield* Effect.serviceOption(ServerConfig)
-  if (Option.isSome(config) && !config.value.toolsets.includes("task")) return {}
-  const tasks = yield* Tasks
-  return {
-    resources: {
-      templates: [TASKS_TEMPLATE],
-      list: tasks.queues(LISTED_QUEUES).pipe(
-        Effect.map((queues) =>
-          queues.map(
-            (queue): Resource => ({
-              uri: taskUri(queue),
-              name: `tasks:${queue}`,
-              title: `Task queue ${queue}`,
-              mimeType: "application/json"
-            })
-          )
-        ),
-        Effect.orElseSucceed((): ReadonlyArray<Resource> => [])
-      ),
-      read: (uri) => {
-        const queue = parseTaskUri(uri)
-        if (queue === undefined) return Effect.succeed(undefined)
-        if (!QUEUE_PATTERN.test(queue)) {
-          return Effect.fail(
-            new InvalidArgument({ message: `"${queue}" is not a queue name (1-100 of A-Z a-z 0-9 _ . : -).` })
-          )
-        }
-        return Effect.all({ stats: tasks.stats(queue), newest: tasks.newest(queue, NEWEST_TASKS) }).pipe(
-          Effect.map(({ stats, newest }) => ({
-            contents: [
-              {
-                uri,
-                mimeType: "application/json",
-                text: JSON.stringify({ queue, counts: stats.counts, total: stats.total, newest })
-              }
-            ]
-          }))
-        )
-      }
-    },
-    prompts: {
-      prompts: [TASK_WORKER_PROMPT],
-      get: (_name, args) => {
-        const queue = args.queue ?? ""
-        if (!QUEUE_PATTERN.test(queue)) {
-          return Effect.fail(
-            new InvalidArgument({
-              message: 'The task-worker prompt needs a "queue" argument: 1-100 characters of A-Z a-z 0-9 _ . : -.'
-            })
-          )
-        }
-        const worker = args.worker || "agent"
-        return Effect.succeed({
-          description: `Work through the task queue "${queue}" as "${worker}".`,
-          messages: [
-            { role: "user" as const, content: { type: "text" as const, text: workerPromptText(queue, worker) } }
-          ]
-        })
-      }
+export const taskWorker: PromptDef = {
+  name: "task-worker",
+  title: "Work through a task queue",
+  description:
+    "Instructions for an agent to act as a worker on a task queue: claim a task, keep its lease alive, then complete or fail it, and repeat.",
+  arguments: [
+    { name: "queue", description: "The queue to work on.", required: true },
+    { name: "worker", description: "The name to claim under (default: agent).", required: false }
+  ],
+  get: (args) => {
+    const queue = args.queue ?? ""
+    if (!QUEUE_PATTERN.test(queue)) {
+      return Effect.fail(
+        new InvalidArgument({ message: `The task-worker prompt needs a "queue" argument: ${QUEUE_RULE}.` })
+      )
     }
+    const worker = args.worker || "agent"
+    return Effect.succeed({
+      description: `Work through the task queue "${queue}" as "${worker}".`,
+      messages: [{ role: "user", content: { type: "text", text: workerPromptText(queue, worker) } }]
+    })
   }
-})
+}

@@ -4,6 +4,7 @@
 import { Effect, Schema } from "effect"
 import { SortedSets } from "../services/SortedSets.ts"
 import { Cursor, InputEncoding, itemFields, Key, nonEmptyStrings, pageFields, TtlSeconds } from "./collection.ts"
+import * as Feature from "./Feature.ts"
 import * as Tool from "./Tool.ts"
 
 const Member = Schema.String.annotate({ description: "The member." })
@@ -50,6 +51,7 @@ export const zadd = Tool.make({
     updated: Schema.Int.annotate({ description: "Existing members whose score changed." })
   }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, members, condition, compare, encoding, ttlSeconds }) =>
     Effect.flatMap(SortedSets, (z) => z.zadd(key, members, { condition, compare, encoding, ttlSeconds }))
 })
@@ -101,6 +103,7 @@ export const zrange = Tool.make({
     ...pageFields
   }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, ...query }) =>
     Effect.flatMap(SortedSets, (z) =>
       z.zrange(key, query).pipe(Effect.map(({ items, ...page }) => ({ members: items, ...page })))
@@ -120,6 +123,7 @@ export const zrem = Tool.make({
   }),
   output: Schema.Struct({ removed: Schema.Int.annotate({ description: "Members that were there and were removed." }) }),
   hints: Tool.hints.overwrite,
+  touches: Tool.touches.key,
   handler: ({ key, members, encoding }) => Effect.flatMap(SortedSets, (z) => z.zrem(key, members, encoding))
 })
 
@@ -132,6 +136,7 @@ export const zscore = Tool.make({
   input: Schema.Struct({ key: Key, member: Member, encoding: InputEncoding }),
   output: Schema.Struct({ found: Schema.Boolean, score: Schema.NullOr(Score) }),
   hints: Tool.hints.read,
+  touches: Tool.touches.key,
   handler: ({ key, member, encoding }) => Effect.flatMap(SortedSets, (z) => z.zscore(key, member, encoding))
 })
 
@@ -150,8 +155,11 @@ export const zincrby = Tool.make({
   }),
   output: Schema.Struct({ score: Score }),
   hints: Tool.hints.write,
+  touches: Tool.touches.key,
   handler: ({ key, member, increment, encoding }) =>
     Effect.flatMap(SortedSets, (z) => z.zincrby(key, member, increment, encoding))
 })
 
 export const zsetTools = [zadd, zrange, zrem, zscore, zincrby]
+
+export const zsetFeature = Feature.make({ name: "zset", default: false, tools: zsetTools })

@@ -5,14 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type ConfigProvider, Effect, Redacted } from "effect"
 import { configProvider, parseCli } from "../../src/layers/Cli.ts"
-import {
-  DEFAULT_TOOLSETS,
-  describeConfigError,
-  parseToolsets,
-  redisSettingsConfig,
-  serverSettingsConfig,
-  TOOLSETS
-} from "../../src/layers/Config.ts"
+import { describeConfigError, redisSettingsConfig, serverSettingsConfig } from "../../src/layers/Config.ts"
+import { DEFAULT_TOOLSETS, mcpSettingsConfig, parseToolsets, TOOLSETS } from "../../src/mcp/Settings.ts"
 
 /** The provider main.ts builds from `process.env` and argv. */
 const provider = (env: Record<string, string>, argv: ReadonlyArray<string> = []): ConfigProvider.ConfigProvider => {
@@ -24,7 +18,11 @@ const provider = (env: Record<string, string>, argv: ReadonlyArray<string> = [])
 const settings = (env: Record<string, string>, argv: ReadonlyArray<string> = []) =>
   Effect.all({
     redis: redisSettingsConfig.parse(provider(env, argv)),
-    server: serverSettingsConfig.parse(provider(env, argv))
+    // The services' settings and the MCP edge's, as one view (they come from one provider).
+    server: Effect.map(
+      Effect.all([serverSettingsConfig.parse(provider(env, argv)), mcpSettingsConfig.parse(provider(env, argv))]),
+      ([services, mcp]) => ({ ...services, ...mcp })
+    )
   })
 
 /** The one-line message main.ts prints for an invalid configuration. */

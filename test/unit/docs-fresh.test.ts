@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { renderToolsDoc, TOOLS_DOC_PATH } from "../../src/docs/generate.ts"
+import { listEntry } from "../../src/mcp/Registry.ts"
 import { allTools } from "../../src/tools/index.ts"
-import { listEntry } from "../../src/tools/Registry.ts"
 
 describe("docs/tools.md", () => {
   it("is up to date with the tool definitions (run `npm run docs` if not)", () => {

@@ -1,19 +1,21 @@
 /**
- * The tool registry: which tools are enabled, what `tools/list` serves for every
- * tool the server knows (schemas an MCP client can compile, all hints, a title),
- * and how one call turns into a result or an error envelope.
+ * The tool registry: which tools a session sees (the surface), what `tools/list`
+ * serves for every tool the server knows (schemas an MCP client can compile, all
+ * hints, a title), and how one call turns into a result or an error envelope.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv"
 import { Effect, Schema } from "effect"
-import { NotFound, VersionConflict, WrongType } from "../../src/Errors.ts"
-import { DEFAULT_TOOLSETS, TOOLSETS, type Toolset } from "../../src/layers/Config.ts"
-import { allTools } from "../../src/tools/index.ts"
-import { toResult } from "../../src/tools/McpServer.ts"
-import { type CallOutcome, callTool, codecs, enabledTools, envelope, listEntry } from "../../src/tools/Registry.ts"
-import * as Tool from "../../src/tools/Tool.ts"
+import { NotFound, VersionConflict, WrongType } from "../../../src/Errors.ts"
+import { type CallOutcome, envelope, toResult } from "../../../src/mcp/Envelope.ts"
+import { callTool, codecs, listEntry, nestsDeeperThan } from "../../../src/mcp/Registry.ts"
+import { DEFAULT_TOOLSETS, TOOLSETS } from "../../../src/mcp/Settings.ts"
+import { makeCatalog, type Role, surface } from "../../../src/mcp/Surface.ts"
+import * as Feature from "../../../src/tools/Feature.ts"
+import { allTools, features } from "../../../src/tools/index.ts"
+import * as Tool from "../../../src/tools/Tool.ts"
 
-const fake = (name: string, toolset: Toolset, hints: Tool.ToolHints, core = false) =>
+const fake = (name: string, toolset: string, hints: Tool.ToolHints, core = false) =>
   Tool.make({
     name,
     title: name,
@@ -23,6 +25,7 @@ const fake = (name: string, toolset: Toolset, hints: Tool.ToolHints, core = fals
     input: Tool.NoInput,
     output: Schema.Struct({ ok: Schema.Boolean }),
     hints,
+    touches: Tool.touches.nothing,
     handler: () => Effect.succeed({ ok: true })
   })
 
@@ -35,34 +38,27 @@ const fakes = [
   fake("xadd", "stream", Tool.hints.write),
   fake("xrange", "stream", Tool.hints.read)
 ]
-const names = (tools: ReadonlyArray<{ readonly name: string }>) => tools.map((t) => t.name)
+const fakeCatalog = makeCatalog(
+  ["admin", "keys", "stream"].map((name) =>
+    Feature.make({ name, default: false, tools: fakes.filter((t) => t.toolset === name) })
+  )
+)
+const enabled = (settings: { toolsets: ReadonlyArray<string>; readOnly: boolean }, role?: Role) => [
+  ...surface(fakeCatalog, settings, role).tools.keys()
+]
 
-describe("enabledTools", () => {
+describe("surface: the tools a session sees", () => {
   it("keeps the tools of the enabled toolsets plus core tools, in order", () => {
-    assert.deepStrictEqual(names(enabledTools(fakes, { toolsets: ["keys"], readOnly: false })), [
-      "ping",
-      "flush",
-      "get",
-      "set"
-    ])
-    assert.deepStrictEqual(names(enabledTools(fakes, { toolsets: ["stream"], readOnly: false })), [
-      "ping",
-      "flush",
-      "xadd",
-      "xrange"
-    ])
+    assert.deepStrictEqual(enabled({ toolsets: ["keys"], readOnly: false }), ["ping", "flush", "get", "set"])
+    assert.deepStrictEqual(enabled({ toolsets: ["stream"], readOnly: false }), ["ping", "flush", "xadd", "xrange"])
   })
 
   it("an enabled admin toolset adds its non-core tools", () => {
-    assert.deepStrictEqual(names(enabledTools(fakes, { toolsets: ["admin"], readOnly: false })), [
-      "ping",
-      "flush",
-      "info"
-    ])
+    assert.deepStrictEqual(enabled({ toolsets: ["admin"], readOnly: false }), ["ping", "flush", "info"])
   })
 
   it("read-only keeps only read-only tools, core ones included", () => {
-    assert.deepStrictEqual(names(enabledTools(fakes, { toolsets: [...TOOLSETS], readOnly: true })), [
+    assert.deepStrictEqual(enabled({ toolsets: ["admin", "keys", "stream"], readOnly: true }), [
       "ping",
       "info",
       "get",
@@ -70,13 +66,28 @@ describe("enabledTools", () => {
     ])
   })
 
+  it("a role narrows the toolsets and can make a session read-only, never the reverse", () => {
+    const all = { toolsets: ["admin", "keys", "stream"], readOnly: false }
+    assert.deepStrictEqual(enabled(all, { toolsets: ["keys"] }), ["ping", "flush", "get", "set"])
+    assert.deepStrictEqual(enabled(all, { toolsets: ["keys"], readOnly: true }), ["ping", "get"])
+    assert.deepStrictEqual(enabled({ toolsets: ["keys"], readOnly: true }, { toolsets: ["keys", "stream"] }), [
+      "ping",
+      "get"
+    ])
+    assert.isTrue(surface(fakeCatalog, all, { readOnly: true }).readOnly)
+  })
+
   it("the real default set is keys, task and state plus ping and health, at most 30 tools", () => {
-    const enabled = enabledTools(allTools, { toolsets: DEFAULT_TOOLSETS, readOnly: false })
-    for (const t of enabled) assert.isTrue(t.core === true || DEFAULT_TOOLSETS.includes(t.toolset), t.name)
-    assert.includeMembers(names(enabled), ["ping", "health"])
-    assert.isAtMost(enabled.length, 30)
-    const readOnly = enabledTools(allTools, { toolsets: [...TOOLSETS], readOnly: true })
-    for (const t of readOnly) assert.isTrue(t.hints.readOnly, t.name)
+    const catalog = makeCatalog(features)
+    const view = [...surface(catalog, { toolsets: DEFAULT_TOOLSETS, readOnly: false }).tools.values()]
+    for (const { tool } of view) assert.isTrue(tool.core === true || DEFAULT_TOOLSETS.includes(tool.toolset), tool.name)
+    assert.includeMembers(
+      view.map((e) => e.tool.name),
+      ["ping", "health"]
+    )
+    assert.isAtMost(view.length, 30)
+    const readOnly = surface(catalog, { toolsets: TOOLSETS, readOnly: true })
+    for (const listed of readOnly.listed) assert.isTrue(listed.annotations.readOnlyHint, listed.name)
   })
 })
 
@@ -144,6 +155,7 @@ const echo = Tool.make({
   input: Schema.Struct({ n: Schema.Int, text: Schema.optionalKey(Schema.String) }),
   output: Out,
   hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
   handler: ({ n, text }) => Effect.succeed({ n, text: text ?? "" })
 })
 
@@ -172,13 +184,28 @@ describe("callTool", () => {
         output: Out,
         handler: ({ n }) => Effect.sync(() => ++calls).pipe(Effect.as({ n, text: "" }))
       })
-      for (const args of [{}, { n: "3" }, { n: 1.5 }, { n: 1, extra: true }, null, [1]]) {
+      for (const args of [{}, { n: "3" }, { n: 1.5 }, { n: 1, extra: true }, null, [1], "x", 7]) {
         const error = failureOf(yield* run(counted, args))
         assert.strictEqual(error.tag, "InvalidArgument", JSON.stringify(args))
         assert.isFalse(error.retryable)
         assert.include(error.message, "Invalid arguments for echo")
       }
       assert.strictEqual(calls, 0)
+    })
+  )
+
+  it.effect("arguments nested deeper than the bound are InvalidArgument, however deep (no stack overflow)", () =>
+    Effect.gen(function* () {
+      const deep = (depth: number) => {
+        let value: unknown = 1
+        for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { v: value }
+        return value
+      }
+      assert.isFalse(nestsDeeperThan(deep(99), 100))
+      assert.isTrue(nestsDeeperThan(deep(101), 100))
+      const error = failureOf(yield* run(echo, { n: 1, text: deep(20_000) }))
+      assert.strictEqual(error.tag, "InvalidArgument")
+      assert.include(error.message, "nest more than 100 levels")
     })
   )
 

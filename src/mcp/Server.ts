@@ -1,0 +1,187 @@
+/**
+ * The MCP server of one connection (stdio) or one request (HTTP), made by a
+ * cheap factory: the tool table, schemas, codecs and the Effect runtime are
+ * built once, in the `McpEdge` layer, and every instance only registers
+ * handlers over them. Each call runs as a fiber on the layer's services, as a
+ * child of the caller's trace span, interrupted when the request is cancelled.
+ */
+import { readFileSync } from "node:fs"
+import {
+  type CacheHint,
+  type JSONRPCRequest,
+  type McpRequestContext,
+  ProtocolError,
+  type Result as RpcResult,
+  Server,
+  type ServerContext
+} from "@modelcontextprotocol/server"
+import { Context, Effect, Layer } from "effect"
+import { ServerConfig } from "../layers/Config.ts"
+import { ReadOnly } from "../services/Access.ts"
+import type { Services } from "../services/Stack.ts"
+import { features } from "../tools/index.ts"
+import { type ChangeHub, makeChangeHub } from "./Changes.ts"
+import { cancelled, envelope, failure, INVALID_PARAMS, INVALID_REQUEST, type ToolResult, toResult } from "./Envelope.ts"
+import { argumentsProblem, callTool, type ToolEntry } from "./Registry.ts"
+import { extensionCapabilities, type Runner, serveExtensions } from "./Resources.ts"
+import { makeSession, type Session } from "./Session.ts"
+import { McpConfig } from "./Settings.ts"
+import { type Catalog, makeCatalog, type Role, type Surface, surface } from "./Surface.ts"
+import { withCallerSpan } from "./Trace.ts"
+
+/** The package version, read once from package.json (one level above src/ and dist/). */
+export const VERSION: string = (() => {
+  try {
+    return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string
+  } catch {
+    return "0.0.0"
+  }
+})()
+
+export const SERVER_INFO = { name: "effect-redis-mcp", title: "Redis (effect-redis-mcp)", version: VERSION }
+
+export const INSTRUCTIONS =
+  "Redis access for agents. Tools return structured JSON; failures come back with isError and a JSON " +
+  "envelope {error:{tag,message,retryable}} whose message says what to do. Keys are UTF-8 strings; " +
+  'binary values come back base64 with encoding:"base64". Large results are capped and carry a cursor. ' +
+  "Use the task_* tools to hand work between agents and state_* tools to share versioned state."
+
+/** Lists that never change while the server runs may be cached for 5 minutes by the client (2026-07-28). */
+const STATIC: CacheHint = { ttlMs: 300_000, cacheScope: "private" }
+const FRESH: CacheHint = { ttlMs: 0, cacheScope: "private" }
+const CACHE_HINTS = {
+  "server/discover": STATIC,
+  "tools/list": STATIC,
+  "prompts/list": STATIC,
+  "resources/templates/list": STATIC,
+  "resources/list": FRESH,
+  "resources/read": FRESH
+} as const
+
+/** Methods a 2025-era connection may send before `initialize`. */
+const BEFORE_INITIALIZE = new Set(["initialize", "ping", "server/discover"])
+
+type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<RpcResult>
+
+/**
+ * The SDK's low-level Server with two gates in front of its own request
+ * validation: on a connection that must open with `initialize` (2025 era over
+ * stdio) nothing else is served before it; and `tools/call` arguments that are
+ * not an object get the InvalidArgument envelope instead of a validator dump.
+ */
+class EdgeServer extends Server {
+  requireInitialize = false
+  toolsCallGuard: ((params: Record<string, unknown>) => ToolResult | undefined) | undefined
+
+  protected override _wrapHandler(method: string, handler: Handler): Handler {
+    const wrapped = super._wrapHandler(method, handler)
+    return (request, ctx) => {
+      if (this.requireInitialize && !BEFORE_INITIALIZE.has(method) && this.getClientVersion() === undefined) {
+        return Promise.reject(
+          new ProtocolError(INVALID_REQUEST, `Send initialize first: ${method} is not served before the handshake.`)
+        )
+      }
+      if (method === "tools/call" && this.toolsCallGuard !== undefined) {
+        const params = request.params as Record<string, unknown> | undefined
+        const early = params === undefined ? undefined : this.toolsCallGuard(params)
+        if (early !== undefined) return Promise.resolve(early as RpcResult)
+      }
+      return wrapped(request, ctx)
+    }
+  }
+}
+
+const unknownTool = (name: string) =>
+  new ProtocolError(INVALID_PARAMS, `Unknown tool: ${name}. Call tools/list to see the tools this server offers.`)
+
+/** How the transport wants an instance made. */
+export interface InstanceOptions {
+  /** The connection's session (subscriptions); one per stdio connection. */
+  readonly session: Session<Services>
+  /** The principal's role, when the transport authenticates one (HTTP). */
+  readonly role?: Role
+  /** The connection must open with `initialize` before anything else is served (2025 era over stdio). */
+  readonly requireInitialize?: boolean
+}
+
+export interface McpEdgeShape {
+  /** Runs an effect on the server's services (built once), interrupted when `signal` aborts. */
+  readonly run: Runner<Services>
+  /** What a session with this role (none over stdio) sees. */
+  readonly surface: (role?: Role) => Surface<Services>
+  /** A fresh session for a connection (its subscriptions), over the process's change listeners. */
+  readonly session: (view: Surface<Services>) => Session<Services>
+  /** A fresh server instance for one connection (stdio) or request (HTTP): cheap, handlers over prebuilt tables. */
+  readonly server: (ctx: McpRequestContext, view: Surface<Services>, options: InstanceOptions) => Server
+}
+
+/** The MCP edge: the tool table, the runtime and the change listeners, built once; instances from `server`. */
+export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-redis-mcp/McpEdge") {
+  static readonly layer = Layer.effect(
+    McpEdge,
+    Effect.gen(function* () {
+      const settings = yield* McpConfig
+      const { limits } = yield* ServerConfig
+      const catalog: Catalog<Services> = makeCatalog(features)
+      const hub: ChangeHub<Services> = yield* makeChangeHub<Services>()
+      const context = yield* Effect.context<Services>()
+      const runPromise = Effect.runPromiseWith(context)
+      const run: Runner<Services> = (effect, signal) => runPromise(effect, signal ? { signal } : undefined)
+      const stdioSurface = surface(catalog, settings)
+
+      const call = (entry: ToolEntry<Services>, args: unknown, ctx: ServerContext, readOnly: boolean) => {
+        const tool = entry.tool.name
+        const program = Effect.gen(function* () {
+          const span = yield* Effect.currentSpan
+          yield* Effect.logDebug("tool call", { tool, traceId: span.traceId, spanId: span.spanId })
+          return yield* callTool(entry.tool, entry.codecs, args, limits.maxOutputBytes)
+        }).pipe(
+          Effect.orDie,
+          // The client cancelled (notifications/cancelled) or went away: the fiber is interrupted, say so.
+          Effect.onInterrupt(() => Effect.logInfo("tool call cancelled", { tool })),
+          Effect.provideService(ReadOnly, readOnly),
+          Effect.withSpan(`tool ${tool}`),
+          withCallerSpan(ctx.mcpReq._meta)
+        )
+        return runPromise(program, { signal: ctx.mcpReq.signal }).then(toResult, () => failure(cancelled))
+      }
+
+      const server = (ctx: McpRequestContext, view: Surface<Services>, options: InstanceOptions): Server => {
+        const instance = new EdgeServer(SERVER_INFO, {
+          capabilities: { tools: { listChanged: false }, ...extensionCapabilities(view) },
+          instructions: INSTRUCTIONS,
+          cacheHints: CACHE_HINTS
+        })
+        instance.requireInitialize = options.requireInitialize === true && ctx.era === "legacy"
+        instance.toolsCallGuard = (params) => {
+          const name = params.name
+          if (typeof name !== "string") return undefined
+          if (!view.tools.has(name)) throw unknownTool(name)
+          const args = params.arguments
+          const problem = args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))
+          return problem ? failure(envelope(argumentsProblem(name, args)!)) : undefined
+        }
+        instance.setRequestHandler("tools/list", () => ({ tools: view.listed as Array<any> }))
+        instance.setRequestHandler("tools/call", (request, c) => {
+          const entry = view.tools.get(request.params.name)
+          if (entry === undefined) throw unknownTool(request.params.name)
+          return call(entry, request.params.arguments, c, view.readOnly).then((result) =>
+            instance.projectCallToolResult(result as any, entry.listed.outputSchema)
+          )
+        })
+        serveExtensions(instance, view, options.session, run)
+        options.session.attach((uri) => {
+          instance.sendResourceUpdated({ uri }).catch(() => undefined)
+        })
+        return instance
+      }
+
+      return McpEdge.of({
+        run,
+        surface: (role) => (role === undefined ? stdioSurface : surface(catalog, settings, role)),
+        session: (view) => makeSession(hub, view.resources),
+        server
+      })
+    })
+  )
+}

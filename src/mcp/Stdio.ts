@@ -1,0 +1,48 @@
+/**
+ * MCP over stdin/stdout with the SDK's `serveStdio`, which serves both protocol
+ * eras on one connection: 2026-07-28 (`server/discover`, a `_meta` envelope on
+ * every request) and the 2025 revisions (`initialize`). It runs until the
+ * client goes away (stdin ends, stdout breaks) or the layer's scope closes
+ * (SIGINT/SIGTERM via runMain).
+ */
+import { StdioServerTransport, serveStdio } from "@modelcontextprotocol/server/stdio"
+import { Deferred, Effect, Layer } from "effect"
+import { ListenAwareTransport } from "./Listen.ts"
+import { McpEdge } from "./Server.ts"
+import { McpTransport } from "./Transport.ts"
+
+export const layer = Layer.effect(
+  McpTransport,
+  Effect.gen(function* () {
+    const edge = yield* McpEdge
+    const closed = yield* Deferred.make<void>()
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
+    const view = edge.surface()
+    const session = edge.session(view)
+    // The wire: newline-delimited JSON-RPC on stdin/stdout.
+    const wire = new StdioServerTransport()
+    const transport = new ListenAwareTransport(wire, {
+      listen: (id, uris) => edge.run(session.listen(id, uris)),
+      cancel: session.cancel,
+      closed: () => {
+        session.close()
+        Deferred.doneUnsafe(closed, Effect.void)
+      }
+    })
+    yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        serveStdio((ctx) => edge.server(ctx, view, { session, requireInitialize: true }), {
+          transport,
+          // A malformed line is reported here and skipped; the server keeps serving.
+          onerror: (error) => runFork(Effect.logWarning("mcp transport error", { error: error.message }))
+        })
+      ),
+      (handle) =>
+        Effect.promise(() => handle.close().catch(() => undefined)).pipe(
+          Effect.andThen(Effect.logInfo("mcp server closed"))
+        )
+    )
+    yield* Effect.logInfo("mcp server listening on stdio")
+    return McpTransport.of({ closed: Deferred.await(closed) })
+  })
+)

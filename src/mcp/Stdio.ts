@@ -33,8 +33,14 @@ export const layer = Layer.effect(
       Effect.sync(() =>
         serveStdio((ctx) => edge.server(ctx, view, { session, requireInitialize: true }), {
           transport,
-          // A malformed line is reported here and skipped; the server keeps serving.
-          onerror: (error) => runFork(Effect.logWarning("mcp transport error", { error: error.message }))
+          onerror: (error) =>
+            runFork(
+              // The client closed our stdout: it is gone, and the wire closes (not a fault of ours).
+              (error as NodeJS.ErrnoException).code === "EPIPE"
+                ? Effect.logDebug("the client closed stdout", { error: error.message })
+                : // A malformed line is reported here and skipped; the server keeps serving.
+                  Effect.logWarning("mcp transport error", { error: error.message })
+            )
         })
       ),
       (handle) =>

@@ -1,20 +1,67 @@
 /**
- * Drive the built server (dist/main.js) over stdio with the SDK Client, as an MCP
- * client would. `npm test` builds first.
+ * Drive the built server (dist/main.js) over stdio as an MCP client would. The
+ * whole e2e suite runs twice (vitest projects, see vitest.config.ts): with the
+ * v1 SDK `Client` speaking 2025-11-25 (E2E_CLIENT=v1) and with the v2 `Client`
+ * pinned to 2026-07-28 (E2E_CLIENT=v2), through one `TestClient` surface so the
+ * assertions are the same. `npm test` builds first.
  */
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll } from "@effect/vitest"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { Client as ClientV2 } from "@modelcontextprotocol/client"
+import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio"
+import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport as StdioClientTransportV1 } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { requireRedis } from "../support/env.ts"
 import { type RedisHandle, startRedis } from "../support/standalone.ts"
 
 export const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url))
 
+/** Which client this run of the suite uses. */
+export const CLIENT: "v1" | "v2" = process.env.E2E_CLIENT === "v2" ? "v2" : "v1"
+/** The protocol revision the client speaks. */
+export const PROTOCOL = CLIENT === "v2" ? "2026-07-28" : "2025-11-25"
+
+type Params = Record<string, unknown>
+interface RequestOptions {
+  readonly signal?: AbortSignal
+  readonly timeout?: number
+}
+
+/** What the tests use of an MCP client, the same for both SDK generations. */
+export interface TestClient {
+  readonly listTools: () => Promise<{ tools: Array<any> }>
+  readonly callTool: (params: { name: string; arguments?: Params }, options?: RequestOptions) => Promise<any>
+  readonly listPrompts: () => Promise<{ prompts: Array<any> }>
+  readonly getPrompt: (params: { name: string; arguments?: Record<string, string> }) => Promise<any>
+  readonly listResources: () => Promise<{ resources: Array<any> }>
+  readonly listResourceTemplates: () => Promise<{ resourceTemplates: Array<any> }>
+  readonly readResource: (params: { uri: string }) => Promise<any>
+  /** Be told of changes to `uri`: resources/subscribe (2025) or a subscriptions/listen stream (2026). */
+  readonly subscribe: (uri: string) => Promise<void>
+  readonly unsubscribe: (uri: string) => Promise<void>
+  /** Called with the URI of every notifications/resources/updated. */
+  readonly onResourceUpdated: (handler: (uri: string) => void) => void
+  readonly getServerVersion: () =>
+    | { readonly name: string; readonly version: string; readonly title?: string | undefined }
+    | undefined
+  readonly getServerCapabilities: () => Record<string, any> | undefined
+  readonly getInstructions: () => string | undefined
+  readonly protocolVersion: () => string | undefined
+  readonly close: () => Promise<void>
+}
+
+/** The JSON-RPC error a client call failed with (code and message), whichever SDK threw it. */
+export const rpcError = (e: unknown): { readonly code: number | undefined; readonly message: string } => {
+  const error = e as { code?: unknown; message?: unknown }
+  return { code: typeof error?.code === "number" ? error.code : undefined, message: String(error?.message ?? e) }
+}
+
 export interface ServerUnderTest {
-  readonly client: Client
-  readonly transport: StdioClientTransport
+  readonly client: TestClient
+  /** The spawned server process. */
+  readonly pid: number | null
   /** Lines the server wrote to stderr. */
   readonly stderr: Array<string>
   /** Call a tool; returns the parsed structuredContent, or the error envelope when isError. */
@@ -35,20 +82,104 @@ export interface CallError {
 
 export type CallResult = { readonly ok: true; readonly value: any } | { readonly ok: false; readonly error: CallError }
 
+interface Spawned {
+  readonly client: TestClient
+  readonly stderr: NodeJS.ReadableStream | null
+  readonly pid: () => number | null
+}
+
+/** The methods both SDK generations' Clients have with the same shape. */
+const sameOnBoth = (client: ClientV1 | ClientV2) => {
+  const c = client as ClientV1
+  return {
+    listTools: () => c.listTools(),
+    listPrompts: () => c.listPrompts(),
+    getPrompt: (p: { name: string; arguments?: Record<string, string> }) => c.getPrompt(p),
+    listResources: () => c.listResources(),
+    listResourceTemplates: () => c.listResourceTemplates(),
+    readResource: (p: { uri: string }) => c.readResource(p),
+    getServerVersion: () => c.getServerVersion(),
+    getInstructions: () => c.getInstructions(),
+    close: () => c.close()
+  }
+}
+
+const v1 = async (params: { command: string; args: Array<string>; env: Record<string, string> }): Promise<Spawned> => {
+  const transport = new StdioClientTransportV1({ ...params, stderr: "pipe" })
+  const client = new ClientV1({ name: "e2e", version: "1.0.0" })
+  const stderr = transport.stderr as NodeJS.ReadableStream | null
+  // The v1 Client hands the negotiated version to a transport that takes it.
+  let negotiated: string | undefined
+  Object.assign(transport, { setProtocolVersion: (version: string) => (negotiated = version) })
+  await client.connect(transport)
+  return {
+    stderr,
+    pid: () => transport.pid,
+    client: {
+      ...sameOnBoth(client),
+      callTool: (p, o) => client.callTool(p, undefined, o),
+      subscribe: async (uri) => {
+        await client.subscribeResource({ uri })
+      },
+      unsubscribe: async (uri) => {
+        await client.unsubscribeResource({ uri })
+      },
+      onResourceUpdated: (handler) =>
+        client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => handler(n.params.uri)),
+      getServerCapabilities: () => client.getServerCapabilities(),
+      protocolVersion: () => negotiated
+    }
+  }
+}
+
+const v2 = async (params: { command: string; args: Array<string>; env: Record<string, string> }): Promise<Spawned> => {
+  const transport = new StdioClientTransportV2({ ...params, stderr: "pipe" })
+  const client = new ClientV2(
+    { name: "e2e", version: "1.0.0" },
+    { versionNegotiation: { mode: { pin: "2026-07-28" } } }
+  )
+  const stderr = transport.stderr as NodeJS.ReadableStream | null
+  await client.connect(transport)
+  const listens = new Map<string, { close: () => Promise<void> }>()
+  return {
+    stderr,
+    pid: () => transport.pid,
+    client: {
+      ...sameOnBoth(client),
+      callTool: (p, o) => client.callTool(p, o),
+      subscribe: async (uri) => {
+        if (listens.has(uri)) return
+        const subscription = await client.listen({ resourceSubscriptions: [uri] })
+        const honored = subscription.honoredFilter.resourceSubscriptions ?? []
+        if (!honored.includes(uri)) throw new Error(`subscriptions/listen did not honor ${uri}`)
+        listens.set(uri, subscription)
+      },
+      unsubscribe: async (uri) => {
+        await listens.get(uri)?.close()
+        listens.delete(uri)
+      },
+      onResourceUpdated: (handler) =>
+        client.setNotificationHandler("notifications/resources/updated", (n) => handler(n.params.uri)),
+      getServerCapabilities: () => client.getServerCapabilities() as Record<string, any> | undefined,
+      protocolVersion: () => client.getNegotiatedProtocolVersion()
+    }
+  }
+}
+
 /** Spawn the built server with the given environment (on top of PATH and HOME only) and CLI args. */
 export const startServer = async (
   env: Record<string, string> = {},
   args: ReadonlyArray<string> = []
 ): Promise<ServerUnderTest> => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does it)`)
-  const transport = new StdioClientTransport({
+  const params = {
     command: process.execPath,
     args: [MAIN, ...args],
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", REDIS_MCP_LOG_LEVEL: "info", ...env },
-    stderr: "pipe"
-  })
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", REDIS_MCP_LOG_LEVEL: "info", ...env }
+  }
   const stderr: Array<string> = []
-  transport.stderr?.on("data", (chunk: Buffer) =>
+  const spawned = await (CLIENT === "v2" ? v2 : v1)(params)
+  spawned.stderr?.on("data", (chunk: Buffer) =>
     stderr.push(
       ...chunk
         .toString("utf8")
@@ -56,8 +187,7 @@ export const startServer = async (
         .filter((l) => l !== "")
     )
   )
-  const client = new Client({ name: "e2e", version: "1.0.0" })
-  await client.connect(transport)
+  const { client } = spawned
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<CallResult> => {
     const result = await client.callTool({ name, arguments: args })
     if (result.isError === true) {
@@ -76,7 +206,17 @@ export const startServer = async (
     if (r.ok) assert.fail(`${name} should have failed, got ${JSON.stringify(r.value)}`)
     return r.error
   }
-  return { client, transport, stderr, call, expectOk, expectError, close: () => client.close() }
+  return {
+    client,
+    get pid() {
+      return spawned.pid()
+    },
+    stderr,
+    call,
+    expectOk,
+    expectError,
+    close: () => client.close()
+  }
 }
 
 /** Wait until the server reports its Redis connection ready (it starts before connecting). */
@@ -134,8 +274,8 @@ export const useServer = (mode: "memory" | "redis", options: UseServerOptions = 
     get client() {
       return current().client
     },
-    get transport() {
-      return current().transport
+    get pid() {
+      return current().pid
     },
     get stderr() {
       return current().stderr

@@ -55,7 +55,7 @@ const eventually = async <A>(probe: () => Promise<A | undefined>, what: string, 
 const pingOk = (server: ServerUnderTest) => async () => ((await answer(server, "ping")).ok ? true : undefined)
 
 const alive = (server: ServerUnderTest) => {
-  const pid = server.transport.pid
+  const pid = server.pid
   assert.isNotNull(pid)
   assert.doesNotThrow(() => process.kill(pid!, 0), "the server process is gone")
 }

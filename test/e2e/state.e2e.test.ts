@@ -5,10 +5,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type Notification, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { requireRedis } from "../support/env.ts"
 import { type RedisHandle, startRedis } from "../support/standalone.ts"
-import { type ServerUnderTest, startServer, useServer } from "./client.ts"
+import { rpcError, type ServerUnderTest, startServer, useServer } from "./client.ts"
 import { STATE_TOOLS } from "./tool-names.ts"
 
 const TIMEOUT = 30_000
@@ -19,8 +18,7 @@ const textOf = (content: object) => ("text" in content ? String(content.text) : 
 const watchUpdates = (server: ServerUnderTest) => {
   const seen: Array<string> = []
   const waiters: Array<{ uri: string; resolve: () => void }> = []
-  server.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n: Notification) => {
-    const uri = String((n.params as { uri: string }).uri)
+  server.client.onResourceUpdated((uri) => {
     seen.push(uri)
     for (const w of waiters.filter((w) => w.uri === uri)) w.resolve()
   })
@@ -205,7 +203,7 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
         "state://{namespace}/{key}"
       )
       const updates = watchUpdates(a)
-      await a.client.subscribeResource({ uri })
+      await a.client.subscribe(uri)
       const first = updates.next(uri)
       await b.expectOk("state_set", { namespace: ns, key, value: { percent: 10 } })
       await first
@@ -217,12 +215,12 @@ describe("state toolset over stdio, two servers on one redis-server", () => {
       await b.expectOk("state_patch", { namespace: ns, key, patch: { percent: 50 } })
       await second
       await b.expectOk("state_set", { namespace: ns, key: "unrelated", value: 1 })
-      await a.client.unsubscribeResource({ uri })
+      await a.client.unsubscribe(uri)
       const before = updates.count(uri)
       await b.expectOk("state_delete", { namespace: ns, key })
       // A change to a subscribed document made after this one proves the earlier delete was not delivered.
       const other = `state://${encodeURIComponent(ns)}/marker`
-      await a.client.subscribeResource({ uri: other })
+      await a.client.subscribe(other)
       const marker = updates.next(other)
       await b.expectOk("state_set", { namespace: ns, key: "marker", value: 1 })
       await marker
@@ -241,7 +239,7 @@ describe("state resources over stdio on the in-memory store", () => {
     async () => {
       const uri = "state://mem/doc"
       const updates = watchUpdates(server)
-      await server.client.subscribeResource({ uri })
+      await server.client.subscribe(uri)
       const first = updates.next(uri)
       await server.expectOk("state_patch", { namespace: "mem", key: "doc", patch: { a: 1 } })
       await first
@@ -249,9 +247,11 @@ describe("state resources over stdio on the in-memory store", () => {
       assert.deepStrictEqual(JSON.parse(textOf(read.contents[0]!)), { a: 1 })
       const missing = await server.client.readResource({ uri: "state://mem/missing" }).then(
         () => undefined,
-        (e: { code?: number }) => e
+        (e: unknown) => e
       )
-      assert.strictEqual(missing?.code, -32002)
+      // Resource not found is -32602 with data.uri since the 2026-07-28 spec (on every revision).
+      assert.strictEqual(rpcError(missing).code, -32602)
+      assert.include(rpcError(missing).message, "missing")
     },
     TIMEOUT
   )

@@ -179,7 +179,7 @@ describe("task toolset over stdio, in-memory store", () => {
     const prompt = prompts.find((p) => p.name === "task-worker")
     assert.isDefined(prompt)
     assert.deepStrictEqual(
-      prompt!.arguments?.map((a) => [a.name, a.required]),
+      prompt!.arguments?.map((a: { name: string; required?: boolean }) => [a.name, a.required]),
       [
         ["queue", true],
         ["worker", false]
@@ -286,6 +286,32 @@ describe("task toolset over stdio, two servers on one redis-server", () => {
       resources.map((r) => r.uri),
       `tasks://${q}`
     )
+  })
+
+  it("a subscribed queue resource is updated when a task in it changes state through the other server", async () => {
+    const q = queue()
+    const uri = `tasks://${q}`
+    const seen: Array<string> = []
+    a.client.onResourceUpdated((u) => {
+      seen.push(u)
+    })
+    const updates = async (n: number) => {
+      const deadline = Date.now() + 10_000
+      while (seen.filter((u) => u === uri).length < n) {
+        if (Date.now() > deadline) assert.fail(`expected ${n} updates of ${uri}, got ${JSON.stringify(seen)}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+    await a.client.subscribe(uri)
+    const { taskId } = await b.expectOk("task_create", { queue: q, payload: {} })
+    await updates(1)
+    const [task] = (await b.expectOk("task_claim", { queue: q, worker: "w" })).tasks
+    await updates(2)
+    await b.expectOk("task_complete", { queue: q, taskId, leaseToken: task.leaseToken })
+    await updates(3)
+    const body = JSON.parse(String((await a.client.readResource({ uri })).contents[0].text))
+    assert.strictEqual(body.counts.completed, 1)
+    await a.client.unsubscribe(uri)
   })
 })
 

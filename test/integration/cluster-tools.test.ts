@@ -8,7 +8,6 @@
  * notifications. One cluster and two servers for the whole file.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type Notification, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { redisReady, type ServerUnderTest, startServer } from "../e2e/client.ts"
 import { type RedisCluster, startCluster } from "../support/cluster.ts"
 import { requireRedis } from "../support/env.ts"
@@ -323,11 +322,11 @@ describe("data toolsets on a Redis Cluster (3 primaries + 3 replicas)", () => {
       const ns = `${p}-ns`
       const uri = `state://${encodeURIComponent(ns)}/progress`
       const seen: Array<string> = []
-      a.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n: Notification) => {
-        seen.push(String((n.params as { uri: string }).uri))
+      a.client.onResourceUpdated((u) => {
+        seen.push(u)
       })
       const count = () => seen.filter((u) => u === uri).length
-      await a.client.subscribeResource({ uri })
+      await a.client.subscribe(uri)
       await b.expectOk("state_set", { namespace: ns, key: "progress", value: { percent: 10 } })
       await waitFor(async () => count() >= 1, { timeoutMs: 5000, intervalMs: 20, description: `an update of ${uri}` })
       const read = await a.client.readResource({ uri })
@@ -338,7 +337,7 @@ describe("data toolsets on a Redis Cluster (3 primaries + 3 replicas)", () => {
         intervalMs: 20,
         description: `a second update of ${uri}`
       })
-      await a.client.unsubscribeResource({ uri })
+      await a.client.unsubscribe(uri)
     },
     TIMEOUT
   )

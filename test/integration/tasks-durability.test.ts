@@ -67,7 +67,7 @@ describe("a server killed while it holds claims", () => {
       for (let i = 0; i < 20; i++) ids.push((await ok(doomed, "task_create", { queue: q, payload: { i } })).taskId)
       const held = (await ok(doomed, "task_claim", { queue: q, worker: "doomed", leaseSeconds: 1, count: 5 })).tasks
       assert.strictEqual(held.length, 5)
-      process.kill(doomed.transport.pid!, "SIGKILL")
+      process.kill(doomed.pid!, "SIGKILL")
 
       const survivor = await connected(await startServer(env))
       servers.push(survivor)

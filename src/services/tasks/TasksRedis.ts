@@ -169,14 +169,17 @@ export const makeRedis = Effect.gen(function* () {
   // first rounds, every queue registered in Redis (its leases may have been left behind by a server that died).
   const due = new DueQueues()
   let seedCursor: string | undefined = "0"
+  // Queues used while the seeding pages run: already watched (or visited and forgotten), not to be learnt again.
+  let usedWhileSeeding: Set<string> | undefined = new Set()
   const seedPage = Effect.gen(function* () {
     if (seedCursor === undefined) return
     const [next, names] = yield* redis.run("SSCAN", (c) => c.sscan(QUEUES_KEY, seedCursor!, "COUNT", 200), {
       idempotent: true
     })
     const now = yield* Clock.currentTimeMillis
-    for (const queue of names) due.learn(queue, now)
+    for (const queue of names) if (!usedWhileSeeding?.has(queue)) due.learn(queue, now)
     seedCursor = next === "0" ? undefined : next
+    if (seedCursor === undefined) usedWhileSeeding = undefined
   })
   const visit = (queue: string) =>
     Effect.gen(function* () {
@@ -193,7 +196,11 @@ export const makeRedis = Effect.gen(function* () {
       for (const queue of queues) yield* visit(queue)
       return { visited: queues.length, tracked: due.size }
     })
-  const touch = (queue: string) => Effect.map(Clock.currentTimeMillis, (now) => due.touch(queue, now))
+  const touch = (queue: string) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      usedWhileSeeding?.add(queue)
+      due.touch(queue, now)
+    })
 
   const changes = ChangeChannel.listen(redis, `${redis.keyPrefix}task:changes`, (queue) =>
     QUEUE_PATTERN.test(queue) ? ({ _tag: "Changed", queue } as const) : undefined

@@ -174,7 +174,7 @@ export const startProbedServer = async (env: Readonly<Record<string, string>>, r
   const samples = () => server.stderr.filter((l) => l.startsWith("FAULT-HEAP "))
   const heap = async (): Promise<HeapSample> => {
     const before = samples().length
-    const pid = server.transport.pid
+    const pid = server.pid
     if (pid === null) throw new Error("the server process is gone")
     process.kill(pid, "SIGUSR2")
     const deadline = now() + 10_000
@@ -185,7 +185,7 @@ export const startProbedServer = async (env: Readonly<Record<string, string>>, r
     return JSON.parse(samples()[before]!.slice("FAULT-HEAP ".length)) as HeapSample
   }
   const alive = () => {
-    const pid = server.transport.pid
+    const pid = server.pid
     if (pid === null) return false
     try {
       process.kill(pid, 0)

@@ -1,0 +1,116 @@
+/**
+ * The stdio process as a client sees it below the SDK: protocol hygiene
+ * (stdout carries JSON-RPC only, a bad line does not kill the server), flags,
+ * exit codes for bad configuration, and shutdown.
+ */
+import { readFileSync } from "node:fs"
+import { assert, describe, it } from "@effect/vitest"
+import { initialize, request, spawnRaw, within } from "./raw.ts"
+
+const VERSION = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string
+
+describe("configuration errors", () => {
+  it("an unknown toolset exits with code 2 and a message naming REDIS_MCP_TOOLSETS", async () => {
+    const raw = spawnRaw(["--toolsets", "default,nonsense"])
+    const { code } = await within(raw.exited, 15_000, "exit")
+    assert.strictEqual(code, 2)
+    assert.match(raw.stderr(), /REDIS_MCP_TOOLSETS: unknown toolset "nonsense"/)
+    assert.deepStrictEqual(raw.stdoutLines, [])
+  })
+
+  it("an invalid environment setting exits with code 2 and one line naming it", async () => {
+    const raw = spawnRaw([], { REDIS_URL: "http://127.0.0.1:6379" })
+    const { code } = await within(raw.exited, 15_000, "exit")
+    assert.strictEqual(code, 2)
+    assert.strictEqual(
+      raw.stderr().trim(),
+      "effect-redis-mcp: invalid configuration: REDIS_URL: must start with redis:// or rediss://"
+    )
+  })
+})
+
+describe("stdio protocol hygiene", () => {
+  it("a malformed line does not kill the server, and stdout carries only JSON-RPC", async () => {
+    const raw = spawnRaw([], { REDIS_MCP_LOG_LEVEL: "debug" })
+    try {
+      raw.send("this is not json")
+      raw.send('{"jsonrpc":"2.0","id":')
+      raw.send('{"not":"json-rpc"}')
+      raw.send(initialize(1))
+      const init = await raw.response(1)
+      assert.strictEqual(init.result.serverInfo.name, "effect-redis-mcp")
+      raw.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }))
+      raw.send("still not json {")
+      raw.send(request(2, "tools/list"))
+      assert.isAbove((await raw.response(2)).result.tools.length, 0)
+      raw.send(request(3, "tools/call", { name: "ping", arguments: {} }))
+      assert.strictEqual((await raw.response(3)).result.structuredContent.pong, "PONG")
+      raw.send(request(4, "tools/call", { name: "ping", arguments: { message: 1 } }))
+      assert.isTrue((await raw.response(4)).result.isError)
+      raw.send(request(5, "no/such/method"))
+      assert.strictEqual((await raw.response(5)).error.code, -32601)
+      for (const line of raw.stdoutLines) {
+        const message = JSON.parse(line)
+        assert.strictEqual(message.jsonrpc, "2.0", line)
+      }
+      assert.strictEqual(raw.stdoutLines.length, 5)
+      assert.include(raw.stderr(), "mcp transport error")
+      assert.isNull(raw.child.exitCode)
+    } finally {
+      raw.child.kill("SIGKILL")
+    }
+  })
+
+  it("--help and --version print to stderr, leave stdout empty, exit 0", async () => {
+    const help = spawnRaw(["--help"])
+    assert.strictEqual((await within(help.exited, 15_000, "exit")).code, 0)
+    assert.include(help.stderr(), "Usage: effect-redis-mcp")
+    assert.include(help.stderr(), "--toolsets")
+    assert.deepStrictEqual(help.stdoutLines, [])
+    const version = spawnRaw(["--version"])
+    assert.strictEqual((await within(version.exited, 15_000, "exit")).code, 0)
+    assert.strictEqual(version.stderr().trim(), VERSION)
+    assert.deepStrictEqual(version.stdoutLines, [])
+  })
+
+  it("an unknown flag exits with code 2 and points to --help", async () => {
+    const raw = spawnRaw(["--no-such-flag"])
+    assert.strictEqual((await within(raw.exited, 15_000, "exit")).code, 2)
+    assert.include(raw.stderr(), "--no-such-flag")
+    assert.include(raw.stderr(), "--help")
+  })
+})
+
+describe("shutdown", () => {
+  it("stdin closing ends the process cleanly", async () => {
+    const raw = spawnRaw()
+    raw.send(initialize(1))
+    await raw.response(1)
+    raw.child.stdin.end()
+    const { code, signal } = await within(raw.exited, 5000, "exit after stdin closed")
+    assert.isNull(signal)
+    assert.include([0, 130], code)
+  })
+
+  it("SIGTERM ends the process cleanly", async () => {
+    const raw = spawnRaw()
+    raw.send(initialize(1))
+    await raw.response(1)
+    raw.child.kill("SIGTERM")
+    const { code, signal } = await within(raw.exited, 5000, "exit after SIGTERM")
+    assert.isNull(signal, "exited by itself rather than being killed by the signal")
+    assert.include([0, 130], code)
+  })
+
+  it("a client that closes our stdout ends the process cleanly instead of crashing on EPIPE", async () => {
+    const raw = spawnRaw()
+    raw.send(initialize(1))
+    await raw.response(1)
+    raw.child.stdout.destroy()
+    raw.send(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }))
+    const { code, signal } = await within(raw.exited, 5000, "exit after stdout closed")
+    assert.isNull(signal)
+    assert.include([0, 130], code)
+    assert.notMatch(raw.stderr(), /EPIPE|Unhandled/)
+  })
+})

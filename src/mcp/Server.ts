@@ -140,7 +140,9 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
           // The client cancelled (notifications/cancelled) or went away: the fiber is interrupted, say so.
           Effect.onInterrupt(() => Effect.logInfo("tool call cancelled", { tool })),
           Effect.provideService(ReadOnly, readOnly),
-          Effect.withSpan(`tool ${tool}`),
+          // The span's place in our code is always this line: capturing a stack trace per call buys nothing
+          // (data-first: effect 4.1's data-last withSpan ignores captureStackTrace).
+          (self) => Effect.withSpan(self, `tool ${tool}`, { captureStackTrace: false }),
           withCallerSpan(ctx.mcpReq._meta)
         )
         return runPromise(program, { signal: ctx.mcpReq.signal }).then(toResult, () => failure(cancelled))

@@ -132,8 +132,15 @@ const v1 = async (params: { command: string; args: Array<string>; env: Record<st
   }
 }
 
+/**
+ * The v2 client's own StdioClientTransport sends its server/discover probe to a sibling process spawned
+ * for it; a subclass probes on the connection itself: one server process per test server, and
+ * server/discover goes over the connection under test.
+ */
+class InPlaceStdioTransport extends StdioClientTransportV2 {}
+
 const v2 = async (params: { command: string; args: Array<string>; env: Record<string, string> }): Promise<Spawned> => {
-  const transport = new StdioClientTransportV2({ ...params, stderr: "pipe" })
+  const transport = new InPlaceStdioTransport({ ...params, stderr: "pipe" })
   const client = new ClientV2(
     { name: "e2e", version: "1.0.0" },
     { versionNegotiation: { mode: { pin: "2026-07-28" } } }

@@ -1,27 +1,14 @@
 /**
  * What a session sees, decided in one place: the tools, resources and prompts
- * of the toolsets that are on, read-only tools only in read-only mode. Today
- * from the server's settings; a session's role (the HTTP service) narrows them
- * further and never widens them. Also which background work runs.
+ * of the toolsets that are on, read-only tools only in read-only mode, from the
+ * server's settings narrowed by the session's role when it has one (auth/Role.ts:
+ * a role never widens them). Also which background work runs.
  */
 import type { Layer } from "effect"
 import type { Feature, PromptDef, ResourceDef } from "../tools/Feature.ts"
+import { effectiveSettings, type Role } from "./auth/Role.ts"
 import { type ListedTool, makeToolTable, type ToolEntry } from "./Registry.ts"
 import type { McpSettings } from "./Settings.ts"
-
-/**
- * A principal's role: toolsets and read-only as the server's settings, and glob
- * lists over the logical names a call touches (enforced per call against the
- * tools' `touches`); an absent list allows all.
- */
-export interface Role {
-  readonly toolsets?: ReadonlyArray<string>
-  readonly readOnly?: boolean
-  readonly keys?: ReadonlyArray<string>
-  readonly channels?: ReadonlyArray<string>
-  readonly queues?: ReadonlyArray<string>
-  readonly namespaces?: ReadonlyArray<string>
-}
 
 /** Every feature with its tool table, built once per process. */
 export interface Catalog<R> {
@@ -47,19 +34,10 @@ export interface Surface<R> {
 
 type Access = Pick<McpSettings, "toolsets" | "readOnly">
 
-/** The toolsets on and read-only mode for the settings narrowed by the role. */
-const access = (settings: Access, role: Role | undefined) => {
-  const on = new Set(settings.toolsets)
-  if (role?.toolsets !== undefined) {
-    const allowed = new Set(role.toolsets)
-    for (const t of on) if (!allowed.has(t)) on.delete(t)
-  }
-  return { on, readOnly: settings.readOnly || role?.readOnly === true }
-}
-
 /** What a session with these settings (and role, if any) sees. */
 export const surface = <R>(catalog: Catalog<R>, settings: Access, role?: Role): Surface<R> => {
-  const { on, readOnly } = access(settings, role)
+  const { toolsets, readOnly } = effectiveSettings(settings, role)
+  const on = new Set(toolsets)
   const visible = catalog.tools.filter(
     (e) => (e.tool.core === true || on.has(e.tool.toolset)) && (!readOnly || e.listedReadOnly.annotations.readOnlyHint)
   )

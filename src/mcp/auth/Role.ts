@@ -7,6 +7,7 @@
 import { Effect } from "effect"
 import { PermissionDenied } from "../../Errors.ts"
 import { matcher } from "../../services/Glob.ts"
+import type { Touches } from "../../tools/Tool.ts"
 import { covers } from "./GlobCover.ts"
 
 /** The one call into the glob matcher (Redis semantics), so a new matcher is picked up in one place. */
@@ -66,13 +67,8 @@ export const makeRole = (name: string, spec: RoleSpec): Role => ({
   namespaces: spec.namespaces && patternList(spec.namespaces)
 })
 
-/** What a call touches, by logical name. An absent field: nothing of that kind is touched. */
-export interface Touches {
-  readonly keys?: ReadonlyArray<string>
-  readonly channels?: ReadonlyArray<string>
-  readonly queues?: ReadonlyArray<string>
-  readonly namespaces?: ReadonlyArray<string>
-}
+/** What a call touches, by logical name: each tool declares it (tools/Tool.ts). An absent field: nothing of that kind. */
+export type { Touches } from "../../tools/Tool.ts"
 
 export interface ServerAccess<T extends string> {
   readonly toolsets: ReadonlyArray<T>

@@ -7,10 +7,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv"
 import { Effect, Schema } from "effect"
 import { NotFound, VersionConflict, WrongType } from "../../../src/Errors.ts"
+import { makeRole, type Role } from "../../../src/mcp/auth/Role.ts"
 import { type CallOutcome, envelope, toResult } from "../../../src/mcp/Envelope.ts"
 import { callTool, codecs, listEntry, nestsDeeperThan } from "../../../src/mcp/Registry.ts"
 import { DEFAULT_TOOLSETS, TOOLSETS } from "../../../src/mcp/Settings.ts"
-import { makeCatalog, type Role, surface } from "../../../src/mcp/Surface.ts"
+import { makeCatalog, surface } from "../../../src/mcp/Surface.ts"
 import * as Feature from "../../../src/tools/Feature.ts"
 import { allTools, features } from "../../../src/tools/index.ts"
 import * as Tool from "../../../src/tools/Tool.ts"
@@ -68,13 +69,11 @@ describe("surface: the tools a session sees", () => {
 
   it("a role narrows the toolsets and can make a session read-only, never the reverse", () => {
     const all = { toolsets: ["admin", "keys", "stream"], readOnly: false }
-    assert.deepStrictEqual(enabled(all, { toolsets: ["keys"] }), ["ping", "flush", "get", "set"])
-    assert.deepStrictEqual(enabled(all, { toolsets: ["keys"], readOnly: true }), ["ping", "get"])
-    assert.deepStrictEqual(enabled({ toolsets: ["keys"], readOnly: true }, { toolsets: ["keys", "stream"] }), [
-      "ping",
-      "get"
-    ])
-    assert.isTrue(surface(fakeCatalog, all, { readOnly: true }).readOnly)
+    const role = (toolsets: ReadonlyArray<string>, readOnly = false) => makeRole("r", { toolsets, readOnly })
+    assert.deepStrictEqual(enabled(all, role(["keys"])), ["ping", "flush", "get", "set"])
+    assert.deepStrictEqual(enabled(all, role(["keys"], true)), ["ping", "get"])
+    assert.deepStrictEqual(enabled({ toolsets: ["keys"], readOnly: true }, role(["keys", "stream"])), ["ping", "get"])
+    assert.isTrue(surface(fakeCatalog, all, role(["keys", "stream"], true)).readOnly)
   })
 
   it("the real default set is keys, task and state plus ping and health, at most 30 tools", () => {

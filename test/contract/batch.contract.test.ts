@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { RedisClient } from "../../src/layers/RedisClient.ts"
+import { ReadOnly } from "../../src/services/Access.ts"
 import { Batch } from "../../src/services/Batch.ts"
 import { MemoryStore } from "../../src/services/MemoryStore.ts"
 import { onMemory, onRedis, runContract } from "./layers.ts"
@@ -317,10 +318,13 @@ runContract("Batch contract", memory(), redis(), (it, target) => {
   )
 })
 
+/** Read-only calls: the MCP edge sets the ReadOnly reference around each call of a read-only session. */
+const readOnly = Layer.succeed(ReadOnly, true)
+
 runContract(
   "Batch contract, read-only server",
-  memory({ REDIS_MCP_READ_ONLY: "true" }),
-  redis({ REDIS_MCP_READ_ONLY: "true" }),
+  Layer.merge(memory(), readOnly),
+  Layer.merge(redis(), readOnly),
   (it) => {
     it.effect("only commands flagged readonly run; writes fail with ReadOnlyMode before anything is sent", () =>
       Effect.gen(function* () {

@@ -25,7 +25,7 @@ describe("raw replies over the output cap, through the built server", () => {
 
   /** The server process's peak resident memory so far, in bytes. */
   const peak = () => {
-    const pid = server.transport.pid
+    const pid = server.pid
     assert.isNotNull(pid)
     const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
     return Number(kib) * 1024

@@ -169,12 +169,42 @@ const natMapConfig = Config.String("REDIS_CLUSTER_NAT_MAP").pipe(
     if (Option.isNone(o) || o.value.trim() === "") return Config.succeed(out)
     for (const pair of o.value.split(",")) {
       const m = /^\s*([^=\s]+)=([^:\s]+):(\d{1,5})\s*$/.exec(pair)
-      if (!m) return bad("REDIS_CLUSTER_NAT_MAP", `"${pair.trim()}" is not from=host:port`)
+      const port = m ? Number(m[3]) : Number.NaN
+      if (!m || port < 1 || port > 65535) {
+        return bad("REDIS_CLUSTER_NAT_MAP", `"${pair.trim()}" is not from=host:port (port 1-65535)`)
+      }
       out[m[1]!] = { host: m[2]!, port: Number(m[3]) }
     }
     return Config.succeed(out)
   })
 )
+
+/**
+ * What is wrong with a Redis URL, or undefined when ioredis can use it: the scheme,
+ * a URL that parses (a port of at most 65535 included), port 1-65535, the db as a
+ * whole number, and percent-escapes in the user and password that decode. The
+ * message never repeats the URL (it may hold a password).
+ */
+export const checkRedisUrl = (raw: string): string | undefined => {
+  if (!/^rediss?:\/\//i.test(raw)) return "must start with redis:// or rediss://"
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return "is not a valid URL (expected redis://[user:password@]host[:port][/db], with a port from 1 to 65535)"
+  }
+  if (url.port !== "" && Number(url.port) < 1) return `port ${url.port} is out of range (1-65535)`
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d{1,5}$/.test(url.pathname)) {
+    return "the path must be the database number, e.g. redis://host:6379/0"
+  }
+  try {
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
+  } catch {
+    return "the user or password holds a malformed %-escape"
+  }
+  return undefined
+}
 
 /** The Redis part of the configuration. */
 export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
@@ -205,9 +235,8 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
   natMap: natMapConfig
 }).pipe(
   Config.flatMap((c) => {
-    if (c.url !== undefined && !/^rediss?:\/\//.test(c.url)) {
-      return bad("REDIS_URL", "must start with redis:// or rediss://")
-    }
+    const urlProblem = c.url === undefined ? undefined : checkRedisUrl(c.url)
+    if (urlProblem !== undefined) return bad("REDIS_URL", urlProblem)
     if (c.sentinels.length > 0 && c.sentinelMaster === undefined) {
       return bad("REDIS_SENTINEL_MASTER", "is required when REDIS_SENTINELS is set")
     }
@@ -291,7 +320,14 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
         : Config.succeed(t)
     )
   ),
-  httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
+  httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(
+    Config.withDefault("127.0.0.1"),
+    Config.flatMap((h) =>
+      /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/.test(h)
+        ? Config.succeed(h)
+        : bad("REDIS_MCP_HTTP_HOST", `"${h}" is not a host name or IP address (no scheme, port or path)`)
+    )
+  ),
   httpPort: Config.Port("REDIS_MCP_HTTP_PORT").pipe(Config.withDefault(3000)),
   logLevel: Config.String("REDIS_MCP_LOG_LEVEL").pipe(
     Config.withDefault("info"),

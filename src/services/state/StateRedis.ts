@@ -38,6 +38,7 @@ class CasMiss extends Data.TaggedError("CasMiss")<{ readonly current: number }> 
 const docKey = (ns: string, key: string) => `state:{${ns}}:doc:${key}`
 const histKey = (ns: string, key: string) => `state:{${ns}}:hist:${key}`
 const indexKey = (ns: string) => `state:{${ns}}:index`
+const expiryKey = (ns: string) => `state:{${ns}}:expiry`
 const lockKey = (name: string) => `state:lock:{${name}}`
 const fenceKey = (name: string) => `state:lock:{${name}}:fence`
 
@@ -79,6 +80,8 @@ export const make = Effect.gen(function* () {
   const lockAcquire = redis.script("state_lock_acquire", Lua.LOCK_ACQUIRE)
   const lockRelease = redis.script("state_lock_release", Lua.LOCK_RELEASE)
   const message = (ns: string, key: string) => JSON.stringify([ns, key])
+  /** What scripts put before a document's key to name its hash (they build keys, so the client prefix too). */
+  const docPrefix = (ns: string) => `${redis.keyPrefix}state:{${ns}}:doc:`
   const stripes = Array.from({ length: STRIPES }, () => Semaphore.makeUnsafe(1))
 
   const get: StateShape["get"] = Effect.fn("State.get")(function* (ns, key) {
@@ -107,7 +110,7 @@ export const make = Effect.gen(function* () {
   ) =>
     Effect.map(
       write(
-        [docKey(ns, key), histKey(ns, key), indexKey(ns)],
+        [docKey(ns, key), histKey(ns, key), indexKey(ns), expiryKey(ns)],
         [
           key,
           json,
@@ -115,7 +118,8 @@ export const make = Effect.gen(function* () {
           typeof ttl === "number" ? String(ttl) : ttl,
           String(limits.history),
           channel,
-          message(ns, key)
+          message(ns, key),
+          docPrefix(ns)
         ]
       ),
       (r) => {
@@ -173,7 +177,7 @@ export const make = Effect.gen(function* () {
     const expected = options.expectedVersion
     const r = asArray(
       yield* del(
-        [docKey(ns, key), histKey(ns, key), indexKey(ns)],
+        [docKey(ns, key), histKey(ns, key), indexKey(ns), expiryKey(ns)],
         [key, expected === undefined ? "" : String(expected), channel, message(ns, key)]
       )
     ).map(num)
@@ -190,10 +194,9 @@ export const make = Effect.gen(function* () {
     const min = after !== undefined ? `(${after}` : prefix === "" ? "-" : `[${prefix}`
     const max = prefix === "" ? "+" : Buffer.concat([Buffer.from(`[${prefix}`, "utf8"), Buffer.from([0xff])])
     const [exhausted, last, flat] = asArray(
-      yield* listScript(
-        [indexKey(ns)],
-        [min, max, String(limit + 1), `${redis.keyPrefix}state:{${ns}}:doc:`, String(LIST_SCAN_BUDGET)]
-      )
+      yield* listScript([indexKey(ns)], [min, max, String(limit + 1), docPrefix(ns), String(LIST_SCAN_BUDGET)], {
+        idempotent: true
+      })
     )
     const found = asArray(flat)
     const all: Array<ListItem> = []

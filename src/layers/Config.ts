@@ -75,6 +75,11 @@ export interface RedisSettings {
   readonly natMap: Readonly<Record<string, HostPort>>
 }
 
+/** Default of REDIS_MCP_MAX_KEY_BYTES. */
+export const DEFAULT_MAX_KEY_BYTES = 8192
+/** The largest REDIS_MCP_MAX_KEY_BYTES may be; tool inputs refuse longer key names before any service sees them. */
+export const MAX_KEY_BYTES_CEILING = 65536
+
 export interface Limits {
   /** Largest value a write may store, in bytes. @default 1 MiB */
   readonly maxValueBytes: number
@@ -82,6 +87,8 @@ export interface Limits {
   readonly maxOutputBytes: number
   /** Most items one call returns. @default 1000 */
   readonly maxItems: number
+  /** Longest key name the data tools accept, in UTF-8 bytes (REDIS_MCP_MAX_KEY_BYTES, at most 65536). @default 8192 */
+  readonly maxKeyBytes: number
 }
 
 /** Policy of the raw `command` and `pipeline` tools. */
@@ -349,6 +356,13 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   maxValueBytes: positiveInt("REDIS_MCP_MAX_VALUE_BYTES", 1024 * 1024),
   maxOutputBytes: positiveInt("REDIS_MCP_MAX_OUTPUT_BYTES", 1024 * 1024),
   maxItems: positiveInt("REDIS_MCP_MAX_ITEMS", 1000),
+  maxKeyBytes: positiveInt("REDIS_MCP_MAX_KEY_BYTES", DEFAULT_MAX_KEY_BYTES).pipe(
+    Config.flatMap((n) =>
+      n <= MAX_KEY_BYTES_CEILING
+        ? Config.succeed(n)
+        : bad("REDIS_MCP_MAX_KEY_BYTES", `must be at most ${MAX_KEY_BYTES_CEILING}, got ${n}`)
+    )
+  ),
   commands: Config.all({
     deny: commandList("REDIS_MCP_COMMAND_DENY"),
     allow: commandList("REDIS_MCP_COMMAND_ALLOW").pipe(Config.map((a) => a ?? [])),
@@ -362,9 +376,9 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   stateHistory: positiveInt("REDIS_MCP_STATE_HISTORY", 20),
   taskRetentionSeconds: positiveInt("REDIS_MCP_TASK_RETENTION_SECONDS", 7 * 24 * 3600)
 }).pipe(
-  Config.map(({ maxValueBytes, maxOutputBytes, maxItems, ...rest }) => ({
+  Config.map(({ maxValueBytes, maxOutputBytes, maxItems, maxKeyBytes, ...rest }) => ({
     ...rest,
-    limits: { maxValueBytes, maxOutputBytes, maxItems }
+    limits: { maxValueBytes, maxOutputBytes, maxItems, maxKeyBytes }
   }))
 )
 

@@ -17,6 +17,7 @@ import {
   TaskSummary,
   TOKEN_PATTERN
 } from "../services/tasks/TaskModel.ts"
+import { Text } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
 const intIn = (min: number, max: number) =>
@@ -71,7 +72,7 @@ export const taskCreate = Tool.make({
       })
     ),
     idempotencyKey: Schema.optionalKey(
-      Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)).annotate({
+      Text.check(Schema.isMinLength(1), Schema.isMaxLength(256)).annotate({
         description: "Deduplicates creation: a second create with this key in this queue returns the first task."
       })
     ),
@@ -101,7 +102,7 @@ export const taskClaim = Tool.make({
   toolset: "task",
   input: Schema.Struct({
     queue: Queue,
-    worker: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
+    worker: Text.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
       description: "Who is claiming (your agent name); shown in task_get and task_list."
     }),
     leaseSeconds: Schema.optionalKey(LeaseSeconds),
@@ -174,7 +175,7 @@ export const taskFail = Tool.make({
     queue: Queue,
     taskId: TaskId,
     leaseToken: LeaseToken,
-    error: Schema.String.check(Schema.isMinLength(1)).annotate({
+    error: Text.check(Schema.isMinLength(1)).annotate({
       description: "What went wrong, for whoever inspects the task (task_get shows it)."
     }),
     retry: Schema.optionalKey(

@@ -284,6 +284,7 @@ describe("toolset selection", () => {
         "REDIS_CLUSTER_NAT_MAP"
       ],
       [{ REDIS_MCP_HTTP_HOST: "http://x/" }, "REDIS_MCP_HTTP_HOST"],
+      [{ REDIS_MCP_MAX_KEY_BYTES: "1000000" }, "REDIS_MCP_MAX_KEY_BYTES"]
     ] as const) {
       const raw = spawnRaw([], env)
       const { code } = await within(raw.exited, 15_000, "exit")

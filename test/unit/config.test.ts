@@ -52,7 +52,12 @@ describe("defaults", () => {
       assert.strictEqual(server.httpHost, "127.0.0.1")
       assert.strictEqual(server.httpPort, 3000)
       assert.strictEqual(server.logLevel, "Info")
-      assert.deepStrictEqual(server.limits, { maxValueBytes: 1048576, maxOutputBytes: 1048576, maxItems: 1000 })
+      assert.deepStrictEqual(server.limits, {
+        maxValueBytes: 1048576,
+        maxOutputBytes: 1048576,
+        maxItems: 1000,
+        maxKeyBytes: 8192
+      })
     })
   )
 
@@ -185,7 +190,13 @@ describe("validation: one line naming the setting", () => {
     ["REDIS_URL db not a number", { REDIS_URL: "redis://127.0.0.1:6379/zero" }, /^REDIS_URL: the path must be/],
     ["REDIS_URL bad %-escape", { REDIS_URL: "redis://u:%E0%A4%A@127.0.0.1" }, /^REDIS_URL: the user or password/],
     ["HTTP host with a scheme", { REDIS_MCP_HTTP_HOST: "http://0.0.0.0" }, /^REDIS_MCP_HTTP_HOST: /],
-    ["HTTP host with a port", { REDIS_MCP_HTTP_HOST: "localhost:3000" }, /^REDIS_MCP_HTTP_HOST: /]
+    ["HTTP host with a port", { REDIS_MCP_HTTP_HOST: "localhost:3000" }, /^REDIS_MCP_HTTP_HOST: /],
+    [
+      "key bytes over the ceiling",
+      { REDIS_MCP_MAX_KEY_BYTES: "65537" },
+      /^REDIS_MCP_MAX_KEY_BYTES: must be at most 65536/
+    ],
+    ["zero key bytes", { REDIS_MCP_MAX_KEY_BYTES: "0" }, /^REDIS_MCP_MAX_KEY_BYTES: must be a whole number above 0/]
   ]
   for (const [title, env, expected] of cases) {
     it.effect(title, () =>
@@ -216,6 +227,7 @@ describe("URLs and hosts that are fine", () => {
         assert.strictEqual(server.httpHost, host)
       }
       assert.notInclude(yield* failure({ REDIS_URL: "redis://u:s3cret@127.0.0.1:99999" }), "s3cret")
+      assert.strictEqual((yield* settings({ REDIS_MCP_MAX_KEY_BYTES: "65536" })).server.limits.maxKeyBytes, 65536)
     })
   )
 })

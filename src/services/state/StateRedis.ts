@@ -10,10 +10,13 @@ import { type RedisError, RedisUnavailable } from "../../Errors.ts"
 import { ServerConfig } from "../../layers/Config.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
 import { backoff } from "../../layers/RetrySchedule.ts"
+import { checkText } from "../KeyNames.ts"
 import * as Lua from "./Lua.ts"
 import { type Json, mergePatch } from "./MergePatch.ts"
 import {
   checkDoc,
+  checkDocTtl,
+  checkLock,
   checkName,
   checkPatch,
   conflict,
@@ -140,6 +143,7 @@ export const make = Effect.gen(function* () {
 
   const set: StateShape["set"] = Effect.fn("State.set")(function* (ns, key, value, options = {}) {
     yield* checkDoc(ns, key)
+    yield* checkDocTtl(options.ttlSeconds)
     const json = yield* encodeValue("The value", value, limits)
     const r = yield* writeJson(ns, key, json, options.expectedVersion, ttlMs(options.ttlSeconds, "persist"))
     if (!r.ok) return yield* conflict(ns, key, options.expectedVersion ?? 0, r.current)
@@ -148,6 +152,7 @@ export const make = Effect.gen(function* () {
 
   const patch: StateShape["patch"] = Effect.fn("State.patch")(function* (ns, key, patchValue, options = {}) {
     yield* checkDoc(ns, key)
+    yield* checkDocTtl(options.ttlSeconds)
     yield* checkPatch(patchValue)
     yield* encodeValue("The patch", patchValue, limits)
     const expected = options.expectedVersion
@@ -189,6 +194,7 @@ export const make = Effect.gen(function* () {
     yield* checkName("namespace", ns)
     const limit = pageSize(options.limit, 100, limits)
     const prefix = options.prefix ?? ""
+    yield* checkText("prefix", prefix)
     const after = options.cursor === undefined ? undefined : yield* listCursor.decode(options.cursor)
     // Keys are UTF-8, which never holds the byte 0xff: [prefix, prefix+0xff] spans every key with the prefix.
     const min = after !== undefined ? `(${after}` : prefix === "" ? "-" : `[${prefix}`
@@ -235,7 +241,7 @@ export const make = Effect.gen(function* () {
   })
 
   const acquireLock: StateShape["acquireLock"] = Effect.fn("State.acquireLock")(function* (name, owner, ttlSeconds) {
-    yield* checkName("lock name", name)
+    yield* checkLock(name, owner, ttlSeconds)
     const [acquired, token, holder, expiresAt] = asArray(
       yield* lockAcquire([lockKey(name), fenceKey(name)], [owner, String(ttlSeconds * 1000)])
     )
@@ -248,7 +254,7 @@ export const make = Effect.gen(function* () {
   })
 
   const releaseLock: StateShape["releaseLock"] = Effect.fn("State.releaseLock")(function* (name, owner, token) {
-    yield* checkName("lock name", name)
+    yield* checkLock(name, owner)
     const [status, holder] = asArray(yield* lockRelease([lockKey(name)], [owner, String(token)]))
     if (num(status) === -1) return yield* notHolder(name, String(holder))
     return { released: num(status) === 1 }

@@ -22,6 +22,18 @@ export const fromBuffer = (buf: Buffer): EncodedValue =>
     : { value: buf.toString("base64"), encoding: "base64" }
 
 /**
+ * Any JSON value (payloads, results, documents, raw replies). Its JSON Schema is
+ * the union of every JSON type rather than a bare `{}`, so schema linters that
+ * want a validation keyword on every property (the MCP Inspector's portability
+ * check) accept it; it validates exactly what `Schema.Json` does.
+ */
+export const JsonValue = Schema.Json.check(
+  Schema.makeFilter(() => true, {
+    toJsonSchema: () => ({ type: ["object", "array", "string", "number", "boolean", "null"] })
+  })
+)
+
+/**
  * The bytes a tool input means. Invalid base64, or text that is not valid
  * Unicode (a lone surrogate, which UTF-8 would turn into U+FFFD), is an InvalidArgument.
  */

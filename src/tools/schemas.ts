@@ -8,6 +8,9 @@ import { Schema } from "effect"
 import { MAX_GLOB_BYTES } from "../services/Glob.ts"
 import { isWellFormed, MAX_KEY_BYTES_CEILING } from "../services/KeyNames.ts"
 import { MAX_TTL_SECONDS } from "../services/Ttl.ts"
+import { JsonValue } from "../services/Values.ts"
+
+export { JsonValue }
 
 /**
  * JSON Schema has no keyword for these checks: they export as a looser `{}`

@@ -5,7 +5,7 @@
 import { Effect, Schema } from "effect"
 import { State } from "../services/State.ts"
 import { MAX_LOCK_TTL_SECONDS } from "../services/Ttl.ts"
-import { Text, TtlSeconds } from "./schemas.ts"
+import { JsonValue, Text, TtlSeconds } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
 const Namespace = Text.check(Schema.isMinLength(1), Schema.isMaxLength(200), Schema.isPattern(/^[^{}]+$/)).annotate({
@@ -29,7 +29,7 @@ const Ttl = (what: string) =>
     })
   )
 const EpochMs = Schema.Finite.annotate({ description: "Epoch milliseconds." })
-const Json = Schema.Json.annotate({ description: "Any JSON value: object, array, string, number, boolean or null." })
+const Json = JsonValue.annotate({ description: "Any JSON value: object, array, string, number, boolean or null." })
 const Cursor = Schema.optionalKey(
   Schema.String.annotate({
     description: "The cursor of the previous page, passed back unchanged; omit for the first page."

@@ -17,7 +17,7 @@ import {
   TaskSummary,
   TOKEN_PATTERN
 } from "../services/tasks/TaskModel.ts"
-import { Text } from "./schemas.ts"
+import { JsonValue, Text } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
 const intIn = (min: number, max: number) =>
@@ -50,7 +50,7 @@ export const taskCreate = Tool.make({
   toolset: "task",
   input: Schema.Struct({
     queue: Queue,
-    payload: Schema.Json.annotate({
+    payload: JsonValue.annotate({
       description: "What to do: any JSON (object recommended), given to the worker that claims it."
     }),
     priority: Schema.optionalKey(
@@ -149,7 +149,7 @@ export const taskComplete = Tool.make({
     taskId: TaskId,
     leaseToken: LeaseToken,
     result: Schema.optionalKey(
-      Schema.Json.annotate({ description: "What the work produced (JSON, up to the value size limit)." })
+      JsonValue.annotate({ description: "What the work produced (JSON, up to the value size limit)." })
     )
   }),
   output: Schema.Struct({

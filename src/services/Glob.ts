@@ -4,7 +4,9 @@
  * byte, `[abc]` `[a-z]` `[^a]` classes, `\x` a literal `x`, and Redis's quirks
  * (a reversed range is swapped, ranges compare bytes as signed chars, `[]`
  * matches nothing, an unclosed `[` runs to the end of the pattern, an empty
- * string matches only the empty pattern).
+ * string matches only the empty pattern). The pattern `*` alone matches every
+ * name, the empty one included, as SCAN, KEYS and ACL key patterns special-case
+ * it (only PSUBSCRIBE does not, which differs for an empty channel alone).
  *
  * The pattern is compiled once into single-byte tokens and stars, and matched by
  * the two-pointer wildcard algorithm: on a mismatch it only backs up to the last
@@ -130,6 +132,7 @@ const bytesOf = (text: string | Uint8Array): Uint8Array => (typeof text === "str
 
 /** Compile `pattern` once; the returned Glob matches any number of strings. */
 export const compileGlob = (pattern: string, options: GlobOptions = {}): Glob => {
+  if (pattern === "*") return { pattern, run: () => ({ matched: true, steps: 0 }), test: () => true }
   const tokens = tokenize(Buffer.from(pattern, "utf8"))
   const nocase = options.nocase === true
   const run = (text: string | Uint8Array) => {

@@ -174,8 +174,7 @@ export const makeMemory = Effect.gen(function* () {
     const after = cursor === "0" ? undefined : decodeCursor(cursor)
     if (cursor !== "0" && after === undefined) return yield* badCursor(cursor)
     const limit = scanLimit(options, limits)
-    // As SCAN: no pattern, or exactly "*", takes every key without matching (so the empty key too).
-    const matches = options.match === undefined || options.match === "*" ? () => true : matcher(options.match)
+    const matches = options.match === undefined ? () => true : matcher(options.match)
     const all = [...(yield* store.keys)].sort()
     const keys: Array<string> = []
     let last: string | undefined

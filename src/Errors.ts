@@ -184,3 +184,21 @@ export type AppError = RedisError | DomainError
 
 /** True for errors worth retrying (the operation may succeed when tried again). */
 export const isRetryable = (error: { readonly retryable?: boolean }): boolean => error.retryable === true
+
+/** Characters of a name (key, field, channel…) an error message quotes at most. */
+export const QUOTE_MAX_CHARS = 200
+
+/**
+ * A name as error messages quote it: JSON-quoted, cut after 200 characters with
+ * its full size in bytes, so a huge key never makes a huge message.
+ */
+export const quote = (name: string): string =>
+  name.length <= QUOTE_MAX_CHARS
+    ? JSON.stringify(name)
+    : `${JSON.stringify(name.slice(0, QUOTE_MAX_CHARS))}… (${Buffer.byteLength(name, "utf8")} bytes)`
+
+/** The same cut, without the quotes (for messages that show a name bare). */
+export const clip = (name: string): string =>
+  name.length <= QUOTE_MAX_CHARS
+    ? name
+    : `${name.slice(0, QUOTE_MAX_CHARS)}… (${Buffer.byteLength(name, "utf8")} bytes)`

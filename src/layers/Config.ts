@@ -55,6 +55,11 @@ export interface RedisSettings {
   readonly natMap: Readonly<Record<string, HostPort>>
 }
 
+/** Default of REDIS_MCP_MAX_KEY_BYTES. */
+export const DEFAULT_MAX_KEY_BYTES = 8192
+/** The largest REDIS_MCP_MAX_KEY_BYTES may be; tool inputs refuse longer key names before any service sees them. */
+export const MAX_KEY_BYTES_CEILING = 65536
+
 export interface Limits {
   /** Largest value a write may store, in bytes. @default 1 MiB */
   readonly maxValueBytes: number
@@ -62,6 +67,8 @@ export interface Limits {
   readonly maxOutputBytes: number
   /** Most items one call returns. @default 1000 */
   readonly maxItems: number
+  /** Longest key name the data tools accept, in UTF-8 bytes (REDIS_MCP_MAX_KEY_BYTES, at most 65536). @default 8192 */
+  readonly maxKeyBytes: number
 }
 
 /** Policy of the raw `command` and `pipeline` tools. */
@@ -131,12 +138,42 @@ const natMapConfig = Config.String("REDIS_CLUSTER_NAT_MAP").pipe(
     if (Option.isNone(o) || o.value.trim() === "") return Config.succeed(out)
     for (const pair of o.value.split(",")) {
       const m = /^\s*([^=\s]+)=([^:\s]+):(\d{1,5})\s*$/.exec(pair)
-      if (!m) return bad("REDIS_CLUSTER_NAT_MAP", `"${pair.trim()}" is not from=host:port`)
+      const port = m ? Number(m[3]) : Number.NaN
+      if (!m || port < 1 || port > 65535) {
+        return bad("REDIS_CLUSTER_NAT_MAP", `"${pair.trim()}" is not from=host:port (port 1-65535)`)
+      }
       out[m[1]!] = { host: m[2]!, port: Number(m[3]) }
     }
     return Config.succeed(out)
   })
 )
+
+/**
+ * What is wrong with a Redis URL, or undefined when ioredis can use it: the scheme,
+ * a URL that parses (a port of at most 65535 included), port 1-65535, the db as a
+ * whole number, and percent-escapes in the user and password that decode. The
+ * message never repeats the URL (it may hold a password).
+ */
+export const checkRedisUrl = (raw: string): string | undefined => {
+  if (!/^rediss?:\/\//i.test(raw)) return "must start with redis:// or rediss://"
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return "is not a valid URL (expected redis://[user:password@]host[:port][/db], with a port from 1 to 65535)"
+  }
+  if (url.port !== "" && Number(url.port) < 1) return `port ${url.port} is out of range (1-65535)`
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d{1,5}$/.test(url.pathname)) {
+    return "the path must be the database number, e.g. redis://host:6379/0"
+  }
+  try {
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
+  } catch {
+    return "the user or password holds a malformed %-escape"
+  }
+  return undefined
+}
 
 /** The Redis part of the configuration. */
 export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
@@ -167,9 +204,8 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
   natMap: natMapConfig
 }).pipe(
   Config.flatMap((c) => {
-    if (c.url !== undefined && !/^rediss?:\/\//.test(c.url)) {
-      return bad("REDIS_URL", "must start with redis:// or rediss://")
-    }
+    const urlProblem = c.url === undefined ? undefined : checkRedisUrl(c.url)
+    if (urlProblem !== undefined) return bad("REDIS_URL", urlProblem)
     if (c.sentinels.length > 0 && c.sentinelMaster === undefined) {
       return bad("REDIS_SENTINEL_MASTER", "is required when REDIS_SENTINELS is set")
     }
@@ -257,6 +293,13 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   maxValueBytes: positiveInt("REDIS_MCP_MAX_VALUE_BYTES", 1024 * 1024),
   maxOutputBytes: positiveInt("REDIS_MCP_MAX_OUTPUT_BYTES", 1024 * 1024),
   maxItems: positiveInt("REDIS_MCP_MAX_ITEMS", 1000),
+  maxKeyBytes: positiveInt("REDIS_MCP_MAX_KEY_BYTES", DEFAULT_MAX_KEY_BYTES).pipe(
+    Config.flatMap((n) =>
+      n <= MAX_KEY_BYTES_CEILING
+        ? Config.succeed(n)
+        : bad("REDIS_MCP_MAX_KEY_BYTES", `must be at most ${MAX_KEY_BYTES_CEILING}, got ${n}`)
+    )
+  ),
   commands: Config.all({
     deny: commandList("REDIS_MCP_COMMAND_DENY"),
     allow: commandList("REDIS_MCP_COMMAND_ALLOW").pipe(Config.map((a) => a ?? [])),
@@ -270,9 +313,9 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   stateHistory: positiveInt("REDIS_MCP_STATE_HISTORY", 20),
   taskRetentionSeconds: positiveInt("REDIS_MCP_TASK_RETENTION_SECONDS", 7 * 24 * 3600)
 }).pipe(
-  Config.map(({ maxValueBytes, maxOutputBytes, maxItems, ...rest }) => ({
+  Config.map(({ maxValueBytes, maxOutputBytes, maxItems, maxKeyBytes, ...rest }) => ({
     ...rest,
-    limits: { maxValueBytes, maxOutputBytes, maxItems }
+    limits: { maxValueBytes, maxOutputBytes, maxItems, maxKeyBytes }
   }))
 )
 

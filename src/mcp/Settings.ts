@@ -61,7 +61,14 @@ export const mcpSettingsConfig: Config.Config<McpSettings> = Config.all({
         : Config.succeed(t)
     )
   ),
-  httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
+  httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(
+    Config.withDefault("127.0.0.1"),
+    Config.flatMap((h) =>
+      /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/.test(h)
+        ? Config.succeed(h)
+        : bad("REDIS_MCP_HTTP_HOST", `"${h}" is not a host name or IP address (no scheme, port or path)`)
+    )
+  ),
   httpPort: Config.Port("REDIS_MCP_HTTP_PORT").pipe(Config.withDefault(3000))
 })
 

@@ -7,6 +7,7 @@
 import { Effect } from "effect"
 import { InvalidArgument, type RedisError, TooLarge } from "../Errors.ts"
 import type { Limits } from "../layers/Config.ts"
+import { checkTtlSeconds } from "./Ttl.ts"
 import { type EncodedValue, type Encoding, toBuffer } from "./Values.ts"
 
 /** Every error a collection service can fail with. */
@@ -73,16 +74,9 @@ export const checkCount = (name: string, n: number, max: number): Effect.Effect<
         )
       )
 
-/** ttlSeconds: a whole number of seconds above 0. */
+/** ttlSeconds: a whole number of seconds from 1 to MAX_TTL_SECONDS (Ttl.ts); 0 when absent. */
 export const checkTtl = (ttl: number | undefined): Effect.Effect<number, InvalidArgument> =>
-  ttl === undefined
-    ? Effect.succeed(0)
-    : Number.isInteger(ttl) && ttl > 0 && ttl <= MAX_TTL_SECONDS
-      ? Effect.succeed(ttl)
-      : Effect.fail(invalid(`ttlSeconds must be a whole number from 1 to ${MAX_TTL_SECONDS}, got ${ttl}.`))
-
-/** About 68 years: far enough for any TTL and safe for Redis's millisecond arithmetic. */
-export const MAX_TTL_SECONDS = 2_147_483_647
+  Effect.as(checkTtlSeconds(ttl), ttl ?? 0)
 
 /** Decode the values of a write and check them against maxItems and maxValueBytes. */
 export const decodeWrite = (

@@ -2,8 +2,10 @@
  * Redis hashes: set and read fields, page through big hashes with HSCAN, count
  * with HINCRBY. Field names are UTF-8 text; values UTF-8 or binary.
  */
+
 import { Context, Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
+import { quote } from "../Errors.ts"
 import { ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import {
@@ -20,6 +22,7 @@ import {
   type WriteOptions,
   writeArgs
 } from "./Collection.ts"
+import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
 import {
   decodeAfterCursor,
@@ -77,10 +80,12 @@ export interface HashesShape {
 
 const notInteger = (key: string, field: string) =>
   invalid(
-    `Field "${field}" of hash "${key}" does not hold an integer, so hincrby cannot add to it. Read it with hget, or overwrite it with hset.`
+    `Field ${quote(field)} of hash ${quote(key)} does not hold an integer, so hincrby cannot add to it. Read it with hget, or overwrite it with hset.`
   )
 const overflow = (key: string, field: string) =>
-  invalid(`hincrby on field "${field}" of hash "${key}" would overflow a 64-bit integer. Use a smaller increment.`)
+  invalid(
+    `hincrby on field ${quote(field)} of hash ${quote(key)} would overflow a 64-bit integer. Use a smaller increment.`
+  )
 
 const checkIncrement = (increment: number) =>
   Number.isSafeInteger(increment)
@@ -104,6 +109,15 @@ const toHashValue = (raw: Buffer | null | undefined, budget: number): HashValue 
 
 const flatten = (fields: Readonly<Record<string, string>>, values: ReadonlyArray<Buffer>): Array<Buffer> =>
   Object.keys(fields).flatMap((f, i) => [Buffer.from(f, "utf8"), values[i]!])
+
+/** The key each call names, checked before it runs (KeyNames.ts). */
+const hashKeys: KeysOf<HashesShape> = {
+  hset: (key) => [key],
+  hget: (key) => [key],
+  hgetall: (key) => [key],
+  hdel: (key) => [key],
+  hincrby: (key) => [key]
+}
 
 export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis-mcp/Hashes") {
   /** Backed by Redis. */
@@ -178,7 +192,7 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
           return { value }
         })
       })
-    })
+    }).pipe(withKeyGuard(hashKeys))
   )
 
   /** On the shared in-memory keyspace. */
@@ -251,6 +265,6 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
           return { value: Number(next) }
         })
       })
-    })
+    }).pipe(withKeyGuard(hashKeys))
   )
 }

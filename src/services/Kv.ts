@@ -3,8 +3,9 @@
  * type (delete, exists, expire, inspect, rename, scan). `layer` runs on Redis,
  * `layerMemory` on the shared in-memory keyspace; one contract suite covers both.
  */
-import { Context, type Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { InvalidArgument, NotFound, RedisError, TooLarge } from "../Errors.ts"
+import { isInternalKey, withKeyGuard } from "./KeyNames.ts"
 import { makeMemory } from "./kv/KvMemory.ts"
 import { makeRedis } from "./kv/KvRedis.ts"
 import type { RedisType } from "./MemoryStore.ts"
@@ -122,10 +123,38 @@ export interface KvShape {
   readonly scan: (options?: ScanOptions) => Effect.Effect<ScanPage, KvError>
 }
 
+const one = (key: string) => [key]
+const all = (keys: ReadonlyArray<string>) => keys
+
+/**
+ * Every key a call names is checked (well-formed, REDIS_MCP_MAX_KEY_BYTES, not
+ * reserved: see KeyNames.ts), and `scan` never lists a reserved key.
+ */
+const guarded = <E, R>(make: Effect.Effect<KvShape, E, R>) =>
+  Effect.map(
+    withKeyGuard<KvShape>({
+      get: one,
+      set: one,
+      mget: all,
+      mset: (entries) => entries.map((e) => e.key),
+      del: all,
+      exists: all,
+      expire: one,
+      keyInfo: one,
+      rename: (key, newKey) => [key, newKey],
+      incr: one
+    })(make),
+    (kv): KvShape => ({
+      ...kv,
+      scan: (options) =>
+        Effect.map(kv.scan(options), (page) => ({ ...page, keys: page.keys.filter((k) => !isInternalKey(k)) }))
+    })
+  )
+
 export class Kv extends Context.Service<Kv, KvShape>()("effect-redis-mcp/Kv") {
   /** On Redis (needs RedisClient and ServerConfig). */
-  static readonly layer = Layer.effect(Kv, makeRedis)
+  static readonly layer = Layer.effect(Kv, guarded(makeRedis))
 
   /** On the in-memory keyspace (needs MemoryStore and ServerConfig). */
-  static readonly layerMemory = Layer.effect(Kv, makeMemory)
+  static readonly layerMemory = Layer.effect(Kv, guarded(makeMemory))
 }

@@ -4,7 +4,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
-import { TooLarge } from "../Errors.ts"
+import { quote, TooLarge } from "../Errors.ts"
 import { ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import {
@@ -22,6 +22,7 @@ import {
   type WriteOptions,
   writeArgs
 } from "./Collection.ts"
+import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
 import { decodeProgressCursor, estimateItemBytes, itemBudget, Page } from "./Paging.ts"
 import { explainWrongType } from "./RedisTypes.ts"
@@ -80,7 +81,7 @@ const checkIndex = (name: string, n: number) =>
 
 const tooLargeToPop = (key: string, bytes: number, budget: number) =>
   new TooLarge({
-    message: `The next element of list "${key}" is ${bytes} bytes, too large for the output cap (REDIS_MCP_MAX_OUTPUT_BYTES), so nothing was popped. Read it with lrange (it comes back cut) or ask an operator to raise the cap.`,
+    message: `The next element of list ${quote(key)} is ${bytes} bytes, too large for the output cap (REDIS_MCP_MAX_OUTPUT_BYTES), so nothing was popped. Read it with lrange (it comes back cut) or ask an operator to raise the cap.`,
     size: bytes,
     limit: budget
   })
@@ -119,6 +120,14 @@ return {k, redis.call('LLEN', KEYS[1]), popped}
 `
 
 const identity = (v: Item) => v
+
+/** The key each call names, checked before it runs (KeyNames.ts). */
+const listKeys: KeysOf<ListsShape> = {
+  push: (_end, key) => [key],
+  pop: (_end, key) => [key],
+  range: (key) => [key],
+  length: (key) => [key]
+}
 
 export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mcp/Lists") {
   /** Backed by Redis. */
@@ -184,7 +193,7 @@ export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mc
           return { length }
         })
       })
-    })
+    }).pipe(withKeyGuard(listKeys))
   )
 
   /** On the shared in-memory keyspace. */
@@ -250,6 +259,6 @@ export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mc
           return { length: (yield* store.getTyped(key, "list"))?.value.length ?? 0 }
         })
       })
-    })
+    }).pipe(withKeyGuard(listKeys))
   )
 }

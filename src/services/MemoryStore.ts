@@ -6,7 +6,7 @@
  * with TestClock.
  */
 import { Clock, Context, Effect, Layer } from "effect"
-import { WrongType } from "../Errors.ts"
+import { quote, WrongType } from "../Errors.ts"
 
 export type RedisType = "string" | "hash" | "list" | "set" | "zset" | "stream"
 
@@ -39,7 +39,7 @@ export const toolsFor: Record<RedisType, string> = {
 
 export const wrongType = (key: string, actual: RedisType, wanted: RedisType) =>
   new WrongType({
-    message: `Key "${key}" holds a ${actual}, not a ${wanted}. Use ${toolsFor[actual]} for it, or another key.`,
+    message: `Key ${quote(key)} holds a ${actual}, not a ${wanted}. Use ${toolsFor[actual]} for it, or another key.`,
     key,
     actualType: actual
   })

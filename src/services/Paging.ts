@@ -3,10 +3,12 @@
  * (ServerConfig limits), with the cursors that continue them, on Redis (SCAN
  * positions, index progress) and in memory (stable, in byte order).
  */
+
 import { isUtf8 } from "node:buffer"
 import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import type { InvalidArgument } from "../Errors.ts"
+import { quote } from "../Errors.ts"
 import type { Limits } from "../layers/Config.ts"
 import { type Item, invalid } from "./Collection.ts"
 import { type EncodedValue, fromBuffer } from "./Values.ts"
@@ -91,7 +93,7 @@ export class Page<T> {
 
 const badCursor = (cursor: string) =>
   invalid(
-    `cursor "${cursor}" is not one this tool returned. Pass the cursor from the previous result unchanged (with the same other arguments), or leave it out to start from the beginning.`
+    `cursor ${quote(cursor)} is not one this tool returned. Pass the cursor from the previous result unchanged (with the same other arguments), or leave it out to start from the beginning.`
   )
 
 /** Position in a Redis HSCAN/SSCAN walk: the SCAN cursor of a batch and how many of its entries were already returned. */

@@ -13,7 +13,7 @@ import { InvalidArgument, NotFound, type RedisError, RedisUnavailable, Timeout, 
 import { type Limits, type PubSubSettings, ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import { toRedisError } from "../layers/RedisErrors.ts"
-import { escapeGlob, globToRegExp } from "./Glob.ts"
+import { compileGlob, escapeGlob, type Glob } from "./Glob.ts"
 import { checkSize, type Encoding, fromBuffer } from "./Values.ts"
 
 export interface Message {
@@ -333,7 +333,7 @@ export class PubSub extends Context.Service<PubSub, PubSubShape>()("effect-redis
     PubSub,
     Effect.gen(function* () {
       const { pubsub, limits } = yield* ServerConfig
-      const bus = new Map<Sub, { deliver: (raw: Omit<Raw, "receivedAt">) => void; patterns: Array<[string, RegExp]> }>()
+      const bus = new Map<Sub, { deliver: (raw: Omit<Raw, "receivedAt">) => void; patterns: Array<[string, Glob]> }>()
       return yield* makeRegistry(pubsub, limits, {
         publish: (channel, message) =>
           Effect.sync(() => {
@@ -343,8 +343,8 @@ export class PubSub extends Context.Service<PubSub, PubSubShape>()("effect-redis
                 deliver({ channel, message })
                 receivers++
               }
-              for (const [pattern, re] of patterns) {
-                if (!re.test(channel)) continue
+              for (const [pattern, glob] of patterns) {
+                if (!glob.test(channel)) continue
                 deliver({ channel, pattern, message })
                 receivers++
               }
@@ -353,7 +353,7 @@ export class PubSub extends Context.Service<PubSub, PubSubShape>()("effect-redis
           }),
         open: (sub, { deliver }) =>
           Effect.acquireRelease(
-            Effect.sync(() => bus.set(sub, { deliver, patterns: sub.patterns.map((p) => [p, globToRegExp(p)]) })),
+            Effect.sync(() => bus.set(sub, { deliver, patterns: sub.patterns.map((p) => [p, compileGlob(p)]) })),
             () => Effect.sync(() => bus.delete(sub))
           )
       })

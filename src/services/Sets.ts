@@ -18,6 +18,7 @@ import {
   type WriteOptions,
   writeArgs
 } from "./Collection.ts"
+import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
 import {
   decodeAfterCursor,
@@ -59,6 +60,14 @@ export interface SetsShape {
 }
 
 const identity = (v: Item) => v
+
+/** The key each call names, checked before it runs (KeyNames.ts). */
+const setKeys: KeysOf<SetsShape> = {
+  sadd: (key) => [key],
+  srem: (key) => [key],
+  smembers: (key) => [key],
+  sismember: (key) => [key]
+}
 
 export class Sets extends Context.Service<Sets, SetsShape>()("effect-redis-mcp/Sets") {
   /** Backed by Redis. */
@@ -114,7 +123,7 @@ export class Sets extends Context.Service<Sets, SetsShape>()("effect-redis-mcp/S
           return { isMember: n === 1 }
         })
       })
-    })
+    }).pipe(withKeyGuard(setKeys))
   )
 
   /** On the shared in-memory keyspace. */
@@ -167,6 +176,6 @@ export class Sets extends Context.Service<Sets, SetsShape>()("effect-redis-mcp/S
           return { isMember: entry?.value.has(memberKey(buf)) ?? false }
         })
       })
-    })
+    }).pipe(withKeyGuard(setKeys))
   )
 }

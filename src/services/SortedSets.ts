@@ -2,8 +2,10 @@
  * Redis sorted sets: add with conditions, read ranges by index, score or lex
  * page by page, remove, score and increment.
  */
+
 import { Context, Effect, Layer } from "effect"
 import type { Redis } from "ioredis"
+import { quote } from "../Errors.ts"
 import { type Limits, ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import {
@@ -19,6 +21,7 @@ import {
   type WriteOptions,
   writeArgs
 } from "./Collection.ts"
+import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
 import { decodeProgressCursor, itemBudget, memberBytes, memberKey, Page } from "./Paging.ts"
 import { explainWrongType } from "./RedisTypes.ts"
@@ -100,7 +103,7 @@ const checkIncrement = (n: number) =>
 
 const notANumber = (key: string) =>
   invalid(
-    `zincrby on "${key}" would make the score NaN (inf plus -inf). Use another increment or reset the score with zadd.`
+    `zincrby on ${quote(key)} would make the score NaN (inf plus -inf). Use another increment or reset the score with zadd.`
   )
 
 const zMember =
@@ -124,6 +127,15 @@ const checkZAdd = (
       limits
     )
   })
+
+/** The key each call names, checked before it runs (KeyNames.ts). */
+const zsetKeys: KeysOf<SortedSetsShape> = {
+  zadd: (key) => [key],
+  zrange: (key) => [key],
+  zrem: (key) => [key],
+  zscore: (key) => [key],
+  zincrby: (key) => [key]
+}
 
 export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("effect-redis-mcp/SortedSets") {
   /** Backed by Redis. */
@@ -212,7 +224,7 @@ export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("
           return { score: parseScore(score) }
         })
       })
-    })
+    }).pipe(withKeyGuard(zsetKeys))
   )
 
   /** On the shared in-memory keyspace. */
@@ -304,6 +316,6 @@ export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("
           return { score: toScore(next) }
         })
       })
-    })
+    }).pipe(withKeyGuard(zsetKeys))
   )
 }

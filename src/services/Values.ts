@@ -5,6 +5,7 @@
 import { isUtf8 } from "node:buffer"
 import { Effect, Schema } from "effect"
 import { InvalidArgument, TooLarge } from "../Errors.ts"
+import { isWellFormed } from "./KeyNames.ts"
 
 export const Encoding = Schema.Literals(["utf8", "base64"])
 export type Encoding = typeof Encoding.Type
@@ -20,9 +21,33 @@ export const fromBuffer = (buf: Buffer): EncodedValue =>
     ? { value: buf.toString("utf8"), encoding: "utf8" }
     : { value: buf.toString("base64"), encoding: "base64" }
 
-/** The bytes a tool input means. Invalid base64 is an InvalidArgument. */
+/**
+ * Any JSON value (payloads, results, documents, raw replies). Its JSON Schema is
+ * the union of every JSON type rather than a bare `{}`, so schema linters that
+ * want a validation keyword on every property (the MCP Inspector's portability
+ * check) accept it; it validates exactly what `Schema.Json` does.
+ */
+export const JsonValue = Schema.Json.check(
+  Schema.makeFilter(() => true, {
+    toJsonSchema: () => ({ type: ["object", "array", "string", "number", "boolean", "null"] })
+  })
+)
+
+/**
+ * The bytes a tool input means. Invalid base64, or text that is not valid
+ * Unicode (a lone surrogate, which UTF-8 would turn into U+FFFD), is an InvalidArgument.
+ */
 export const toBuffer = (value: string, encoding: Encoding = "utf8"): Effect.Effect<Buffer, InvalidArgument> => {
-  if (encoding === "utf8") return Effect.succeed(Buffer.from(value, "utf8"))
+  if (encoding === "utf8") {
+    return isWellFormed(value)
+      ? Effect.succeed(Buffer.from(value, "utf8"))
+      : Effect.fail(
+          new InvalidArgument({
+            message:
+              'value is not valid Unicode text: it holds a lone UTF-16 surrogate, which cannot be stored as UTF-8 (it would become U+FFFD). Send well-formed text, or the bytes as base64 with encoding "base64".'
+          })
+        )
+  }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
     return Effect.fail(
       new InvalidArgument({

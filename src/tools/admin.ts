@@ -6,6 +6,7 @@
 import { Effect, Schema } from "effect"
 import { Admin, INFO_SECTIONS } from "../services/Admin.ts"
 import * as Feature from "./Feature.ts"
+import { KeyName } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
 const HealthOutput = Schema.Struct({
@@ -215,7 +216,7 @@ export const memoryUsage = Tool.make({
     "collections Redis samples some elements (`samples`, default 5; 0 counts them all, slowly). Without Redis it is an estimate.",
   toolset: "admin",
   input: Schema.Struct({
-    key: Schema.String.annotate({ description: "The key to measure." }),
+    key: KeyName.annotate({ description: "The key to measure." }),
     samples: Schema.optionalKey(
       Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 10_000 })).annotate({
         description: "Elements of a collection to sample; 0 means all. Default 5."

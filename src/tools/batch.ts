@@ -6,6 +6,7 @@ import { Effect, Schema } from "effect"
 import { Batch } from "../services/Batch.ts"
 import { Encoding } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"
+import { JsonValue } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
 /** One raw argument; numbers are sent as their decimal text. */
@@ -22,7 +23,7 @@ export const ErrorInfo = Schema.Struct({
 const Entry = Schema.Union([
   Schema.Struct({
     ok: Schema.Literal(true),
-    result: Schema.Json.annotate({
+    result: JsonValue.annotate({
       description: "The raw Redis reply: string, integer, null or array (an error inside an array is {error})."
     }),
     encoding: Encoding.annotate({ description: "base64: every string in result is base64 (some were not UTF-8)." })

@@ -2,10 +2,10 @@
  * Schema pieces shared by the hash, list, set and zset toolsets.
  */
 import { Schema } from "effect"
-import { MAX_TTL_SECONDS } from "../services/Collection.ts"
 import { Encoding } from "../services/Values.ts"
+import { KEY_RULES, KeyName, Text, TtlSeconds as Ttl } from "./schemas.ts"
 
-export const Key = Schema.String.check(Schema.isMinLength(1)).annotate({ description: "The Redis key." })
+export const Key = KeyName.check(Schema.isMinLength(1)).annotate({ description: `The Redis key. ${KEY_RULES}` })
 
 /** `encoding` of the values (or members) a call sends. */
 export const InputEncoding = Schema.optionalKey(
@@ -15,9 +15,9 @@ export const InputEncoding = Schema.optionalKey(
 )
 
 export const TtlSeconds = Schema.optionalKey(
-  Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(MAX_TTL_SECONDS)).annotate({
+  Ttl.annotate({
     description:
-      "Expire the whole key this many seconds after the write (EXPIRE, in the same atomic step). Without it, an existing TTL is kept."
+      "Expire the whole key this many seconds after the write (EXPIRE, in the same atomic step; at most 10 years). Without it, an existing TTL is kept."
   })
 )
 
@@ -54,4 +54,4 @@ export const pageFields = {
 
 /** A non-empty array of strings, described. */
 export const nonEmptyStrings = (description: string) =>
-  Schema.Array(Schema.String).check(Schema.isMinLength(1)).annotate({ description })
+  Schema.Array(Text).check(Schema.isMinLength(1)).annotate({ description })

@@ -7,6 +7,7 @@ import { Batch } from "../services/Batch.ts"
 import { Encoding } from "../services/Values.ts"
 import { CommandArgs, ErrorInfo, toArgs } from "./batch.ts"
 import * as Feature from "./Feature.ts"
+import { JsonValue } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
 export const command = Tool.make({
@@ -36,7 +37,7 @@ export const command = Tool.make({
     allowed: Schema.Boolean.annotate({ description: "The policy lets it run." }),
     refusal: Schema.optionalKey(ErrorInfo.annotate({ description: "Why it would be refused (dryRun only)." })),
     executed: Schema.Boolean,
-    result: Schema.optionalKey(Schema.Json.annotate({ description: "The raw Redis reply (when executed)." })),
+    result: Schema.optionalKey(JsonValue.annotate({ description: "The raw Redis reply (when executed)." })),
     encoding: Schema.optionalKey(Encoding)
   }),
   hints: Tool.hints.destroy,

@@ -6,9 +6,10 @@ import { Hashes } from "../services/Hashes.ts"
 import { Encoding } from "../services/Values.ts"
 import { Cursor, InputEncoding, itemFields, Key, Limit, nonEmptyStrings, pageFields, TtlSeconds } from "./collection.ts"
 import * as Feature from "./Feature.ts"
+import { Text, wellFormedNames } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
-const Field = Schema.String.annotate({ description: "The field name (UTF-8 text)." })
+const Field = Text.annotate({ description: "The field name (UTF-8 text)." })
 
 export const hset = Tool.make({
   name: "hset",
@@ -22,7 +23,7 @@ export const hset = Tool.make({
   input: Schema.Struct({
     key: Key,
     fields: Schema.Record(Schema.String, Schema.String)
-      .check(Schema.isMinProperties(1))
+      .check(Schema.isMinProperties(1), wellFormedNames)
       .annotate({ description: "Field → value pairs to set (at least one)." }),
     encoding: InputEncoding,
     ttlSeconds: TtlSeconds

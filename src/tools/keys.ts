@@ -3,22 +3,23 @@
  * type (delete, exists, TTL, inspect, rename, scan). On by default.
  */
 import { Effect, Schema } from "effect"
+import { MAX_GLOB_BYTES } from "../services/Glob.ts"
 import { Kv } from "../services/Kv.ts"
 import { Encoding } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"
+import { GlobPattern, KEY_RULES, KeyName, TtlSeconds } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
-const Key = Schema.String.annotate({ description: "The key name (a UTF-8 string)." })
-const Keys = Schema.Array(Schema.String)
+const Key = KeyName.annotate({ description: `The key name (UTF-8 text). ${KEY_RULES}` })
+const Keys = Schema.Array(KeyName)
   .check(Schema.isMinLength(1))
-  .annotate({ description: "Key names, at least one and at most the server's item limit (default 1000)." })
+  .annotate({ description: `Key names, at least one and at most the server's item limit (default 1000). ${KEY_RULES}` })
 const ValueEncoding = Encoding.annotate({
   description: 'How `value` is written: "utf8" for text (default), "base64" for binary bytes.'
 })
 const OutEncoding = Encoding.annotate({
   description: '"utf8" when the value is text; "base64" when its bytes are not valid UTF-8 (decode before use).'
 })
-const TtlSeconds = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 const RedisTypeName = Schema.Literals(["string", "hash", "list", "set", "zset", "stream"])
 
 export const get = Tool.make({
@@ -71,7 +72,9 @@ export const set = Tool.make({
     key: Key,
     value: Schema.String.annotate({ description: "The value: text, or base64 bytes with encoding:base64." }),
     encoding: Schema.optionalKey(ValueEncoding),
-    ttlSeconds: Schema.optionalKey(TtlSeconds.annotate({ description: "Expire the key after this many seconds." })),
+    ttlSeconds: Schema.optionalKey(
+      TtlSeconds.annotate({ description: "Expire the key after this many seconds (at most 10 years)." })
+    ),
     condition: Schema.optionalKey(
       Schema.Literals(["always", "ifAbsent", "ifPresent"]).annotate({
         description: 'When to write: "always" (default), "ifAbsent" (key must not exist), "ifPresent" (key must exist).'
@@ -133,7 +136,7 @@ export const mset = Tool.make({
       .check(Schema.isMinLength(1))
       .annotate({ description: "Keys and values to write, at least one." }),
     ttlSeconds: Schema.optionalKey(
-      TtlSeconds.annotate({ description: "Expire every written key after this many seconds." })
+      TtlSeconds.annotate({ description: "Expire every written key after this many seconds (at most 10 years)." })
     )
   }),
   output: Schema.Struct({ written: Schema.Boolean }),
@@ -183,7 +186,9 @@ export const expire = Tool.make({
   toolset: "keys",
   input: Schema.Struct({
     key: Key,
-    ttlSeconds: Schema.optionalKey(TtlSeconds.annotate({ description: "Seconds until the key expires." })),
+    ttlSeconds: Schema.optionalKey(
+      TtlSeconds.annotate({ description: "Seconds until the key expires (at most 10 years)." })
+    ),
     persist: Schema.optionalKey(
       Schema.Boolean.annotate({ description: "true: remove the TTL instead of setting one." })
     )
@@ -226,7 +231,7 @@ export const rename = Tool.make({
   toolset: "keys",
   input: Schema.Struct({
     key: Key,
-    newKey: Schema.String.annotate({ description: "The new name." }),
+    newKey: KeyName.annotate({ description: `The new name. ${KEY_RULES}` }),
     onlyIfAbsent: Schema.optionalKey(
       Schema.Boolean.annotate({ description: "Rename only if newKey does not exist (RENAMENX)." })
     )
@@ -264,13 +269,18 @@ export const scan = Tool.make({
   description:
     "List keys page by page, optionally filtered by a glob pattern (match: * any run, ? one char, [abc] a class) and a type. " +
     'Start with no cursor (or "0"), then pass back the returned cursor until done is true. A page may hold fewer keys ' +
-    "than limit, even none, while done is false: keep going. Each call does a bounded amount of work; it never blocks Redis.",
+    "than limit, even none, while done is false: keep going. Each call does a bounded amount of work; it never blocks Redis. " +
+    'Keys reserved for the task queue and the state documents ("task:…", "state:…") are never listed.',
   toolset: "keys",
   input: Schema.Struct({
     cursor: Schema.optionalKey(
       Schema.String.annotate({ description: 'Cursor from the previous page; omit or "0" to start.' })
     ),
-    match: Schema.optionalKey(Schema.String.annotate({ description: 'Glob the key must match, e.g. "user:*".' })),
+    match: Schema.optionalKey(
+      GlobPattern.annotate({
+        description: `Glob the key must match, e.g. "user:*" (Redis MATCH syntax, at most ${MAX_GLOB_BYTES} bytes).`
+      })
+    ),
     type: Schema.optionalKey(RedisTypeName.annotate({ description: "Only keys of this type." })),
     count: Schema.optionalKey(
       Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({

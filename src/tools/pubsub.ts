@@ -3,12 +3,15 @@
  * read_messages across calls, then unsubscribe).
  */
 import { Effect, Schema } from "effect"
+import { MAX_GLOB_BYTES } from "../services/Glob.ts"
 import { PubSub } from "../services/PubSub.ts"
 import { Encoding, toBuffer } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"
+import { GlobPattern, KeyName } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
-const Channel = Schema.String.check(Schema.isMinLength(1))
+const Channel = KeyName.check(Schema.isMinLength(1))
+const Pattern = GlobPattern.check(Schema.isMinLength(1))
 const SubscriptionId = Schema.String.check(Schema.isMinLength(1)).annotate({
   description: "The subscriptionId that subscribe returned."
 })
@@ -56,9 +59,11 @@ export const subscribe = Tool.make({
         .annotate({ description: "Exact channel names (at most 100)." })
     ),
     patterns: Schema.optionalKey(
-      Schema.Array(Channel)
+      Schema.Array(Pattern)
         .check(Schema.isMaxLength(100))
-        .annotate({ description: "Glob patterns: * any run, ? one character, [abc] a set (at most 100)." })
+        .annotate({
+          description: `Glob patterns: * any run, ? one character, [abc] a set (at most 100, each at most ${MAX_GLOB_BYTES} bytes).`
+        })
     )
   }),
   output: Schema.Struct({

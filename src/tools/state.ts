@@ -4,19 +4,17 @@
  */
 import { Effect, Schema } from "effect"
 import { State } from "../services/State.ts"
+import { MAX_LOCK_TTL_SECONDS } from "../services/Ttl.ts"
 import * as Feature from "./Feature.ts"
+import { JsonValue, Text, TtlSeconds } from "./schemas.ts"
 import { stateDocument } from "./stateResources.ts"
 import * as Tool from "./Tool.ts"
 
-const Namespace = Schema.String.check(
-  Schema.isMinLength(1),
-  Schema.isMaxLength(200),
-  Schema.isPattern(/^[^{}]+$/)
-).annotate({
+const Namespace = Text.check(Schema.isMinLength(1), Schema.isMaxLength(200), Schema.isPattern(/^[^{}]+$/)).annotate({
   description:
     "Namespace grouping related documents, e.g. a project, team or run id. 1-200 characters, no { or }. All keys of a namespace live together (one Redis Cluster slot)."
 })
-const Key = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)).annotate({
+const Key = Text.check(Schema.isMinLength(1), Schema.isMaxLength(1024)).annotate({
   description: 'Document key within the namespace, e.g. "plan" or "progress/worker-3". 1-1024 characters.'
 })
 const Version = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
@@ -28,12 +26,12 @@ const ExpectedVersion = Schema.optionalKey(
 )
 const Ttl = (what: string) =>
   Schema.optionalKey(
-    Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-      description: `Expire the document and its history this many seconds from now. ${what}`
+    TtlSeconds.annotate({
+      description: `Expire the document and its history this many seconds from now (at most 10 years). ${what}`
     })
   )
 const EpochMs = Schema.Finite.annotate({ description: "Epoch milliseconds." })
-const Json = Schema.Json.annotate({ description: "Any JSON value: object, array, string, number, boolean or null." })
+const Json = JsonValue.annotate({ description: "Any JSON value: object, array, string, number, boolean or null." })
 const Cursor = Schema.optionalKey(
   Schema.String.annotate({
     description: "The cursor of the previous page, passed back unchanged; omit for the first page."
@@ -149,7 +147,7 @@ export const stateList = Tool.make({
   toolset: "state",
   input: Schema.Struct({
     namespace: Namespace,
-    prefix: Schema.optionalKey(Schema.String.annotate({ description: "Only keys starting with this text." })),
+    prefix: Schema.optionalKey(Text.annotate({ description: "Only keys starting with this text." })),
     cursor: Cursor,
     limit: Limit("Most keys to return (default 100, capped by the server's item limit).")
   }),
@@ -191,7 +189,7 @@ export const stateHistory = Tool.make({
 const LockName = Namespace.annotate({
   description: 'Name of the lock, e.g. "deploy" or "file:src/main.ts". 1-200 characters, no { or }.'
 })
-const Owner = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
+const Owner = Text.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
   description: "Who holds the lock: a name unique to you (e.g. your agent or worker id)."
 })
 const FencingToken = Schema.Int.check(Schema.isGreaterThan(0)).annotate({
@@ -211,8 +209,12 @@ export const lockAcquire = Tool.make({
   input: Schema.Struct({
     name: LockName,
     owner: Owner,
-    ttlSeconds: Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-      description: "How long the lock is held unless renewed or released. Pick a bit more than the work needs."
+    ttlSeconds: Schema.Int.check(
+      Schema.isGreaterThanOrEqualTo(1),
+      Schema.isLessThanOrEqualTo(MAX_LOCK_TTL_SECONDS)
+    ).annotate({
+      description:
+        "How long the lock is held unless renewed or released, at most 86400 (1 day): renew it for longer work. Pick a bit more than the work needs."
     })
   }),
   output: Schema.Struct({

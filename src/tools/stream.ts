@@ -7,11 +7,12 @@ import { Effect, Schema } from "effect"
 import { Streams } from "../services/Streams.ts"
 import { Encoding } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"
+import { KEY_RULES, KeyName, Text, wellFormedNames } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
-const Key = Schema.String.annotate({ description: "The stream's key." })
-const Group = Schema.String.check(Schema.isMinLength(1)).annotate({ description: "Consumer group name." })
-const Consumer = Schema.String.check(Schema.isMinLength(1)).annotate({
+const Key = KeyName.annotate({ description: `The stream's key. ${KEY_RULES}` })
+const Group = Text.check(Schema.isMinLength(1)).annotate({ description: "Consumer group name." })
+const Consumer = Text.check(Schema.isMinLength(1)).annotate({
   description: "Consumer name: a stable name per worker (e.g. the agent's id). Created on first use."
 })
 const EntryId = Schema.String.annotate({ description: 'An entry id, "<ms>-<seq>" (e.g. "1700000000000-0").' })
@@ -63,7 +64,7 @@ export const xadd = Tool.make({
   toolset: "stream",
   input: Schema.Struct({
     key: Key,
-    fields: Schema.Record(Schema.String, Schema.String).annotate({
+    fields: Schema.Record(Schema.String, Schema.String).check(wellFormedNames).annotate({
       description: 'The entry: at least one field, e.g. {"type": "order.created", "orderId": "42"}.'
     }),
     encoding: Schema.optionalKey(

@@ -19,6 +19,7 @@ import {
 } from "../services/tasks/TaskModel.ts"
 import * as TaskSweep from "../services/tasks/TaskSweep.ts"
 import * as Feature from "./Feature.ts"
+import { JsonValue, Text } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 import { taskQueue, taskWorker } from "./taskResources.ts"
 
@@ -52,7 +53,7 @@ export const taskCreate = Tool.make({
   toolset: "task",
   input: Schema.Struct({
     queue: Queue,
-    payload: Schema.Json.annotate({
+    payload: JsonValue.annotate({
       description: "What to do: any JSON (object recommended), given to the worker that claims it."
     }),
     priority: Schema.optionalKey(
@@ -74,7 +75,7 @@ export const taskCreate = Tool.make({
       })
     ),
     idempotencyKey: Schema.optionalKey(
-      Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)).annotate({
+      Text.check(Schema.isMinLength(1), Schema.isMaxLength(256)).annotate({
         description: "Deduplicates creation: a second create with this key in this queue returns the first task."
       })
     ),
@@ -105,7 +106,7 @@ export const taskClaim = Tool.make({
   toolset: "task",
   input: Schema.Struct({
     queue: Queue,
-    worker: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
+    worker: Text.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
       description: "Who is claiming (your agent name); shown in task_get and task_list."
     }),
     leaseSeconds: Schema.optionalKey(LeaseSeconds),
@@ -154,7 +155,7 @@ export const taskComplete = Tool.make({
     taskId: TaskId,
     leaseToken: LeaseToken,
     result: Schema.optionalKey(
-      Schema.Json.annotate({ description: "What the work produced (JSON, up to the value size limit)." })
+      JsonValue.annotate({ description: "What the work produced (JSON, up to the value size limit)." })
     )
   }),
   output: Schema.Struct({
@@ -181,7 +182,7 @@ export const taskFail = Tool.make({
     queue: Queue,
     taskId: TaskId,
     leaseToken: LeaseToken,
-    error: Schema.String.check(Schema.isMinLength(1)).annotate({
+    error: Text.check(Schema.isMinLength(1)).annotate({
       description: "What went wrong, for whoever inspects the task (task_get shows it)."
     }),
     retry: Schema.optionalKey(

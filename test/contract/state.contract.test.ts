@@ -7,6 +7,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Fiber, Queue, Stream } from "effect"
 import { State, type StateEvent } from "../../src/services/State.ts"
 import * as StateRedis from "../../src/services/state/StateRedis.ts"
+import { MAX_LOCK_TTL_SECONDS, MAX_TTL_SECONDS } from "../../src/services/Ttl.ts"
 import { onMemory, onRedis, redisClientLayer, runContract } from "./layers.ts"
 
 const env = {
@@ -223,6 +224,29 @@ runContract("State contract", onMemory(State.layerMemory, env), onRedis(State.la
       assert.strictEqual((yield* Effect.flip(state.get("a{b}", "k")))._tag, "InvalidArgument")
       assert.strictEqual((yield* Effect.flip(state.set("", "k", 1)))._tag, "InvalidArgument")
       assert.strictEqual((yield* Effect.flip(state.acquireLock("l{x", "me", 5)))._tag, "InvalidArgument")
+    })
+  )
+
+  it.effect("names that are not valid Unicode, TTLs over 10 years and locks over 1 day are InvalidArgument", () =>
+    Effect.gen(function* () {
+      const state = yield* State
+      const n = ns()
+      const invalid = (self: Effect.Effect<unknown, { readonly _tag: string }>) =>
+        Effect.map(Effect.flip(self), (e) => assert.strictEqual(e._tag, "InvalidArgument"))
+      // "\ud800" and "\udbff" would both be stored as U+FFFD: the same document.
+      yield* invalid(state.set("ns\ud800", "k", 1))
+      yield* invalid(state.set(n, "k\udbff", 1))
+      yield* invalid(state.get(n, "\udc00"))
+      yield* invalid(state.list(n, { prefix: "p\ud800" }))
+      yield* invalid(state.acquireLock("lock\ud800", "me", 5))
+      yield* invalid(state.acquireLock(`lock-${randomUUID()}`, "me\ud800", 5))
+      yield* invalid(state.set(n, "k", 1, { ttlSeconds: MAX_TTL_SECONDS + 1 }))
+      yield* invalid(state.patch(n, "k", { a: 1 }, { ttlSeconds: 2 ** 53 }))
+      yield* invalid(state.acquireLock(`lock-${randomUUID()}`, "me", MAX_LOCK_TTL_SECONDS + 1))
+      yield* invalid(state.acquireLock(`lock-${randomUUID()}`, "me", 2 ** 53))
+      assert.isFalse((yield* state.get(n, "k")).found)
+      assert.isTrue((yield* state.acquireLock(`lock-${randomUUID()}`, "me", MAX_LOCK_TTL_SECONDS)).acquired)
+      assert.strictEqual((yield* state.set(n, "long", 1, { ttlSeconds: MAX_TTL_SECONDS })).version, 1)
     })
   )
 

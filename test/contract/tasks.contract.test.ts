@@ -536,6 +536,15 @@ runContract(
         assert.strictEqual(badDep._tag, "InvalidArgument")
         const missing = yield* Effect.flip(tasks.get({ queue: q, taskId: "t404" }))
         assert.strictEqual(missing._tag, "NotFound")
+        // Text stored in Redis must be valid Unicode: "\ud800" and "\udbff" would both become U+FFFD.
+        const loneKey = yield* Effect.flip(tasks.create({ queue: q, payload: {}, idempotencyKey: "k\ud800" }))
+        assert.strictEqual(loneKey._tag, "InvalidArgument")
+        const loneWorker = yield* Effect.flip(tasks.claim({ queue: q, worker: "w\udbff" }))
+        assert.strictEqual(loneWorker._tag, "InvalidArgument")
+        const loneError = yield* Effect.flip(
+          tasks.fail({ queue: q, taskId, leaseToken: c!.leaseToken, error: "\udc00" })
+        )
+        assert.strictEqual(loneError._tag, "InvalidArgument")
         assert.strictEqual((yield* tasks.get({ queue: q, taskId })).status, "active")
       })
     )

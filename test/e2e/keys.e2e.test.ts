@@ -146,6 +146,72 @@ const suite = (mode: "memory" | "redis") =>
       }
     })
 
+    it("key names that are not valid Unicode, too long, or patterns too long are InvalidArgument with a short message", async () => {
+      const huge = "k".repeat(2 * 1024 * 1024)
+      const cases: Array<[string, Record<string, unknown>]> = [
+        ["get", { key: "\ud800" }],
+        ["set", { key: "a\udfff", value: "v" }],
+        ["set", { key: `${p}:v`, value: "lone \ud83d" }],
+        ["mget", { keys: [`${p}:ok`, "\udc00"] }],
+        ["rename", { key: `${p}:ok`, newKey: "\ud800" }],
+        ["get", { key: huge }],
+        ["get", { key: "k".repeat(9000) }],
+        ["scan", { match: "*".repeat(300) }]
+      ]
+      for (const [name, args] of cases) {
+        const r = await server.call(name, args)
+        const what = `${name} ${JSON.stringify(args).slice(0, 80)}`
+        assert.isFalse(r.ok, what)
+        if (!r.ok) {
+          assert.strictEqual(r.error.tag, "InvalidArgument", what)
+          assert.isBelow(r.error.message.length, 600, what)
+        }
+      }
+      // "\ud800" and "\udbff" never both land on U+FFFD: nothing was written under it.
+      assert.deepStrictEqual((await ok("exists", { keys: ["\ufffd", "a\ufffd"] })).count, 0)
+    })
+
+    it("task and state keys are refused by the key tools, naming the tools to use, and scan hides them", async () => {
+      await ok("task_create", { queue: `q${p}`, payload: { n: 1 } })
+      await ok("state_set", { namespace: `n${p}`, key: "doc", value: 1 })
+      await ok("lock_acquire", { name: `l${p}`, owner: "me", ttlSeconds: 60 })
+      for (const [name, args, family] of [
+        ["del", { keys: [`state:lock:{l${p}}:fence`] }, "state"],
+        ["set", { key: `state:lock:{l${p}}:fence`, value: "0" }, "state"],
+        ["get", { key: `task:{q${p}}:t:t1` }, "task"],
+        ["key_info", { key: "task:queues" }, "task"],
+        ["rename", { key: `${p}:x`, newKey: `state:{n${p}}:doc:doc` }, "state"],
+        ["expire", { key: `task:{q${p}}:waiting`, ttlSeconds: 1 }, "task"],
+        [
+          "mset",
+          {
+            entries: [
+              { key: `${p}:fine`, value: "1" },
+              { key: "task:x", value: "2" }
+            ]
+          },
+          "task"
+        ]
+      ] as const) {
+        const e = await server.expectError(name, args)
+        assert.strictEqual(e.tag, "PermissionDenied", name)
+        assert.include(e.message, `${family}_get`, name)
+      }
+      // The lock still holds and its token was not rewound.
+      const again = await ok("lock_acquire", { name: `l${p}`, owner: "other", ttlSeconds: 60 })
+      assert.isFalse(again.acquired)
+      const keys = new Set<string>()
+      let cursor = "0"
+      do {
+        const page = await ok("scan", { cursor, limit: 1000 })
+        for (const k of page.keys) keys.add(k)
+        cursor = page.cursor
+      } while (cursor !== "0")
+      for (const k of keys) assert.isFalse(k.startsWith("task:") || k.startsWith("state:"), k)
+      // The refused mset wrote nothing, not even its allowed key.
+      assert.isFalse((await ok("get", { key: `${p}:fine` })).found)
+    })
+
     it("an unknown tool is a JSON-RPC error -32602", async () => {
       const error = await server.client.callTool({ name: "no_such_tool", arguments: {} }).then(
         () => undefined,

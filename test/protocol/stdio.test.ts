@@ -27,6 +27,31 @@ describe("configuration errors", () => {
       "effect-redis-mcp: invalid configuration: REDIS_URL: must start with redis:// or rediss://"
     )
   })
+
+  it("a malformed URL or host:port setting exits with code 2 naming the setting, never a crash", async () => {
+    for (const [env, setting] of [
+      [{ REDIS_URL: "redis://127.0.0.1:99999" }, "REDIS_URL"],
+      [{ REDIS_URL: "redis://127.0.0.1:0" }, "REDIS_URL"],
+      [{ REDIS_URL: "redis://:%zz@127.0.0.1:6379" }, "REDIS_URL"],
+      [{ REDIS_URL: "redis://127.0.0.1:6379/db" }, "REDIS_URL"],
+      [{ REDIS_CLUSTER_NODES: "127.0.0.1:99999" }, "REDIS_CLUSTER_NODES"],
+      [
+        { REDIS_CLUSTER_NODES: "127.0.0.1:7000", REDIS_CLUSTER_NAT_MAP: "a:1=127.0.0.1:99999" },
+        "REDIS_CLUSTER_NAT_MAP"
+      ],
+      [{ REDIS_MCP_HTTP_HOST: "http://x/" }, "REDIS_MCP_HTTP_HOST"],
+      [{ REDIS_MCP_MAX_KEY_BYTES: "1000000" }, "REDIS_MCP_MAX_KEY_BYTES"]
+    ] as const) {
+      const raw = spawnRaw([], env)
+      const { code } = await within(raw.exited, 15_000, "exit")
+      assert.strictEqual(code, 2, JSON.stringify(env))
+      const stderr = raw.stderr().trim()
+      assert.match(stderr, new RegExp(`^effect-redis-mcp: invalid configuration: ${setting}: `), stderr)
+      assert.notInclude(stderr, "fatal", stderr)
+      assert.notInclude(stderr, "%zz", "the URL (it may hold a password) is not repeated")
+      assert.deepStrictEqual(raw.stdoutLines, [])
+    }
+  })
 })
 
 describe("stdio protocol hygiene", () => {

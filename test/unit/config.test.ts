@@ -50,7 +50,12 @@ describe("defaults", () => {
       assert.strictEqual(server.httpHost, "127.0.0.1")
       assert.strictEqual(server.httpPort, 3000)
       assert.strictEqual(server.logLevel, "Info")
-      assert.deepStrictEqual(server.limits, { maxValueBytes: 1048576, maxOutputBytes: 1048576, maxItems: 1000 })
+      assert.deepStrictEqual(server.limits, {
+        maxValueBytes: 1048576,
+        maxOutputBytes: 1048576,
+        maxItems: 1000,
+        maxKeyBytes: 8192
+      })
     })
   )
 
@@ -175,7 +180,21 @@ describe("validation: one line naming the setting", () => {
       /^REDIS_MCP_TRANSPORT: the Streamable HTTP transport is not available/
     ],
     ["bad scaleReads", { REDIS_CLUSTER_SCALE_READS: "any" }, /^REDIS_CLUSTER_SCALE_READS: expected /],
-    ["bad NAT map", { REDIS_CLUSTER_NAT_MAP: "10.0.0.1:7000" }, /^REDIS_CLUSTER_NAT_MAP: /]
+    ["bad NAT map", { REDIS_CLUSTER_NAT_MAP: "10.0.0.1:7000" }, /^REDIS_CLUSTER_NAT_MAP: /],
+    ["NAT map port out of range", { REDIS_CLUSTER_NAT_MAP: "a:1=10.0.0.1:70000" }, /^REDIS_CLUSTER_NAT_MAP: /],
+    ["REDIS_URL port out of range", { REDIS_URL: "redis://127.0.0.1:99999" }, /^REDIS_URL: is not a valid URL/],
+    ["REDIS_URL port 0", { REDIS_URL: "redis://127.0.0.1:0" }, /^REDIS_URL: port 0 is out of range/],
+    ["REDIS_URL not a URL", { REDIS_URL: "redis://[::1" }, /^REDIS_URL: is not a valid URL/],
+    ["REDIS_URL db not a number", { REDIS_URL: "redis://127.0.0.1:6379/zero" }, /^REDIS_URL: the path must be/],
+    ["REDIS_URL bad %-escape", { REDIS_URL: "redis://u:%E0%A4%A@127.0.0.1" }, /^REDIS_URL: the user or password/],
+    ["HTTP host with a scheme", { REDIS_MCP_HTTP_HOST: "http://0.0.0.0" }, /^REDIS_MCP_HTTP_HOST: /],
+    ["HTTP host with a port", { REDIS_MCP_HTTP_HOST: "localhost:3000" }, /^REDIS_MCP_HTTP_HOST: /],
+    [
+      "key bytes over the ceiling",
+      { REDIS_MCP_MAX_KEY_BYTES: "65537" },
+      /^REDIS_MCP_MAX_KEY_BYTES: must be at most 65536/
+    ],
+    ["zero key bytes", { REDIS_MCP_MAX_KEY_BYTES: "0" }, /^REDIS_MCP_MAX_KEY_BYTES: must be a whole number above 0/]
   ]
   for (const [title, env, expected] of cases) {
     it.effect(title, () =>
@@ -186,6 +205,29 @@ describe("validation: one line naming the setting", () => {
       })
     )
   }
+})
+
+describe("URLs and hosts that are fine", () => {
+  it.effect("ioredis URL forms, IPv6 and host names pass; the URL's password is never in a message", () =>
+    Effect.gen(function* () {
+      for (const url of [
+        "redis://127.0.0.1:6379",
+        "redis://127.0.0.1",
+        "rediss://user:p%40ss@cache.example:6380/2",
+        "redis://:secret@[::1]:6379/0",
+        "redis://127.0.0.1:6379/"
+      ]) {
+        const { redis } = yield* settings({ REDIS_URL: url })
+        assert.strictEqual(redis.url, url)
+      }
+      for (const host of ["127.0.0.1", "::1", "[::1]", "localhost", "mcp.internal"]) {
+        const { server } = yield* settings({ REDIS_MCP_HTTP_HOST: host })
+        assert.strictEqual(server.httpHost, host)
+      }
+      assert.notInclude(yield* failure({ REDIS_URL: "redis://u:s3cret@127.0.0.1:99999" }), "s3cret")
+      assert.strictEqual((yield* settings({ REDIS_MCP_MAX_KEY_BYTES: "65536" })).server.limits.maxKeyBytes, 65536)
+    })
+  )
 })
 
 describe("booleans", () => {

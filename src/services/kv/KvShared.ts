@@ -4,9 +4,10 @@
  */
 import { isUtf8 } from "node:buffer"
 import { Effect } from "effect"
-import { InvalidArgument, NotFound, TooLarge } from "../../Errors.ts"
+import { InvalidArgument, NotFound, quote, TooLarge } from "../../Errors.ts"
 import type { Limits } from "../../layers/Config.ts"
 import type { ExpireOptions, GetOptions, GetResult, MgetItem, MsetEntry, ScanOptions, SetOptions } from "../Kv.ts"
+import { checkTtlSeconds } from "../Ttl.ts"
 import { checkSize, fromBuffer, toBuffer } from "../Values.ts"
 
 /** Keys per scan page when the caller does not say. */
@@ -84,9 +85,7 @@ export const checkKeys = (
 export const distinct = (keys: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(keys)]
 
 export const checkTtl = (ttlSeconds: number | undefined): Effect.Effect<void, InvalidArgument> =>
-  ttlSeconds === undefined || isPositiveInt(ttlSeconds)
-    ? Effect.void
-    : invalid(`ttlSeconds must be a whole number of seconds above 0; got ${ttlSeconds}.`)
+  checkTtlSeconds(ttlSeconds)
 
 /** Validated value bytes for `set`. */
 export const checkSet = Effect.fnUntraced(function* (value: string, options: SetOptions, limits: Limits) {
@@ -114,7 +113,7 @@ export const checkMset = Effect.fnUntraced(function* (
   const out: Array<{ readonly key: string; readonly bytes: Buffer }> = []
   for (const e of entries) {
     const bytes = yield* toBuffer(e.value, e.encoding)
-    yield* checkSize(`value of "${e.key}"`, bytes.length, limits.maxValueBytes)
+    yield* checkSize(`value of ${quote(e.key)}`, bytes.length, limits.maxValueBytes)
     out.push({ key: e.key, bytes })
   }
   return out
@@ -147,11 +146,13 @@ export const badCursor = (cursor: string) =>
 
 export const notInteger = (key: string) =>
   new InvalidArgument({
-    message: `Key "${key}" does not hold an integer, or the result would leave the 64-bit range. incr works on values like "42"; set the key to an integer first, or use another key.`
+    message: `Key ${quote(key)} does not hold an integer, or the result would leave the 64-bit range. incr works on values like "42"; set the key to an integer first, or use another key.`
   })
 
 export const renameMissing = (key: string) =>
-  new NotFound({ message: `Key "${key}" does not exist, so it cannot be renamed. Check the name with exists or scan.` })
+  new NotFound({
+    message: `Key ${quote(key)} does not exist, so it cannot be renamed. Check the name with exists or scan.`
+  })
 
 /** mget reads whole values: refuse a result that cannot fit the output cap. */
 export const checkMgetOutput = (items: ReadonlyArray<MgetItem>, limits: Limits): Effect.Effect<void, TooLarge> => {

@@ -8,6 +8,7 @@
  *   state:{ns}:doc:<key>   hash  v = JSON text, n = version, t = updatedAt (ms)
  *   state:{ns}:hist:<key>  list  newest first, {"version","updatedAt","value"} JSON
  *   state:{ns}:index       zset  every key of the namespace (score 0, by lex order)
+ *   state:{ns}:expiry      zset  keys of the documents that have a TTL (score = expiresAt, ms)
  *   state:lock:{name}       hash  owner, token (expires with the lock's TTL)
  *   state:lock:{name}:fence string the last fencing token issued (never expires)
  */
@@ -17,10 +18,24 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
+/** Index entries of expired documents one write removes at most. */
+export const PRUNE_BATCH = 100
+
+/** The pruning step of WRITE (KEYS[3] index, KEYS[4] expiry, ARGV[8] doc key prefix; `now` is set before it). */
+const prune = `
+local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, ${PRUNE_BATCH})
+for _, m in ipairs(gone) do
+  if redis.call('EXISTS', ARGV[8] .. m) == 0 then redis.call('ZREM', KEYS[3], m) end
+  redis.call('ZREM', KEYS[4], m)
+end
+`
+
 /**
- * Write a document if its version matches.
- * KEYS: doc, history, index. ARGV: key, json, expected ('' = any), ttl ('persist' | 'keep' | ms),
- * history length, channel, message.
+ * Write a document if its version matches, then drop from the index (at most
+ * PRUNE_BATCH of) the namespace's documents whose TTL ran out: reads never write,
+ * so this is where expired documents leave the index.
+ * KEYS: doc, history, index, expiry. ARGV: key, json, expected ('' = any), ttl ('persist' | 'keep' | ms),
+ * history length, channel, message, doc key prefix (with the client's key prefix).
  * Returns {0, current} on a mismatch, else {1, version, updatedAt, expiresAt (-1 = none)}.
  */
 export const WRITE = `
@@ -44,6 +59,8 @@ local pttl = redis.call('PTTL', KEYS[1])
 local exp = -1
 if pttl > 0 then exp = now + pttl end
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
+if exp > 0 then redis.call('ZADD', KEYS[4], exp, ARGV[1]) else redis.call('ZREM', KEYS[4], ARGV[1]) end
+${prune}
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return {1, cur + 1, now, exp}
 `
@@ -65,7 +82,7 @@ return {r[1], tonumber(r[2]), tonumber(r[3]), exp}
 
 /**
  * Delete a document and its history if its version matches.
- * KEYS: doc, history, index. ARGV: key, expected ('' = any), channel, message.
+ * KEYS: doc, history, index, expiry. ARGV: key, expected ('' = any), channel, message.
  * Returns {0, current} on a mismatch, else {1, deleted version (0 = there was none)}.
  */
 export const DELETE = `
@@ -74,13 +91,14 @@ if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= cur then return {0, cur} end
 if cur == 0 then return {1, 0} end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {1, cur}
 `
 
 /**
- * One page of a namespace's keys in byte order, dropping index entries whose
- * document expired. KEYS: index. ARGV: lex min, lex max, wanted count, doc key
+ * One page of a namespace's keys in byte order, skipping index entries whose
+ * document expired (it only reads: writes prune them, see WRITE). KEYS: index. ARGV: lex min, lex max, wanted count, doc key
  * prefix (with the client's key prefix), most index entries to examine.
  * Returns {exhausted (1/0), last examined key, {key, version, updatedAt, ...}}.
  */
@@ -109,8 +127,6 @@ while found < want and budget > 0 do
       out[#out + 1] = r[1]
       out[#out + 1] = r[2]
       if found >= want then break end
-    else
-      redis.call('ZREM', KEYS[1], m)
     end
   end
 end

@@ -3,8 +3,10 @@
  * rules both of its layers share: names, sizes, cursors, error messages.
  */
 import { Effect, type Stream } from "effect"
-import { InvalidArgument, LeaseExpired, type RedisError, TooLarge, VersionConflict } from "../../Errors.ts"
+import { clip, InvalidArgument, LeaseExpired, quote, type RedisError, TooLarge, VersionConflict } from "../../Errors.ts"
 import type { ServerSettings } from "../../layers/Config.ts"
+import { checkText } from "../KeyNames.ts"
+import { checkTtlSeconds, MAX_LOCK_TTL_SECONDS, MAX_TTL_SECONDS } from "../Ttl.ts"
 import type { Json } from "./MergePatch.ts"
 
 export type { Json } from "./MergePatch.ts"
@@ -172,15 +174,27 @@ export const checkName = (what: "namespace" | "lock name", name: string): Effect
   name.length === 0 || name.length > NAME_MAX || /[{}]/.test(name)
     ? Effect.fail(
         new InvalidArgument({
-          message: `The ${what} "${name.slice(0, 50)}" is not usable: it must be 1 to ${NAME_MAX} characters without { or }. Pick another ${what}.`
+          message: `The ${what} ${quote(name)} is not usable: it must be 1 to ${NAME_MAX} characters without { or }. Pick another ${what}.`
         })
       )
-    : Effect.void
+    : checkText(what, name)
 
 export const checkKey = (key: string): Effect.Effect<void, InvalidArgument> =>
   key.length === 0 || key.length > KEY_MAX
     ? Effect.fail(new InvalidArgument({ message: `The key must be 1 to ${KEY_MAX} characters. Pick another key.` }))
-    : Effect.void
+    : checkText("key", key)
+
+/** A document's ttlSeconds: 1 to MAX_TTL_SECONDS (10 years). */
+export const checkDocTtl = (ttlSeconds: number | undefined) => checkTtlSeconds(ttlSeconds, MAX_TTL_SECONDS)
+
+/** A lock's ttlSeconds (1 to MAX_LOCK_TTL_SECONDS, 1 day) and owner (1 to 200 characters of text). */
+export const checkLock = (name: string, owner: string, ttlSeconds?: number): Effect.Effect<void, InvalidArgument> =>
+  Effect.andThen(
+    checkName("lock name", name),
+    owner.length === 0 || owner.length > NAME_MAX
+      ? Effect.fail(new InvalidArgument({ message: `The owner must be 1 to ${NAME_MAX} characters.` }))
+      : Effect.andThen(checkText("owner", owner), checkTtlSeconds(ttlSeconds, MAX_LOCK_TTL_SECONDS))
+  )
 
 export const checkDoc = (namespace: string, key: string) =>
   Effect.andThen(checkName("namespace", namespace), checkKey(key))
@@ -214,23 +228,23 @@ export const conflict = (namespace: string, key: string, expected: number, curre
   new VersionConflict({
     message:
       current === 0
-        ? `State ${namespace}/${key} does not exist (you expected version ${expected}): it was deleted, expired or never created. Check with state_get; write with expectedVersion 0 to create it.`
+        ? `State ${namespace}/${clip(key)} does not exist (you expected version ${expected}): it was deleted, expired or never created. Check with state_get; write with expectedVersion 0 to create it.`
         : expected === 0
-          ? `State ${namespace}/${key} already exists at version ${current} (expectedVersion 0 creates only). Read it with state_get and write with expectedVersion ${current}.`
-          : `State ${namespace}/${key} is at version ${current}, not ${expected}: someone else changed it. Read it with state_get, reapply your change to the current value, and write with expectedVersion ${current}.`,
+          ? `State ${namespace}/${clip(key)} already exists at version ${current} (expectedVersion 0 creates only). Read it with state_get and write with expectedVersion ${current}.`
+          : `State ${namespace}/${clip(key)} is at version ${current}, not ${expected}: someone else changed it. Read it with state_get, reapply your change to the current value, and write with expectedVersion ${current}.`,
     currentVersion: current
   })
 
 /** A patch that kept losing the compare-and-set race for its whole retry budget. */
 export const contention = (namespace: string, key: string, current: number) =>
   new VersionConflict({
-    message: `State ${namespace}/${key} changed too often while this patch was being applied (now at version ${current}); nothing was written. Call state_patch again.`,
+    message: `State ${namespace}/${clip(key)} changed too often while this patch was being applied (now at version ${current}); nothing was written. Call state_patch again.`,
     currentVersion: current
   })
 
 export const notHolder = (name: string, holder: string) =>
   new LeaseExpired({
-    message: `Lock "${name}" is held by "${holder}" with another fencing token; only the holder can release it. If you held it, your hold expired and was taken over: stop relying on it.`
+    message: `Lock ${quote(name)} is held by ${quote(holder)} with another fencing token; only the holder can release it. If you held it, your hold expired and was taken over: stop relying on it.`
   })
 
 /** How many items a page may hold: the asked limit (or a default), never above maxItems. */

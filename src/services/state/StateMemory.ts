@@ -7,9 +7,12 @@
 import { Clock, Effect, PubSub, Stream } from "effect"
 import type { TooLarge, VersionConflict } from "../../Errors.ts"
 import { ServerConfig } from "../../layers/Config.ts"
+import { checkText } from "../KeyNames.ts"
 import { type Json, mergePatch } from "./MergePatch.ts"
 import {
   checkDoc,
+  checkDocTtl,
+  checkLock,
   checkName,
   checkPatch,
   conflict,
@@ -112,6 +115,7 @@ export const make = Effect.gen(function* () {
 
   const set: StateShape["set"] = Effect.fn("State.set")(function* (ns, key, value, options = {}) {
     yield* checkDoc(ns, key)
+    yield* checkDocTtl(options.ttlSeconds)
     yield* encodeValue("The value", value, limits)
     const now = yield* Clock.currentTimeMillis
     const r = store(ns, key, value, options.expectedVersion, options.ttlSeconds, false, now)
@@ -122,6 +126,7 @@ export const make = Effect.gen(function* () {
 
   const patch: StateShape["patch"] = Effect.fn("State.patch")(function* (ns, key, patchValue, options = {}) {
     yield* checkDoc(ns, key)
+    yield* checkDocTtl(options.ttlSeconds)
     yield* checkPatch(patchValue)
     yield* encodeValue("The patch", patchValue, limits)
     const now = yield* Clock.currentTimeMillis
@@ -164,6 +169,7 @@ export const make = Effect.gen(function* () {
     yield* checkName("namespace", ns)
     const limit = pageSize(options.limit, 100, limits)
     const prefix = options.prefix ?? ""
+    yield* checkText("prefix", prefix)
     const after = options.cursor === undefined ? undefined : yield* listCursor.decode(options.cursor)
     const now = yield* Clock.currentTimeMillis
     const keys = [...(namespaces.get(ns)?.keys() ?? [])]
@@ -198,7 +204,7 @@ export const make = Effect.gen(function* () {
   })
 
   const acquireLock: StateShape["acquireLock"] = Effect.fn("State.acquireLock")(function* (name, owner, ttlSeconds) {
-    yield* checkName("lock name", name)
+    yield* checkLock(name, owner, ttlSeconds)
     const now = yield* Clock.currentTimeMillis
     const expiresAt = now + ttlSeconds * 1000
     const held = locks.get(name)
@@ -215,7 +221,7 @@ export const make = Effect.gen(function* () {
   })
 
   const releaseLock: StateShape["releaseLock"] = Effect.fn("State.releaseLock")(function* (name, owner, token) {
-    yield* checkName("lock name", name)
+    yield* checkLock(name, owner)
     const now = yield* Clock.currentTimeMillis
     const held = locks.get(name)
     if (held === undefined || held.expiresAt <= now) {

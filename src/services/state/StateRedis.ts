@@ -8,10 +8,13 @@ import { Data, Duration, Effect, Schedule, Semaphore, type Stream } from "effect
 import { ServerConfig } from "../../layers/Config.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
 import * as ChangeChannel from "../ChangeChannel.ts"
+import { checkText } from "../KeyNames.ts"
 import * as Lua from "./Lua.ts"
 import { type Json, mergePatch } from "./MergePatch.ts"
 import {
   checkDoc,
+  checkDocTtl,
+  checkLock,
   checkName,
   checkPatch,
   conflict,
@@ -36,6 +39,7 @@ class CasMiss extends Data.TaggedError("CasMiss")<{ readonly current: number }> 
 const docKey = (ns: string, key: string) => `state:{${ns}}:doc:${key}`
 const histKey = (ns: string, key: string) => `state:{${ns}}:hist:${key}`
 const indexKey = (ns: string) => `state:{${ns}}:index`
+const expiryKey = (ns: string) => `state:{${ns}}:expiry`
 const lockKey = (name: string) => `state:lock:{${name}}`
 const fenceKey = (name: string) => `state:lock:{${name}}:fence`
 
@@ -77,6 +81,8 @@ export const make = Effect.gen(function* () {
   const lockAcquire = redis.script("state_lock_acquire", Lua.LOCK_ACQUIRE)
   const lockRelease = redis.script("state_lock_release", Lua.LOCK_RELEASE)
   const message = (ns: string, key: string) => JSON.stringify([ns, key])
+  /** What scripts put before a document's key to name its hash (they build keys, so the client prefix too). */
+  const docPrefix = (ns: string) => `${redis.keyPrefix}state:{${ns}}:doc:`
   const stripes = Array.from({ length: STRIPES }, () => Semaphore.makeUnsafe(1))
 
   const get: StateShape["get"] = Effect.fn("State.get")(function* (ns, key) {
@@ -105,7 +111,7 @@ export const make = Effect.gen(function* () {
   ) =>
     Effect.map(
       write(
-        [docKey(ns, key), histKey(ns, key), indexKey(ns)],
+        [docKey(ns, key), histKey(ns, key), indexKey(ns), expiryKey(ns)],
         [
           key,
           json,
@@ -113,7 +119,8 @@ export const make = Effect.gen(function* () {
           typeof ttl === "number" ? String(ttl) : ttl,
           String(limits.history),
           channel,
-          message(ns, key)
+          message(ns, key),
+          docPrefix(ns)
         ]
       ),
       (r) => {
@@ -134,6 +141,7 @@ export const make = Effect.gen(function* () {
 
   const set: StateShape["set"] = Effect.fn("State.set")(function* (ns, key, value, options = {}) {
     yield* checkDoc(ns, key)
+    yield* checkDocTtl(options.ttlSeconds)
     const json = yield* encodeValue("The value", value, limits)
     const r = yield* writeJson(ns, key, json, options.expectedVersion, ttlMs(options.ttlSeconds, "persist"))
     if (!r.ok) return yield* conflict(ns, key, options.expectedVersion ?? 0, r.current)
@@ -142,6 +150,7 @@ export const make = Effect.gen(function* () {
 
   const patch: StateShape["patch"] = Effect.fn("State.patch")(function* (ns, key, patchValue, options = {}) {
     yield* checkDoc(ns, key)
+    yield* checkDocTtl(options.ttlSeconds)
     yield* checkPatch(patchValue)
     yield* encodeValue("The patch", patchValue, limits)
     const expected = options.expectedVersion
@@ -171,7 +180,7 @@ export const make = Effect.gen(function* () {
     const expected = options.expectedVersion
     const r = asArray(
       yield* del(
-        [docKey(ns, key), histKey(ns, key), indexKey(ns)],
+        [docKey(ns, key), histKey(ns, key), indexKey(ns), expiryKey(ns)],
         [key, expected === undefined ? "" : String(expected), channel, message(ns, key)]
       )
     ).map(num)
@@ -183,15 +192,15 @@ export const make = Effect.gen(function* () {
     yield* checkName("namespace", ns)
     const limit = pageSize(options.limit, 100, limits)
     const prefix = options.prefix ?? ""
+    yield* checkText("prefix", prefix)
     const after = options.cursor === undefined ? undefined : yield* listCursor.decode(options.cursor)
     // Keys are UTF-8, which never holds the byte 0xff: [prefix, prefix+0xff] spans every key with the prefix.
     const min = after !== undefined ? `(${after}` : prefix === "" ? "-" : `[${prefix}`
     const max = prefix === "" ? "+" : Buffer.concat([Buffer.from(`[${prefix}`, "utf8"), Buffer.from([0xff])])
     const [exhausted, last, flat] = asArray(
-      yield* listScript(
-        [indexKey(ns)],
-        [min, max, String(limit + 1), `${redis.keyPrefix}state:{${ns}}:doc:`, String(LIST_SCAN_BUDGET)]
-      )
+      yield* listScript([indexKey(ns)], [min, max, String(limit + 1), docPrefix(ns), String(LIST_SCAN_BUDGET)], {
+        idempotent: true
+      })
     )
     const found = asArray(flat)
     const all: Array<ListItem> = []
@@ -230,7 +239,7 @@ export const make = Effect.gen(function* () {
   })
 
   const acquireLock: StateShape["acquireLock"] = Effect.fn("State.acquireLock")(function* (name, owner, ttlSeconds) {
-    yield* checkName("lock name", name)
+    yield* checkLock(name, owner, ttlSeconds)
     const [acquired, token, holder, expiresAt] = asArray(
       yield* lockAcquire([lockKey(name), fenceKey(name)], [owner, String(ttlSeconds * 1000)])
     )
@@ -243,7 +252,7 @@ export const make = Effect.gen(function* () {
   })
 
   const releaseLock: StateShape["releaseLock"] = Effect.fn("State.releaseLock")(function* (name, owner, token) {
-    yield* checkName("lock name", name)
+    yield* checkLock(name, owner)
     const [status, holder] = asArray(yield* lockRelease([lockKey(name)], [owner, String(token)]))
     if (num(status) === -1) return yield* notHolder(name, String(holder))
     return { released: num(status) === 1 }

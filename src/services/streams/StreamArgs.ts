@@ -4,7 +4,7 @@
  * conversion of entries to their tool shape.
  */
 import { Config, Effect } from "effect"
-import { InvalidArgument, type TooLarge } from "../../Errors.ts"
+import { InvalidArgument, quote, type TooLarge } from "../../Errors.ts"
 import { RedisConfig, ServerConfig } from "../../layers/Config.ts"
 import { checkSize, type Encoding, fromBuffer, toBuffer } from "../Values.ts"
 import * as Ids from "./StreamIds.ts"
@@ -57,7 +57,7 @@ export const checkId = <A>(
 ): Effect.Effect<A, InvalidArgument> => {
   const parsed = parser(text)
   return parsed === undefined
-    ? fail(`${what} "${text}" is not a valid stream id here. Use ${forms}.`)
+    ? fail(`${what} ${quote(text)} is not a valid stream id here. Use ${forms}.`)
     : Effect.succeed(parsed)
 }
 
@@ -199,12 +199,12 @@ export const addIdError = (reason: "zero" | "notGreater" | "overflow", key: stri
     reason === "zero"
       ? 'The id 0-0 is reserved: a stream entry id must be greater than 0-0. Omit id (or pass "*") to let Redis pick one.'
       : reason === "notGreater"
-        ? `The id is not greater than the last id of stream "${key}". Ids only grow: omit id (or pass "*") to let Redis pick one, or use xinfo to see the last id.`
-        : `Stream "${key}" has no id left after its last one. Use another key.`
+        ? `The id is not greater than the last id of stream ${quote(key)}. Ids only grow: omit id (or pass "*") to let Redis pick one, or use xinfo to see the last id.`
+        : `Stream ${quote(key)} has no id left after its last one. Use another key.`
   )
 
 export const noGroup = (key: string, group: string) =>
-  `No consumer group "${group}" on stream "${key}" (or no such stream). Create it with xgroup_create (mkstream: true creates the stream too).`
+  `No consumer group ${quote(group)} on stream ${quote(key)} (or no such stream). Create it with xgroup_create (mkstream: true creates the stream too).`
 
 /** XAUTOCLAIM results in tool shape: claimed entries beyond the byte budget stay pending on the claimer. */
 export const shapeAutoClaim = (

@@ -3,7 +3,9 @@
  * capped, values encoded) before either Streams layer acts on it: a bad
  * argument is an InvalidArgument before Redis is touched.
  */
+
 import { Effect } from "effect"
+import { quote } from "../../Errors.ts"
 import {
   checkBlock,
   checkCount,
@@ -91,10 +93,12 @@ export const planRead = (input: XReadInput, limits: StreamLimits) =>
     const keys = new Set<string>()
     const streams: Array<ReadPlan["streams"][number]> = []
     for (const s of input.streams) {
-      if (keys.has(s.key)) return yield* fail(`streams names "${s.key}" twice; name each stream once.`)
+      if (keys.has(s.key)) return yield* fail(`streams names ${quote(s.key)} twice; name each stream once.`)
       keys.add(s.key)
       const after =
-        s.id === "$" ? ("$" as const) : yield* checkId(s.id, (t) => Ids.parse(t), `id for "${s.key}"`, READ_ID_FORMS)
+        s.id === "$"
+          ? ("$" as const)
+          : yield* checkId(s.id, (t) => Ids.parse(t), `id for ${quote(s.key)}`, READ_ID_FORMS)
       streams.push({ key: s.key, after })
     }
     const count = yield* checkCount(input.count, limits)

@@ -4,7 +4,7 @@
  * drives them; a blocking read waits for the next add or for its deadline.
  */
 import { Clock, Deferred, Duration, Effect } from "effect"
-import { NotFound } from "../../Errors.ts"
+import { NotFound, quote } from "../../Errors.ts"
 import { MemoryStore } from "../MemoryStore.ts"
 import * as Args from "./StreamArgs.ts"
 import * as Ids from "./StreamIds.ts"
@@ -144,7 +144,7 @@ export const makeMemory = Effect.gen(function* () {
       const existing = yield* find(plan.key)
       if (existing === undefined && !plan.mkstream) {
         return yield* new NotFound({
-          message: `Stream "${plan.key}" does not exist. Pass mkstream: true to create it with the group, or xadd to it first.`
+          message: `Stream ${quote(plan.key)} does not exist. Pass mkstream: true to create it with the group, or xadd to it first.`
         })
       }
       const s = existing ?? (yield* create(plan.key))

@@ -9,7 +9,7 @@
  * otherwise, before anything is sent: Redis would answer CROSSSLOT).
  */
 import { Clock, Data, Duration, Effect, Option, Semaphore } from "effect"
-import { InvalidArgument, NotFound, type RedisError, Timeout, type WrongType } from "../../Errors.ts"
+import { InvalidArgument, NotFound, quote, type RedisError, Timeout, type WrongType } from "../../Errors.ts"
 import { keySlot } from "../../layers/ClusterSlots.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
 import { toRedisError } from "../../layers/RedisErrors.ts"
@@ -36,7 +36,7 @@ export const checkSameSlot = (keys: ReadonlyArray<string>, prefix: string): Effe
   if (other === undefined) return Effect.void
   return Effect.fail(
     new InvalidArgument({
-      message: `On a Redis Cluster one xread can only read streams that share a hash slot, and "${first}" and "${other}" are in different slots. Read them in separate xread calls, or name streams that are read together with a common hash tag (the part in braces decides the slot), e.g. "{orders}:eu" and "{orders}:us".`
+      message: `On a Redis Cluster one xread can only read streams that share a hash slot, and ${quote(first)} and ${quote(other)} are in different slots. Read them in separate xread calls, or name streams that are read together with a common hash tag (the part in braces decides the slot), e.g. "{orders}:eu" and "{orders}:us".`
     })
   )
 }
@@ -109,7 +109,7 @@ export const makeRedis = Effect.gen(function* () {
           if (/requires the key to exist/i.test(m))
             return Effect.fail(
               new NotFound({
-                message: `Stream "${key}" does not exist. Pass mkstream: true to create it with the group, or xadd to it first.`
+                message: `Stream ${quote(key)} does not exist. Pass mkstream: true to create it with the group, or xadd to it first.`
               })
             )
           if (/Invalid stream ID|invalid (start|end) ID/i.test(m))

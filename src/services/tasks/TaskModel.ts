@@ -7,6 +7,7 @@
 import type { Effect, Stream } from "effect"
 import { Schema } from "effect"
 import type { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, RedisError, TooLarge } from "../../Errors.ts"
+import { JsonValue } from "../Values.ts"
 
 export const STATUSES = ["waiting", "delayed", "blocked", "active", "completed", "failed", "cancelled"] as const
 export type TaskStatus = (typeof STATUSES)[number]
@@ -57,7 +58,7 @@ export const TaskInfo = Schema.Struct({
   queue: Schema.String,
   status: TaskStatusSchema,
   priority: Schema.Int.annotate({ description: "1 is claimed first, 10 last." }),
-  payload: Schema.Json.annotate({ description: "The JSON the task was created with." }),
+  payload: JsonValue.annotate({ description: "The JSON the task was created with." }),
   attempts: Schema.Int.annotate({ description: "How many times the task has been claimed so far." }),
   maxAttempts: Schema.Int,
   backoffSeconds: Schema.Finite.annotate({
@@ -70,7 +71,7 @@ export const TaskInfo = Schema.Struct({
   claimedAt: Schema.optionalKey(epochMs("When it was last claimed, epoch ms.")),
   worker: Schema.optionalKey(Schema.String.annotate({ description: "The worker that claimed it last." })),
   finishedAt: Schema.optionalKey(epochMs("completed, failed or cancelled: when, epoch ms.")),
-  result: Schema.optionalKey(Schema.Json.annotate({ description: "completed: the result the worker reported." })),
+  result: Schema.optionalKey(JsonValue.annotate({ description: "completed: the result the worker reported." })),
   error: Schema.optionalKey(
     Schema.String.annotate({ description: "The last failure (task_fail error, lease expiry, DependencyFailed)." })
   ),
@@ -102,7 +103,7 @@ export const ClaimedTask = Schema.Struct({
   leaseToken: Schema.String.annotate({
     description: "Proof of this claim: pass it to task_heartbeat, task_complete and task_fail."
   }),
-  payload: Schema.Json,
+  payload: JsonValue.annotate({ description: "The JSON the task was created with." }),
   attempt: Schema.Int.annotate({ description: "1 on the first claim, 2 on the first retry, and so on." }),
   maxAttempts: Schema.Int,
   leaseExpiresAt: epochMs("When this lease runs out unless renewed with task_heartbeat, epoch ms.")

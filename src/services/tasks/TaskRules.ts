@@ -5,7 +5,8 @@
  * model what to do.
  */
 import { Effect, type Schema } from "effect"
-import { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, TooLarge } from "../../Errors.ts"
+import { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, quote, TooLarge } from "../../Errors.ts"
+import { illFormed, isWellFormed, checkText as wellFormed } from "../KeyNames.ts"
 import {
   Bounds,
   type ClaimInput,
@@ -73,7 +74,12 @@ export const encodeJson = (
     : Effect.succeed(text)
 }
 
-export const checkText = (what: string, text: string, limit: number): Effect.Effect<void, TooLarge> => {
+export const checkText = (
+  what: string,
+  text: string,
+  limit: number
+): Effect.Effect<void, TooLarge | InvalidArgument> => {
+  if (!isWellFormed(text)) return Effect.fail(new InvalidArgument({ message: illFormed(what, text) }))
   const size = Buffer.byteLength(text)
   return size > limit
     ? Effect.fail(
@@ -107,6 +113,7 @@ export const normaliseCreate = Effect.fnUntraced(function* (input: CreateTaskInp
   if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 256)) {
     return yield* invalid("idempotencyKey must be 1 to 256 characters.")
   }
+  if (input.idempotencyKey !== undefined) yield* wellFormed("idempotencyKey", input.idempotencyKey)
   const dependsOn = [...new Set(input.dependsOn ?? [])]
   if (dependsOn.length > Bounds.maxDependsOn) {
     return yield* invalid(`dependsOn lists ${dependsOn.length} tasks; at most ${Bounds.maxDependsOn} are allowed.`)
@@ -130,6 +137,7 @@ export const validateClaim = Effect.fnUntraced(function* (input: ClaimInput) {
   if (input.worker.length === 0 || input.worker.length > 200) {
     return yield* invalid("worker must be 1 to 200 characters naming who claims (e.g. an agent id).")
   }
+  yield* wellFormed("worker", input.worker)
   yield* intIn("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds)
   yield* intIn("count", input.count, 1, Bounds.maxCount)
 })
@@ -175,12 +183,12 @@ export const tokenFrom = (a: number, b: number): string => {
 
 export const notFound = (queue: string, taskId: string) =>
   new NotFound({
-    message: `Task ${taskId} does not exist in queue "${queue}" (never created there, or removed after the retention period). Check the queue and taskId; task_list shows the queue's tasks.`
+    message: `Task ${taskId} does not exist in queue ${quote(queue)} (never created there, or removed after the retention period). Check the queue and taskId; task_list shows the queue's tasks.`
   })
 
 export const dependencyMissing = (queue: string, taskId: string) =>
   new NotFound({
-    message: `dependsOn names task ${taskId}, which does not exist in queue "${queue}". Dependencies must be tasks of the same queue; create them first and pass the taskIds task_create returned.`
+    message: `dependsOn names task ${taskId}, which does not exist in queue ${quote(queue)}. Dependencies must be tasks of the same queue; create them first and pass the taskIds task_create returned.`
   })
 
 export const dependencyFailed = (taskId: string, status: string) =>

@@ -13,6 +13,12 @@
  *   only once the drain is over. `closed` resolves then: await it to know the
  *   connection is over (serveStdio takes `onclose` for itself).
  * - A broken stdout (EPIPE, closed) closes the wire at once.
+ *
+ * ```ts
+ * const wire = yield* StdioWire.make()            // settings from the ConfigProvider, logs via Effect
+ * const handle = serveStdio(factory, { transport: wire })
+ * yield* Effect.promise(() => wire.closed)        // on interruption (SIGTERM): handle.close()
+ * ```
  */
 import type { Readable, Writable } from "node:stream"
 import type { JSONRPCMessage, MessageExtraInfo, RequestId, Transport } from "@modelcontextprotocol/server"

@@ -3,10 +3,13 @@
  * in-flight requests may take to answer once stdin has ended.
  */
 import { Config, ConfigProvider, Option } from "effect"
-import { redisSettingsConfig } from "../layers/Config.ts"
+import { redisSettingsConfig, serverSettingsConfig } from "../layers/Config.ts"
 
 export interface WireSettings {
-  /** Longest line accepted on stdin, in bytes, newline excluded (REDIS_MCP_MAX_MESSAGE_BYTES). @default 8 MiB */
+  /**
+   * Longest line accepted on stdin, in bytes, newline excluded (REDIS_MCP_MAX_MESSAGE_BYTES).
+   * @default 8 MiB, or 6 × REDIS_MCP_MAX_VALUE_BYTES + 1 MiB when that is more
+   */
   readonly maxMessageBytes: number
   /**
    * After stdin ends, how long requests in flight may take to answer before the
@@ -21,6 +24,8 @@ export interface WireSettings {
  * worst 6 bytes per byte (`\u00XX`), plus the request envelope, with room to spare.
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+/** Room for the request around the largest value, when the value cap is raised. */
+export const ENVELOPE_BYTES = 1024 * 1024
 export const MIN_MAX_MESSAGE_BYTES = 1024
 /** Kept well under V8's longest string (~512 MiB) so an accepted line can always be decoded. */
 export const MAX_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
@@ -38,10 +43,19 @@ const inRange =
 
 const commandTimeoutMs = Config.map(redisSettingsConfig, (r) => r.commandTimeoutMs)
 
+/** Big enough for the largest value a write may carry, JSON-escaped at worst. */
+const defaultMaxMessageBytes = Config.map(serverSettingsConfig, (s) =>
+  Math.min(MAX_MAX_MESSAGE_BYTES, Math.max(DEFAULT_MAX_MESSAGE_BYTES, 6 * s.limits.maxValueBytes + ENVELOPE_BYTES))
+)
+
 export const wireSettingsConfig: Config.Config<WireSettings> = Config.all({
   maxMessageBytes: Config.Int("REDIS_MCP_MAX_MESSAGE_BYTES").pipe(
-    Config.withDefault(DEFAULT_MAX_MESSAGE_BYTES),
-    Config.flatMap(inRange("REDIS_MCP_MAX_MESSAGE_BYTES", MIN_MAX_MESSAGE_BYTES, MAX_MAX_MESSAGE_BYTES))
+    Config.option,
+    Config.flatMap((given) =>
+      Option.isSome(given)
+        ? inRange("REDIS_MCP_MAX_MESSAGE_BYTES", MIN_MAX_MESSAGE_BYTES, MAX_MAX_MESSAGE_BYTES)(given.value)
+        : defaultMaxMessageBytes
+    )
   ),
   drainTimeoutMs: Config.Int("REDIS_MCP_DRAIN_TIMEOUT_MS").pipe(
     Config.option,

@@ -1,5 +1,6 @@
 /**
- * The wire's settings: REDIS_MCP_MAX_MESSAGE_BYTES (8 MiB by default) and
+ * The wire's settings: REDIS_MCP_MAX_MESSAGE_BYTES (8 MiB by default, more when
+ * REDIS_MCP_MAX_VALUE_BYTES is raised) and
  * REDIS_MCP_DRAIN_TIMEOUT_MS (the command timeout + 1 s by default), validated
  * with a message naming the setting; `StdioWire.make` builds from them and
  * logs through Effect's logger.
@@ -27,6 +28,15 @@ describe("wire settings", () => {
         maxMessageBytes: 8 * 1024 * 1024,
         drainTimeoutMs: 2500
       })
+    })
+  )
+
+  it.effect("a raised value cap raises the default line limit to fit a value JSON-escaped at worst", () =>
+    Effect.gen(function* () {
+      const s = yield* read({ REDIS_MCP_MAX_VALUE_BYTES: String(4 * 1024 * 1024) })
+      assert.strictEqual(s.maxMessageBytes, 25 * 1024 * 1024)
+      const capped = yield* read({ REDIS_MCP_MAX_VALUE_BYTES: String(100 * 1024 * 1024) })
+      assert.strictEqual(capped.maxMessageBytes, 256 * 1024 * 1024)
     })
   )
 

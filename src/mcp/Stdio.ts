@@ -5,10 +5,11 @@
  * client goes away (stdin ends, stdout breaks) or the layer's scope closes
  * (SIGINT/SIGTERM via runMain).
  */
-import { StdioServerTransport, serveStdio } from "@modelcontextprotocol/server/stdio"
+import { serveStdio } from "@modelcontextprotocol/server/stdio"
 import { Deferred, Effect, Layer } from "effect"
 import { ListenAwareTransport } from "./Listen.ts"
 import { McpEdge } from "./Server.ts"
+import { StdioWire } from "./StdioWire.ts"
 import { McpTransport } from "./Transport.ts"
 
 export const layer = Layer.effect(
@@ -19,8 +20,9 @@ export const layer = Layer.effect(
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
     const view = edge.surface()
     const session = edge.session(view)
-    // The wire: newline-delimited JSON-RPC on stdin/stdout.
-    const wire = new StdioServerTransport()
+    // The wire: newline-delimited JSON-RPC on stdin/stdout, with a line limit, JSON-RPC errors for bad
+    // lines, and a drain of the calls in flight when stdin ends (StdioWire.ts).
+    const wire = yield* StdioWire.make()
     const transport = new ListenAwareTransport(wire, {
       listen: (id, uris) => edge.run(session.listen(id, uris)),
       cancel: session.cancel,
@@ -38,8 +40,7 @@ export const layer = Layer.effect(
               // The client closed our stdout: it is gone, and the wire closes (not a fault of ours).
               (error as NodeJS.ErrnoException).code === "EPIPE"
                 ? Effect.logDebug("the client closed stdout", { error: error.message })
-                : // A malformed line is reported here and skipped; the server keeps serving.
-                  Effect.logWarning("mcp transport error", { error: error.message })
+                : Effect.logWarning("mcp transport error", { error: error.message })
             )
         })
       ),

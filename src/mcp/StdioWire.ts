@@ -28,7 +28,7 @@ import { LineFramer } from "./LineFramer.ts"
 import { DEFAULT_MAX_MESSAGE_BYTES, DRAIN_MARGIN_MS, wireSettingsConfig } from "./WireSettings.ts"
 import { WireWriter } from "./WireWriter.ts"
 
-export type WireLog = (level: "Info" | "Warn", message: string, fields: Record<string, unknown>) => void
+export type WireLog = (level: "Debug" | "Info" | "Warn", message: string, fields: Record<string, unknown>) => void
 
 export interface StdioWireOptions {
   /** @default process.stdin */
@@ -83,7 +83,13 @@ export class StdioWire implements Transport {
       const settings = yield* wireSettingsConfig
       const runFork = Effect.runForkWith(yield* Effect.context<never>())
       const log: WireLog = (level, message, fields) => {
-        runFork(level === "Info" ? Effect.logInfo(message, fields) : Effect.logWarning(message, fields))
+        runFork(
+          level === "Debug"
+            ? Effect.logDebug(message, fields)
+            : level === "Info"
+              ? Effect.logInfo(message, fields)
+              : Effect.logWarning(message, fields)
+        )
       }
       return new StdioWire({ ...settings, ...options, log })
     })
@@ -264,7 +270,11 @@ export class StdioWire implements Transport {
 
   private readonly onOutputError = (error: Error): void => {
     if (this.phase === "closed") return
-    this.log("Warn", "stdout failed; closing", { error: error.message })
+    // EPIPE: the client closed its end of stdout, which is how a client goes away, not a fault.
+    const gone = (error as NodeJS.ErrnoException).code === "EPIPE"
+    this.log(gone ? "Debug" : "Warn", gone ? "the client closed stdout; closing" : "stdout failed; closing", {
+      error: error.message
+    })
     this.writer.fail(error)
     this.onerror?.(error)
     this.shutdown()
@@ -272,7 +282,7 @@ export class StdioWire implements Transport {
 
   private readonly onOutputClose = (): void => {
     if (this.phase === "closed") return
-    this.log("Warn", "stdout closed; closing", {})
+    this.log("Debug", "stdout closed; closing", {})
     this.writer.fail(new Error("stdout closed"))
     this.shutdown()
   }

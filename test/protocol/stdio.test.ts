@@ -78,8 +78,14 @@ describe("stdio protocol hygiene", () => {
         const message = JSON.parse(line)
         assert.strictEqual(message.jsonrpc, "2.0", line)
       }
-      assert.strictEqual(raw.stdoutLines.length, 5)
-      assert.include(raw.stderr(), "mcp transport error")
+      // Five answers, plus one JSON-RPC error (id null) per bad line: three parse errors, one invalid request.
+      const errors = raw.stdoutLines.map((l) => JSON.parse(l)).filter((m) => m.id === null)
+      assert.deepStrictEqual(
+        errors.map((m) => m.error.code),
+        [-32700, -32700, -32600, -32700]
+      )
+      assert.strictEqual(raw.stdoutLines.length, 5 + 4)
+      assert.include(raw.stderr(), "stdin line rejected")
       assert.isNull(raw.child.exitCode)
     } finally {
       raw.child.kill("SIGKILL")

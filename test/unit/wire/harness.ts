@@ -12,7 +12,7 @@ import { type StdioServerHandle, serveStdio } from "@modelcontextprotocol/server
 import { StdioWire, type StdioWireOptions, type WireLog } from "../../../src/mcp/StdioWire.ts"
 
 export interface Logged {
-  readonly level: "Info" | "Warn"
+  readonly level: "Debug" | "Info" | "Warn"
   readonly message: string
   readonly fields: Record<string, unknown>
 }

@@ -60,9 +60,15 @@ const sendOn = (c: RedisLike, commands: ReadonlyArray<Prepared>, atomic: boolean
   for (const { args } of commands) p.sendCommand(new Command(nameOf(args), [...args.slice(1)], { replyEncoding: null }))
   return p.exec().then(
     (replies) => {
-      // The connection closed under the whole call: nothing came back, fail it as a whole (a read is tried again).
+      // The connection closed under the whole call, or was found closed before anything was written (a kept
+      // connection Redis dropped, its close not yet seen): nothing came back, fail it as a whole (a read is tried again).
       const lost = replies?.[0]?.[0]
-      if (lost && /Connection is closed/i.test(lost.message) && replies!.every(([e]) => e !== null)) throw lost
+      if (
+        lost &&
+        /Connection is closed|Stream isn't writeable/i.test(lost.message) &&
+        replies!.every(([e]) => e !== null)
+      )
+        throw lost
       return { replies: replies ?? [], aborted: undefined }
     },
     (e: Error & { previousErrors?: Array<Error> }) => {

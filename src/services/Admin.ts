@@ -7,7 +7,7 @@
  * entries on keys under the prefix, and CLIENT LIST only this server's connection.
  */
 import { Clock, Context, Effect, Layer } from "effect"
-import type { RedisError } from "../Errors.ts"
+import { PermissionDenied, type RedisError } from "../Errors.ts"
 import { type ClusterNode, parseClusterNodes, slotsCovered } from "../layers/ClusterNodes.ts"
 import { ServerConfig } from "../layers/Config.ts"
 import { type Health, memoryHealth, type PrimaryNode, RedisClient } from "../layers/RedisClient.ts"
@@ -89,8 +89,10 @@ export interface AdminShape {
   /** The connection's state, last error, reconnect count and latency. */
   readonly health: Effect.Effect<Health>
   /** One INFO section of every primary. */
-  readonly info: (section: InfoSection) => Effect.Effect<ReadonlyArray<NodeInfo>, RedisError>
-  readonly dbsize: Effect.Effect<DbsizeResult, RedisError>
+  /** With a key prefix, the keyspace section (every tenant's key counts) is left out, and asking for it is refused. */
+  readonly info: (section: InfoSection) => Effect.Effect<ReadonlyArray<NodeInfo>, RedisError | PermissionDenied>
+  /** Refused with a key prefix: it counts every key of the database, other tenants' included. */
+  readonly dbsize: Effect.Effect<DbsizeResult, RedisError | PermissionDenied>
   /** The `count` most recent slow commands (newest first) of every primary, without their arguments. */
   readonly slowlog: (count: number) => Effect.Effect<ReadonlyArray<SlowlogEntry>, RedisError>
   /** Connected clients of every primary, at most `limit` (with a key prefix: this server's connection only). */
@@ -223,6 +225,14 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
         }
       })
 
+      /** A count of the whole database would show other tenants' keys: refused under a key prefix. */
+      const wholeDatabase = (what: string) =>
+        Effect.fail(
+          new PermissionDenied({
+            message: `${what} counts every key of the database, other tenants' included, so it is refused on a server with a key prefix ("${keyPrefix}"). Use scan to walk the keys under the prefix.`
+          })
+        )
+
       return Admin.of({
         ping: Effect.fn("Admin.ping")(function* (message?: string) {
           const start = yield* Clock.currentTimeMillis
@@ -233,14 +243,18 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
         }),
         health: redis.health,
         info: Effect.fn("Admin.info")(function* (section: InfoSection) {
-          return yield* onPrimaries((node) =>
+          if (keyPrefix !== "" && section === "keyspace") return yield* wholeDatabase("INFO keyspace")
+          const nodes = yield* onPrimaries((node) =>
             Effect.map(call<unknown>(node, "INFO", [section]), (reply) => ({
               node: node.address,
               sections: parseInfo(text(reply))
             }))
           )
+          if (keyPrefix === "") return nodes
+          return nodes.map(({ node, sections: { keyspace: _, ...rest } }) => ({ node, sections: rest }))
         }),
         dbsize: Effect.gen(function* () {
+          if (keyPrefix !== "") return yield* wholeDatabase("dbsize")
           const nodes = yield* onPrimaries((node) =>
             Effect.map(call<number>(node, "DBSIZE", []), (keys) => ({ node: node.address, keys: Number(keys) }))
           )

@@ -93,4 +93,4 @@ export const CONNECTION_STATE: ReadonlyArray<string> = [
 ]
 
 /** Channels the server itself listens on (logical names): a raw PUBLISH to them would forge its events. */
-export const INTERNAL_CHANNELS: ReadonlyArray<string> = ["state:changes"]
+export const INTERNAL_CHANNELS: ReadonlyArray<string> = ["state:changes", "task:changes"]

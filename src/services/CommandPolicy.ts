@@ -16,6 +16,7 @@ import { ReadOnly } from "./Access.ts"
 import { type CommandInfo, CommandTable } from "./CommandInfo.ts"
 import { scopeOf, unscopedByName } from "./CommandKeys.ts"
 import { CONNECTION_STATE, DEFAULT_DENY, INTERNAL_CHANNELS } from "./CommandLists.ts"
+import { internalFamily, reservedKeyMessage } from "./KeyNames.ts"
 import { prefixHint, underPrefix } from "./PrefixScope.ts"
 
 export { CONNECTION_STATE, DEFAULT_DENY } from "./CommandLists.ts"
@@ -191,6 +192,14 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
       )
     }
     const scope = scopeOf(info, args)
+    const internal = scope._tag === "Scoped" ? scope.keys.find((k) => internalFamily(k.name) !== undefined) : undefined
+    if (internal !== undefined) {
+      return refused(
+        command,
+        new PermissionDenied({ message: reservedKeyMessage(internal.name, internalFamily(internal.name)!) }),
+        info.flags
+      )
+    }
     let send = args
     let keys: ReadonlyArray<string> = scope._tag === "Scoped" ? scope.keys.map((k) => k.name) : []
     if (prefix !== "") {

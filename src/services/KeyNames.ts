@@ -68,15 +68,13 @@ export const checkKeyName = (
     )
   }
   const family = internalFamily(key)
-  if (family !== undefined) {
-    return Effect.fail(
-      new PermissionDenied({
-        message: `The key ${quote(key)} belongs to the ${family === "task" ? "task queue" : "state documents and locks"}: keys starting with "${INTERNAL_KEY_PREFIXES[family]}" are reserved, and the generic key and data-structure tools may not read or change them. Use ${familyTools[family]}, or pick a key outside "${INTERNAL_KEY_PREFIXES[family]}".`
-      })
-    )
-  }
+  if (family !== undefined) return Effect.fail(new PermissionDenied({ message: reservedKeyMessage(key, family) }))
   return Effect.void
 }
+
+/** Why a reserved key is refused, and what to use instead. */
+export const reservedKeyMessage = (key: string, family: InternalFamily): string =>
+  `The key ${quote(key)} belongs to the ${family === "task" ? "task queue" : "state documents and locks"}: keys starting with "${INTERNAL_KEY_PREFIXES[family]}" are reserved, and the generic key and data-structure tools (command and pipeline included) may not read or change them. Use ${familyTools[family]}, or pick a key outside "${INTERNAL_KEY_PREFIXES[family]}".`
 
 /** Every key of a call, in order; the first bad one fails it. */
 export const checkKeyNames = (

@@ -60,7 +60,8 @@ export const info = Tool.make({
   description:
     "Read one section of Redis INFO (server version, memory, clients, replication, stats…) as field/value pairs. " +
     "On a Cluster every primary answers, one entry per node. Ask for one section at a time; `default` is the usual overview " +
-    "(several sections, a few KB per node).",
+    "(several sections, a few KB per node). With a key prefix the keyspace section (every tenant's key counts) is left out, " +
+    "and asking for it is refused.",
   toolset: "admin",
   input: Schema.Struct({
     section: Schema.optionalKey(
@@ -87,8 +88,9 @@ export const dbsize = Tool.make({
   name: "dbsize",
   title: "Count keys",
   description:
-    "Count the keys in the database (all of them, whatever the key prefix). On a Cluster the primaries' counts are added " +
-    "up and listed per node. Cheap: use it instead of scanning to see how big the keyspace is.",
+    "Count the keys in the database. On a Cluster the primaries' counts are added up and listed per node. Cheap: use it " +
+    "instead of scanning to see how big the keyspace is. Refused (PermissionDenied) on a server with a key prefix, where " +
+    "it would count other tenants' keys: scan the keys under the prefix instead.",
   toolset: "admin",
   input: Tool.NoInput,
   output: Schema.Struct({

@@ -199,6 +199,27 @@ runContract("Raw commands without a key prefix", memory({}), redis({}), (it) => 
       }
       yield* refusedEverywhere(["MONITOR"], "InvalidArgument")
       yield* refusedEverywhere(["PUBLISH", "state:changes", "x"], "PermissionDenied")
+      yield* refusedEverywhere(["PUBLISH", "task:changes", "q"], "PermissionDenied")
+    })
+  )
+
+  it.effect("the task queue's and state's reserved keys cannot be read or changed: no fencing token rewound", () =>
+    Effect.gen(function* () {
+      const raw = yield* Raw
+      yield* raw.run(["SET", "state:lock:{F}:fence", "7"])
+      for (const args of [
+        ["SET", "state:lock:{F}:fence", "0"],
+        ["DEL", "state:lock:{F}"],
+        ["GET", "state:lock:{F}:fence"],
+        ["HGETALL", "task:{q}:t1"],
+        ["MSET", "ok", "1", "state:doc:{ns}:k", "{}"],
+        ["EXPIRE", "task:{q}:t1", "1"]
+      ]) {
+        const message = yield* refusedEverywhere(args, "PermissionDenied")
+        assert.include(message, "reserved")
+      }
+      assert.strictEqual(String(yield* raw.run(["GET", "state:lock:{F}:fence"])), "7")
+      yield* raw.run(["DEL", "state:lock:{F}:fence"])
     })
   )
 })

@@ -73,6 +73,22 @@ layer(onRedis(Layer.mergeAll(Admin.layer, Other.layer), { REDIS_MCP_KEY_PREFIX: 
       assert.strictEqual(list.clients[0]!.lastCommand, "client|info")
     })
   )
+
+  it.effect(
+    "dbsize and INFO keyspace, which count every tenant's keys, are refused; INFO default leaves keyspace out",
+    () =>
+      Effect.gen(function* () {
+        yield* (yield* Other).run("SET", "tenB:other", "x")
+        const admin = yield* Admin
+        const dbsize = yield* Effect.flip(admin.dbsize)
+        assert.strictEqual(dbsize._tag, "PermissionDenied")
+        assert.include(dbsize.message, "scan")
+        assert.strictEqual((yield* Effect.flip(admin.info("keyspace")))._tag, "PermissionDenied")
+        const [overview] = yield* admin.info("default")
+        assert.isDefined(overview!.sections.server)
+        assert.isUndefined(overview!.sections.keyspace)
+      })
+  )
 })
 
 layer(onRedis(Layer.mergeAll(Admin.layer, Other.layer)), { timeout: 60_000, excludeTestServices: true })(

@@ -149,6 +149,19 @@ export const countToolCall = (labels: ToolCallLabels) =>
 export const recordRedisCommand = (command: string, seconds: number) =>
   Metric.update(Metric.withAttributes(redisCommandDuration, { command }), seconds)
 
+/**
+ * The `redis_mcp_redis_command_duration_seconds` series of one command as a metric of its own
+ * (the same series `recordRedisCommand` updates). The connection layer makes one per command
+ * and keeps it, then records with `updateUnsafe(seconds, context)`: no label object, key or
+ * Effect per call on its hot path.
+ */
+export const redisCommandSeries = (command: string): Metric.Histogram<number> =>
+  Metric.histogram(redisCommandDuration.id, {
+    description: redisCommandDuration.description,
+    boundaries: LATENCY_BOUNDARIES,
+    attributes: { command }
+  })
+
 /** Set one queue's count for one status. */
 export const setQueueDepth = (labels: QueueDepthLabels, tasks: number) =>
   Metric.update(Metric.withAttributes(taskQueueDepth, { queue: labels.queue, status: labels.status }), tasks)

@@ -40,8 +40,15 @@ export interface RedisSettings {
   readonly username: string | undefined
   readonly password: Redacted.Redacted<string> | undefined
   readonly tls: TlsSettings
-  /** @default 5000 */
+  /** The longest any call waits for Redis, retries included; the cap of adaptive timeouts. @default 5000 */
   readonly commandTimeoutMs: number
+  /**
+   * `adaptive`: each command's timeout follows its recent latency (10 × p99), between
+   * `commandTimeoutMinMs` and `commandTimeoutMs`; `fixed`: always `commandTimeoutMs`. @default "adaptive"
+   */
+  readonly commandTimeoutMode: "adaptive" | "fixed"
+  /** The shortest adaptive timeout (lowered to `commandTimeoutMs` if above it). @default 1000 */
+  readonly commandTimeoutMinMs: number
   /** @default 5000 */
   readonly connectTimeoutMs: number
   readonly retry: RetryPolicy
@@ -192,6 +199,10 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
   tlsInsecure: Config.Boolean("REDIS_TLS_INSECURE").pipe(Config.withDefault(false)),
   tlsEnabled: Config.Boolean("REDIS_TLS").pipe(Config.withDefault(false)),
   commandTimeoutMs: positiveInt("REDIS_COMMAND_TIMEOUT_MS", 5000),
+  commandTimeoutMode: Config.Literals(["adaptive", "fixed"], "REDIS_COMMAND_TIMEOUT_MODE").pipe(
+    Config.withDefault("adaptive" as const)
+  ),
+  commandTimeoutMinMs: positiveInt("REDIS_COMMAND_TIMEOUT_MIN_MS", 1000),
   connectTimeoutMs: positiveInt("REDIS_CONNECT_TIMEOUT_MS", 5000),
   retryBaseMs: positiveInt("REDIS_RETRY_BASE_MS", 100),
   retryMaxMs: positiveInt("REDIS_RETRY_MAX_MS", 5000),
@@ -237,6 +248,8 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
         insecure: c.tlsInsecure
       },
       commandTimeoutMs: c.commandTimeoutMs,
+      commandTimeoutMode: c.commandTimeoutMode,
+      commandTimeoutMinMs: Math.min(c.commandTimeoutMinMs, c.commandTimeoutMs),
       connectTimeoutMs: c.connectTimeoutMs,
       retry: { baseMs: c.retryBaseMs, maxMs: Math.max(c.retryMaxMs, c.retryBaseMs), factor: 2 },
       slotsRefreshIntervalMs: c.slotsRefreshIntervalMs,

@@ -1,24 +1,27 @@
 /**
  * One call on the supervised connection: the command timeout as a deadline that
- * covers waiting and retries, typed errors, retry for idempotent calls only, and
- * what a failure says about the connection (Sentinel demotion, Cluster slot moves).
+ * covers waiting and retries, each send bounded by the command's (adaptive)
+ * timeout, typed errors, retry for idempotent calls only, what a failure says
+ * about the connection (Sentinel demotion, Cluster slot moves), and every reply's
+ * latency recorded (`RedisLatency`).
  */
-import { Clock, Context, Duration, Effect, Ref, Schedule } from "effect"
+import { type Clock, Duration, Effect, Ref, Schedule } from "effect"
 import type { Redis } from "ioredis"
-import { RedisBusy, type RedisError, RedisUnavailable, Timeout } from "../Errors.ts"
+import { RedisBusy, type RedisError, RedisUnavailable } from "../Errors.ts"
 import type { RedisLike } from "./RedisConnect.ts"
 import type { Connection, Health } from "./RedisConnection.ts"
-import { toRedisError } from "./RedisErrors.ts"
+import type { CommandStats, Latencies, LatencyTracker } from "./RedisLatency.ts"
+import { makeSend } from "./RedisSend.ts"
 import { commandRetry } from "./RetrySchedule.ts"
-
-/** The Clock of a fiber that was given none: its sleep is a plain setTimeout. */
-const liveClock = Context.get(Context.empty(), Clock.Clock)
-/** The longest single setTimeout; a longer wait goes through the Clock's own sleep. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface RunOptions {
   /** Safe to send twice: retried on retryable errors (connection lost, LOADING, READONLY…). */
   readonly idempotent?: boolean
+  /**
+   * This call's own budget (ms) instead of the command's adaptive timeout, for a call known
+   * to take long (a script with a large budget); at most the command timeout (the cap).
+   */
+  readonly timeoutMs?: number
 }
 
 /** A Lua script, sent by EVALSHA with fallback to EVAL (ioredis `defineCommand`). */
@@ -42,27 +45,25 @@ export interface Calls {
   ) => Effect.Effect<A, RedisError>
   readonly script: (name: string, lua: string) => ScriptRunner
   readonly health: Effect.Effect<Health>
+  readonly latencies: Effect.Effect<Latencies>
 }
 
-export const makeCalls = (connection: Connection): Calls => {
+export const makeCalls = (connection: Connection, tracker: LatencyTracker): Calls => {
   const { settings, target, timeoutMs, client, cluster, state } = connection
-  const { awaitConnection, generation, recordError, refreshSlots } = connection
+  const { sendOnce, timedOut } = makeSend(tracker, timeoutMs)
+  const { awaitConnection, generation, recordError, refreshSlots, failoverSeen, dropConnection } = connection
   /** The retry policy of idempotent calls, built once; each failing call adds its own deadline. */
   const retryPolicy = commandRetry<RedisError>(settings.retry, timeoutMs)
-
-  const timedOut = (command: string) =>
-    Effect.fail(
-      new Timeout({
-        message: `${command} did not answer within ${timeoutMs} ms. Redis may be overloaded or paused; retry later and check the \`health\` tool.`,
-        timeoutMs
-      })
-    )
+  /** The generation a READONLY reply was last counted as a failover for (standalone). */
+  let readonlyCounted = -1
 
   /**
    * What a failure says about the connection. READONLY or MASTERDOWN behind Sentinel:
    * this node is no longer the primary, so drop the connection and let the supervisor
-   * ask the sentinels again. On a Cluster, a lost node, CLUSTERDOWN, TRYAGAIN or a
-   * moved slot: refresh the slot map so the next try goes to the new owner.
+   * ask the sentinels again. READONLY on a standalone URL: the node was demoted (a
+   * managed failover), counted once per connection. On a Cluster, a lost node,
+   * CLUSTERDOWN, TRYAGAIN or a moved slot: refresh the slot map so the next try goes
+   * to the new owner.
    */
   const afterFailure = (e: RedisError, seenGeneration: number) =>
     Effect.suspend(() => {
@@ -71,7 +72,12 @@ export const makeCalls = (connection: Connection): Calls => {
         return Effect.logWarning("redis primary was demoted; reconnecting through the sentinels", {
           target,
           error: e.message
-        }).pipe(Effect.andThen(Effect.sync(() => client.disconnect(false))))
+        }).pipe(Effect.andThen(dropConnection))
+      }
+      if (settings.mode === "standalone" && e instanceof RedisBusy && e.reason === "READONLY") {
+        if (readonlyCounted === seenGeneration) return Effect.void
+        readonlyCounted = seenGeneration
+        return failoverSeen("the server answered READONLY: it is a replica now")
       }
       if (cluster !== undefined && (e instanceof RedisUnavailable || e instanceof RedisBusy)) {
         return Effect.sync(refreshSlots)
@@ -79,73 +85,55 @@ export const makeCalls = (connection: Connection): Calls => {
       return Effect.void
     })
 
-  const failed = (e: unknown, command: string) => Effect.suspend(() => Effect.fail(toRedisError(e, command, timeoutMs)))
-
-  /**
-   * The call raced against a timer in one callback: what `Effect.timeoutOrElse` does on
-   * the live Clock (whose sleep is this same setTimeout), without forking two fibers per call.
-   */
-  const timedCall = <C, A>(command: string, c: C, f: (c: C) => Promise<A>, ms: number) =>
-    Effect.callback<A, RedisError>((resume) => {
-      const timer = setTimeout(() => resume(timedOut(command)), ms)
-      const settle = (effect: Effect.Effect<A, RedisError>) => {
-        clearTimeout(timer)
-        resume(effect)
-      }
-      try {
-        f(c).then(
-          (a) => settle(Effect.succeed(a)),
-          (e) => settle(failed(e, command))
-        )
-      } catch (e) {
-        settle(failed(e, command))
-      }
-      return Effect.sync(() => clearTimeout(timer))
-    })
-
+  /** Send at `startMs` (the Clock's time), with `left` ms until the call's deadline. */
   const send = <C, A>(
     clock: Clock.Clock,
+    stats: CommandStats,
     command: string,
     c: C,
     f: (c: C) => Promise<A>,
-    waitMs: number,
+    replyMs: number,
+    adaptive: boolean,
+    startMs: number,
+    left: number,
     seenGeneration: number
   ) => {
-    const ms = Math.max(1, waitMs)
-    const call =
-      clock === liveClock && ms <= MAX_TIMER_MS
-        ? timedCall(command, c, f, ms)
-        : Effect.tryPromise({ try: () => f(c), catch: (e) => toRedisError(e, command, timeoutMs) }).pipe(
-            Effect.timeoutOrElse({ duration: Duration.millis(ms), orElse: () => timedOut(command) })
-          )
+    const ms = Math.max(1, Math.round(Math.min(replyMs, left)))
+    const call = sendOnce(clock, stats, startMs, command, c, f, ms, adaptive && replyMs <= left)
     return Effect.tapError(call, (e) => afterFailure(e, seenGeneration))
   }
 
   /**
    * One try before `deadline`: wait for a young reconnect if the client is not
-   * ready (nothing is sent while waiting), then send with what is left. Past the
-   * deadline it fails with the previous try's error (or a Timeout).
+   * ready (nothing is sent while waiting), then send, bounded by the command's own
+   * timeout `replyMs` and by what is left. Past the deadline it fails with the
+   * previous try's error (or a Timeout).
    */
   const attempt = <C, A>(
     clock: Clock.Clock,
+    stats: CommandStats,
     command: string,
     conn: Effect.Effect<C, RedisError>,
     f: (c: C) => Promise<A>,
     deadline: number,
-    lastError: RedisError | undefined
+    replyMs: number,
+    adaptive: boolean,
+    lastError: RedisError | undefined,
+    now = clock.currentTimeMillisUnsafe()
   ): Effect.Effect<A, RedisError> => {
-    const left = deadline - clock.currentTimeMillisUnsafe()
-    if (left <= 0) return lastError === undefined ? timedOut(command) : Effect.fail(lastError)
+    const left = deadline - now
+    if (left <= 0) return lastError === undefined ? timedOut(command, timeoutMs) : Effect.fail(lastError)
     if (client.status === "ready") {
       const seen = generation()
-      return Effect.flatMap(conn, (c) => send(clock, command, c, f, left, seen))
+      return Effect.flatMap(conn, (c) => send(clock, stats, command, c, f, replyMs, adaptive, now, left, seen))
     }
     return awaitConnection(command, left).pipe(
       Effect.andThen(
         Effect.suspend(() => {
           const seen = generation()
+          const later = clock.currentTimeMillisUnsafe()
           return Effect.flatMap(conn, (c) =>
-            send(clock, command, c, f, deadline - clock.currentTimeMillisUnsafe(), seen)
+            send(clock, stats, command, c, f, replyMs, adaptive, later, deadline - later, seen)
           )
         })
       )
@@ -153,35 +141,48 @@ export const makeCalls = (connection: Connection): Calls => {
   }
 
   /**
-   * One call within the command timeout. Every call may wait for a young reconnect
-   * before it is sent; only an idempotent one is sent again after a retryable
-   * failure (backoff from the one retry policy, never past the deadline). A
-   * READONLY reply therefore means: reconnect, then one more try for an idempotent
-   * call, a retryable RedisBusy for any other (it did not run: nothing is written twice).
-   * The retry machinery is only set up once a first try has failed with a retryable error.
+   * One call within the command timeout (the cap). Every call may wait for a young
+   * reconnect before it is sent; each send is bounded by the command's timeout
+   * (adaptive, or the call's own `timeoutMs`). Only an idempotent call is sent again,
+   * after a retryable failure other than a Timeout (a Redis that stopped answering is
+   * not asked again: the call fails fast), with backoff from the one retry policy,
+   * never past the deadline. A READONLY reply therefore means: reconnect, then one
+   * more try for an idempotent call, a retryable RedisBusy for any other (it did not
+   * run: nothing is written twice). The retry machinery is only set up once a first
+   * try has failed with a retryable error.
    */
   const execute = <C, A>(
+    stats: CommandStats,
     command: string,
     conn: Effect.Effect<C, RedisError>,
     f: (c: C) => Promise<A>,
     options?: RunOptions
   ): Effect.Effect<A, RedisError> =>
     Effect.clockWith((clock) => {
-      const deadline = clock.currentTimeMillisUnsafe() + timeoutMs
-      const first = attempt(clock, command, conn, f, deadline, undefined)
+      const now = clock.currentTimeMillisUnsafe()
+      const own = options?.timeoutMs
+      const replyMs = own === undefined ? tracker.timeoutFor(stats, now) : Math.min(timeoutMs, Math.max(1, own))
+      const adaptive = own === undefined && replyMs < timeoutMs
+      const deadline = now + timeoutMs
+      const first = attempt(clock, stats, command, conn, f, deadline, replyMs, adaptive, undefined, now)
       if (options?.idempotent !== true) return first
       return Effect.catch(first, (error) =>
-        error.retryable ? retry(clock, command, conn, f, deadline, error) : Effect.fail(error)
+        error.retryable && error._tag !== "Timeout"
+          ? retry(clock, stats, command, conn, f, deadline, replyMs, adaptive, error)
+          : Effect.fail(error)
       )
     })
 
   /** The tries after a retryable first failure, on the retry policy, never past the deadline. */
   const retry = <C, A>(
     clock: Clock.Clock,
+    stats: CommandStats,
     command: string,
     conn: Effect.Effect<C, RedisError>,
     f: (c: C) => Promise<A>,
     deadline: number,
+    replyMs: number,
+    adaptive: boolean,
     firstError: RedisError
   ): Effect.Effect<A, RedisError> => {
     let lastError: RedisError | undefined
@@ -191,7 +192,7 @@ export const makeCalls = (connection: Connection): Calls => {
         lastError = firstError
         return Effect.fail(firstError)
       }
-      return attempt(clock, command, conn, f, deadline, lastError).pipe(
+      return attempt(clock, stats, command, conn, f, deadline, replyMs, adaptive, lastError).pipe(
         Effect.tapError((e) =>
           Effect.sync(() => {
             lastError = e
@@ -201,20 +202,26 @@ export const makeCalls = (connection: Connection): Calls => {
     })
     return Effect.retry(
       again,
-      retryPolicy.pipe(Schedule.while(({ now, duration }) => now + Duration.toMillis(duration) < deadline))
+      retryPolicy.pipe(
+        Schedule.while(
+          ({ input, now, duration }) => input._tag !== "Timeout" && now + Duration.toMillis(duration) < deadline
+        )
+      )
     )
   }
 
   const wholeClient = Effect.succeed(client)
 
   const run = <A>(command: string, f: (c: RedisLike) => Promise<A>, options?: RunOptions) =>
-    execute(command, wholeClient, f, options)
+    execute(tracker.handle(command), command, wholeClient, f, options)
 
   const runOnPrimary = <A>(slot: number, command: string, f: (node: Redis) => Promise<A>, options?: RunOptions) =>
-    execute(command, connection.primaryFor(slot), f, options)
+    execute(tracker.handle(command), command, connection.primaryFor(slot), f, options)
 
   const script = (name: string, lua: string): ScriptRunner => {
     const commandName = `mcp_${name}`
+    const command = `script ${name}`
+    const stats = tracker.handle(command)
     client.defineCommand(commandName, { lua })
     // Cluster auto-pipelining groups a call by the slot of its first argument, which for a
     // script is the key count: scripts for different slots would share one pipeline. Sent on
@@ -222,8 +229,10 @@ export const makeCalls = (connection: Connection): Calls => {
     // them in its offline queue: see `enableOfflineQueue` in `clusterOptions`).
     cluster?.options.autoPipeliningIgnoredCommands?.push(commandName)
     return (keys, args, options) =>
-      run(
-        `script ${name}`,
+      execute(
+        stats,
+        command,
+        wholeClient,
         (c) =>
           (c as unknown as Record<string, (...a: Array<unknown>) => Promise<unknown>>)[commandName]!(
             keys.length,
@@ -234,12 +243,13 @@ export const makeCalls = (connection: Connection): Calls => {
       )
   }
 
+  const ping = tracker.handle("PING")
   const health = Effect.clockWith((clock) =>
     Effect.gen(function* () {
       // Not connected: the supervisor's last connect error (refused, TLS, WRONGPASS…) says why; keep it.
       if (client.status !== "ready") return yield* Ref.get(state)
       const start = clock.currentTimeMillisUnsafe()
-      const pinged = yield* Effect.result(execute("PING", wholeClient, (c) => c.ping()))
+      const pinged = yield* Effect.result(execute(ping, "PING", wholeClient, (c) => c.ping()))
       const end = clock.currentTimeMillisUnsafe()
       if (pinged._tag === "Success") yield* Ref.update(state, (h) => ({ ...h, latencyMs: end - start }))
       else yield* recordError(pinged.failure.message)
@@ -247,5 +257,7 @@ export const makeCalls = (connection: Connection): Calls => {
     })
   )
 
-  return { run, runOnPrimary, script, health }
+  const latencies = Effect.clockWith((clock) => Effect.sync(() => tracker.report(clock.currentTimeMillisUnsafe())))
+
+  return { run, runOnPrimary, script, health, latencies }
 }

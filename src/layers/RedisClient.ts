@@ -17,11 +17,13 @@ import type { RedisSettings } from "./Config.ts"
 import { makeCalls, type RunOptions, type ScriptRunner } from "./RedisCalls.ts"
 import type { RedisLike } from "./RedisConnect.ts"
 import { type Health, makeConnection } from "./RedisConnection.ts"
+import { type Latencies, LatencyTracker } from "./RedisLatency.ts"
 
 export type { PrimaryNode } from "./ClusterRouting.ts"
 export type { RunOptions, ScriptRunner } from "./RedisCalls.ts"
 export type { RedisLike } from "./RedisConnect.ts"
 export { type Health, MAX_WAITING_CALLS, memoryHealth } from "./RedisConnection.ts"
+export type { CommandLatency, Latencies } from "./RedisLatency.ts"
 
 export interface RedisClientShape {
   /** Run one call on the client, with timeout, error mapping and (if idempotent) retry. */
@@ -34,6 +36,11 @@ export interface RedisClientShape {
   readonly script: (name: string, lua: string) => ScriptRunner
   /** Current health, refreshed with a PING when connected. */
   readonly health: Effect.Effect<Health>
+  /**
+   * Per command over the last minute: replies, p50, p99, max, and the timeout the next
+   * call gets (adaptive or fixed), from the histograms every reply is recorded in.
+   */
+  readonly latencies: Effect.Effect<Latencies>
   /**
    * A separate connection (blocking reads, pub/sub), released with the scope. On a
    * Cluster it goes to one primary: right for pub/sub (PUBLISH reaches every node),
@@ -67,11 +74,18 @@ export interface RedisClientShape {
 export class RedisClient extends Context.Service<RedisClient, RedisClientShape>()("effect-redis-mcp/RedisClient") {
   static readonly make = Effect.gen(function* () {
     const connection = yield* makeConnection
-    const { run, runOnPrimary, script, health } = makeCalls(connection)
+    const { settings } = connection
+    // Replies are recorded in the MetricRegistry of the context the client is built in.
+    const tracker = new LatencyTracker(
+      { mode: settings.commandTimeoutMode, capMs: settings.commandTimeoutMs, floorMs: settings.commandTimeoutMinMs },
+      yield* Effect.context<never>()
+    )
+    const { run, runOnPrimary, script, health, latencies } = makeCalls(connection, tracker)
     return RedisClient.of({
       run,
       script,
       health,
+      latencies,
       dedicated: connection.dedicated,
       dedicatedFor: connection.dedicatedFor,
       primaries: connection.primaries,

@@ -27,6 +27,15 @@ const tlsOptions = (s: RedisSettings): ConnectionOptions | undefined => {
   return out
 }
 
+/**
+ * On the shared client every call is timed by the connection layer (RedisCalls), at most
+ * the command timeout; ioredis's own per-command timer is only a backstop for what ioredis
+ * sends by itself (the ready check), set later so that it never decides a call's outcome.
+ */
+export const BACKSTOP_MS = 1000
+
+const backstop = (s: RedisSettings) => s.commandTimeoutMs + BACKSTOP_MS
+
 /** Options shared by every connection, whatever the topology. */
 export const baseOptions = (s: RedisSettings, keyPrefix: string): LegacyOptions => {
   const tls = tlsOptions(s)
@@ -64,7 +73,7 @@ export const clusterOptions = (
   // queue took in meanwhile (see `enableOfflineQueue` below). Without it a node connection is ready
   // once its handshake answered, and a LOADING node answers each command with LOADING: a typed
   // RedisBusy at once (the command did not run). The Cluster's own check (CLUSTER INFO) stays on.
-  const redisOptions: LegacyOptions = { ...nodeBase, enableReadyCheck: false }
+  const redisOptions: LegacyOptions = { ...nodeBase, enableReadyCheck: false, commandTimeout: backstop(s) }
   return {
     lazyConnect: true,
     // Our Schedule reconnects the whole cluster; a node that dies is dropped and found again by the slot refresh.
@@ -112,9 +121,9 @@ export const makeClient = (s: RedisSettings, keyPrefix: string): RedisLike => {
         clusterOptions(s, keyPrefix)
       )
     case "sentinel":
-      return new Redis(sentinelOptions(s, keyPrefix, true))
+      return new Redis({ ...sentinelOptions(s, keyPrefix, true), commandTimeout: backstop(s) })
     default:
-      return new Redis(s.url ?? "redis://127.0.0.1:6379", baseOptions(s, keyPrefix))
+      return new Redis(s.url ?? "redis://127.0.0.1:6379", { ...baseOptions(s, keyPrefix), commandTimeout: backstop(s) })
   }
 }
 

@@ -4,17 +4,31 @@
  * health state, the wait-for-a-young-reconnect gate every call passes, slot
  * routing on a Cluster, and separate connections (blocking reads, pub/sub).
  */
-import { Clock, Duration, Effect, Ref, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Metric, Ref, Schedule, type Scope } from "effect"
 import { Cluster, type Redis } from "ioredis"
 import { type RedisError, RedisUnavailable } from "../Errors.ts"
-import { addressOf, connectionTo, nodeServing, type PrimaryNode, primariesOf, singlePrimary } from "./ClusterRouting.ts"
+import { monitorCluster } from "./ClusterMonitor.ts"
+import {
+  addressOf,
+  connectedAddress,
+  connectionTo,
+  nodeServing,
+  type PrimaryNode,
+  primariesOf,
+  singlePrimary
+} from "./ClusterRouting.ts"
 import { keySlot } from "./ClusterSlots.ts"
 import { RedisConfig, type RedisSettings, ServerConfig } from "./Config.ts"
+import * as Metrics from "./Metrics.ts"
 import { describeTarget, makeClient, type RedisLike } from "./RedisConnect.ts"
 import { toRedisError } from "./RedisErrors.ts"
 import { backoff } from "./RetrySchedule.ts"
 
-/** The connection's state as seen by `health`, `/healthz` and metrics. */
+/**
+ * The connection's state as seen by `health`, `/healthz` and metrics. `connecting`:
+ * not ready once since start, whether the first attempt is under way or every attempt
+ * so far failed (`lastError` says why); `reconnecting`: was ready, then lost.
+ */
 export interface Health {
   readonly mode: RedisSettings["mode"]
   readonly target: string
@@ -59,6 +73,14 @@ export interface Connection {
   readonly generation: () => number
   readonly state: Ref.Ref<Health>
   readonly recordError: (message: string) => Effect.Effect<void>
+  /**
+   * Drop the shared connection so that the supervisor connects again, and wait (briefly)
+   * until it is really closed: a call made right after then waits for the reconnect
+   * instead of meeting the closing socket.
+   */
+  readonly dropConnection: Effect.Effect<void>
+  /** Count a failover (a new primary, or a demoted one) in the metrics and the log. */
+  readonly failoverSeen: (what: string) => Effect.Effect<void>
   readonly notReady: (command: string) => RedisUnavailable
   /** Ask a Cluster for its slot map again (no-op elsewhere). */
   readonly refreshSlots: () => void
@@ -133,6 +155,11 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
       })
 
     const waitForEnd = onceEvent("end", () => client.status === "end")
+    const dropConnection = Effect.sync(() => client.disconnect(false)).pipe(
+      Effect.andThen(onceEvent("close", () => client.status !== "ready")),
+      Effect.timeout(Duration.millis(settings.connectTimeoutMs)),
+      Effect.ignore
+    )
     const whenReady = onceEvent("ready", () => client.status === "ready")
 
     /** connect() where the client can start one; otherwise the outcome of the connect already under way. */
@@ -159,6 +186,11 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
       }
     }
 
+    const failoverSeen = (what: string) =>
+      Metric.update(Metrics.redisFailovers, 1).pipe(
+        Effect.andThen(Effect.logWarning("redis failover seen", { target, what }))
+      )
+
     const connectOnce = Effect.tryPromise({
       try: () => {
         lastSocketError = undefined
@@ -167,8 +199,22 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
       catch: (e) => lastSocketError ?? errorMessage(e)
     }).pipe(
       Effect.tapError((message) => recordError(message)),
+      // Known down from the first failed attempt on (before it, the gauge is absent: unknown, not down).
+      Effect.tapError(() => Metric.update(Metrics.redisConnected, 0)),
       Effect.tapError((message) => Effect.logWarning("redis connect failed", { target, error: message }))
     )
+
+    /** Sentinel: the primary's address at the last connect; a different one at the next is a failover. */
+    let primaryAddress: string | undefined
+    const notePrimary = Effect.suspend(() => {
+      if (settings.mode !== "sentinel") return Effect.void
+      const address = connectedAddress(client as Redis)
+      const before = primaryAddress
+      primaryAddress = address
+      return before === undefined || before === address
+        ? Effect.void
+        : failoverSeen(`the sentinels named a new primary: ${address} (was ${before})`)
+    })
 
     const supervise = Effect.gen(function* () {
       let first = true
@@ -179,8 +225,10 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
         generation++
         downSince = null
         yield* Ref.update(state, (h) => ({ ...h, state: "ready" as const, connectedSince: now }))
+        yield* Metric.update(Metrics.redisConnected, 1)
         if (first) yield* Effect.logInfo("redis connected", { target })
         else yield* Effect.logInfo("redis reconnected", { target, downMs: downFor })
+        yield* notePrimary
         first = false
         yield* waitForEnd
         downSince = yield* Clock.currentTimeMillis
@@ -190,10 +238,16 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
           connectedSince: null,
           reconnects: h.reconnects + 1
         }))
+        yield* Metric.update(Metrics.redisConnected, 0)
+        yield* Metric.update(Metrics.redisReconnects, 1)
+        if (cluster !== undefined) yield* Metric.update(Metrics.clusterSlotsCovered, 0)
         yield* recordError("connection closed")
         yield* Effect.logWarning("redis connection lost; reconnecting", { target })
       }
     })
+    if (cluster !== undefined) {
+      yield* Effect.forkScoped(monitorCluster(cluster, settings.slotsRefreshTimeoutMs, failoverSeen))
+    }
     yield* Effect.forkScoped(supervise)
 
     const notReady = (command: string) =>
@@ -273,7 +327,8 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
     const toNode = (address: string) => open(() => connectionTo(settings, keyPrefix, address))
 
     // The failover detector is for the shared connection: each dedicated one would open its own sentinel links.
-    const duplicate = () => open(() => (client as Redis).duplicate({ lazyConnect: true, failoverDetector: false }))
+    const duplicate = () =>
+      open(() => (client as Redis).duplicate({ lazyConnect: true, failoverDetector: false, commandTimeout: timeoutMs }))
 
     const dedicatedFor = (key: string): Effect.Effect<Redis, RedisError, Scope.Scope> =>
       awaitConnection("CONNECT", timeoutMs).pipe(
@@ -311,6 +366,8 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
       generation: () => generation,
       state,
       recordError,
+      failoverSeen,
+      dropConnection,
       notReady,
       refreshSlots,
       awaitConnection,

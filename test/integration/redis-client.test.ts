@@ -1,63 +1,27 @@
 /**
  * The RedisClient layer on real redis-server processes: standalone, TLS with a
- * client certificate, ACL users, and faults (Redis down at start, killed
- * mid-use, paused past the command timeout), plus the retry rules.
+ * client certificate, and faults (Redis down at start, killed mid-use, paused
+ * past the command timeout), plus the retry rules. ACL users: redis-acl.test.ts.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer, Schedule } from "effect"
-import type { RedisError } from "../../src/Errors.ts"
-import { RedisConfig, redisSettingsConfig, ServerConfig, serverSettingsConfig } from "../../src/layers/Config.ts"
+import { Duration, Effect, Fiber, Schedule } from "effect"
 import { RedisClient, type RedisClientShape } from "../../src/layers/RedisClient.ts"
 import { RedisTestServer, redisResource } from "../support/effect.ts"
 import { requireRedis } from "../support/env.ts"
 import { freePort } from "../support/ports.ts"
-import { type StartRedisOptions, startRedis } from "../support/standalone.ts"
-
-const TIMEOUT_MS = 1000
-/** Fast reconnects and a short command timeout, so faults resolve quickly. */
-const FAULT_ENV = {
-  REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS),
-  REDIS_CONNECT_TIMEOUT_MS: "1000",
-  REDIS_RETRY_BASE_MS: "50",
-  REDIS_RETRY_MAX_MS: "300"
-}
-
-/** Settings parsed from `env` exactly as the server parses its environment (fresh layers, no memoization). */
-const configFor = (env: Record<string, string>) => {
-  const provider = ConfigProvider.fromEnvRecord(env)
-  return Layer.mergeAll(
-    Layer.effect(RedisConfig, redisSettingsConfig.parse(provider)),
-    Layer.effect(ServerConfig, serverSettingsConfig.parse(provider))
-  )
-}
-
-const clientLayer = (env: Record<string, string>) =>
-  Layer.effect(RedisClient, RedisClient.make).pipe(Layer.provide(configFor(env)))
-
-/** A redis-server for the block plus a RedisClient on it. */
-const onServer = (options: StartRedisOptions = {}, env: Record<string, string> = {}) =>
-  Layer.unwrap(
-    Effect.gen(function* () {
-      requireRedis()
-      const handle = yield* redisResource(options)
-      return Layer.mergeAll(
-        Layer.succeed(RedisTestServer, handle),
-        clientLayer({ ...FAULT_ENV, ...env, REDIS_URL: handle.url })
-      )
-    })
-  )
-
-/** Run `f` with a client built from `env`, released afterwards. */
-const withClient = <A, E, R>(env: Record<string, string>, f: (redis: RedisClientShape) => Effect.Effect<A, E, R>) =>
-  Effect.scoped(Effect.flatMap(RedisClient, f).pipe(Effect.provide(clientLayer(env))))
+import { startRedis } from "../support/standalone.ts"
+import {
+  FAULT_ENV,
+  failureTag,
+  uniqueKey as key,
+  noHang as noHangWithin,
+  onServer,
+  TIMEOUT_MS,
+  withClient
+} from "./redis-env.ts"
 
 /** Fail loudly when a call hangs past its budget instead of answering. */
-const noHang = <A, E, R>(effect: Effect.Effect<A, E, R>, ms = TIMEOUT_MS + 1500) =>
-  effect.pipe(Effect.timeoutOrElse({ duration: Duration.millis(ms), orElse: () => Effect.die("the call hung") }))
-
-/** The tag of a call's failure (fails the test when it succeeds). */
-const failureTag = <A>(effect: Effect.Effect<A, RedisError>) =>
-  noHang(Effect.flip(effect)).pipe(Effect.map((e) => e._tag))
+const noHang = <A, E, R>(effect: Effect.Effect<A, E, R>, ms = TIMEOUT_MS + 1500) => noHangWithin(effect, ms)
 
 /** Wait (polling, bounded) until the client answers PING again. */
 const awaitRecovery = (redis: RedisClientShape) =>
@@ -68,8 +32,6 @@ const awaitRecovery = (redis: RedisClientShape) =>
       Effect.retry(Schedule.spaced(Duration.millis(100)).pipe(Schedule.upTo({ times: 100 }))),
       Effect.orDie
     )
-
-const key = (name: string) => `it:${Math.random().toString(36).slice(2)}:${name}`
 
 describe("RedisClient on a standalone redis-server", () => {
   layer(onServer(), { timeout: 60_000, excludeTestServices: true })((it) => {
@@ -188,7 +150,7 @@ describe("RedisClient on a standalone redis-server", () => {
         )
         assert.strictEqual(yield* failureTag(redis.run("SET", (c) => c.set(k, "v"))), "RedisUnavailable")
         const down = yield* redis.health
-        assert.include(["reconnecting", "connecting"], down.state)
+        assert.strictEqual(down.state, "reconnecting", "it was ready before: reconnecting")
         assert.isNotNull(down.lastError)
         assert.isNotNull(down.lastErrorAt)
         assert.isNull(down.connectedSince)
@@ -220,7 +182,8 @@ describe("RedisClient started while Redis is down", () => {
             )
             assert.strictEqual(yield* failureTag(redis.run("SET", (c) => c.set("k", "v"))), "RedisUnavailable")
             const down = yield* redis.health
-            assert.include(["connecting", "reconnecting"], down.state)
+            assert.strictEqual(down.state, "connecting", "never reached: connecting, with the reason in lastError")
+            assert.strictEqual(down.reconnects, 0)
             assert.match(down.lastError ?? "", /ECONNREFUSED|refused/i)
             assert.strictEqual((yield* Effect.flip(redis.awaitReady(200)))._tag, "RedisUnavailable")
 
@@ -230,6 +193,42 @@ describe("RedisClient started while Redis is down", () => {
             )
             assert.strictEqual(yield* awaitRecovery(redis), "PONG")
             assert.strictEqual((yield* redis.health).state, "ready")
+          })
+        )
+      }),
+    60_000
+  )
+})
+
+describe("RedisClient during an outage shorter than the command timeout", () => {
+  it.live(
+    "a call made while Redis restarts waits for the reconnect and succeeds, sent once",
+    () =>
+      Effect.gen(function* () {
+        requireRedis()
+        const handle = yield* redisResource()
+        const env = { ...FAULT_ENV, REDIS_COMMAND_TIMEOUT_MS: "10000", REDIS_URL: handle.url }
+        yield* withClient(env, (redis) =>
+          Effect.gen(function* () {
+            yield* redis.awaitReady(10_000)
+            const k = key("outage")
+            yield* Effect.promise(() => handle.kill())
+            yield* redis.health.pipe(
+              Effect.flatMap((h) => (h.state === "ready" ? Effect.fail("still ready") : Effect.void)),
+              Effect.retry(Schedule.spaced(Duration.millis(20)).pipe(Schedule.upTo({ times: 250 }))),
+              Effect.orDie
+            )
+            let sends = 0
+            const call = yield* Effect.forkChild(
+              redis.run("INCR", (c) => {
+                sends++
+                return c.incr(k)
+              })
+            )
+            yield* Effect.promise(() => handle.restart())
+            assert.strictEqual(yield* Fiber.join(call), 1)
+            assert.strictEqual(sends, 1)
+            assert.strictEqual(yield* Effect.promise(() => handle.command("GET", k)), "1")
           })
         )
       }),
@@ -308,79 +307,6 @@ describe("RedisClient over TLS (rediss://) with a client certificate", () => {
             Effect.gen(function* () {
               assert.strictEqual((yield* Effect.flip(redis.awaitReady(1500)))._tag, "RedisUnavailable")
               assert.isNotNull((yield* redis.health).lastError)
-            })
-          )
-        })
-      )
-    }
-  )
-})
-
-describe("RedisClient with ACL users", () => {
-  const reader = { name: "reader", password: "r3ad-only", rules: "~* &* +@read +@connection +info" }
-  layer(onServer({ password: "adm1n-pass", aclUsers: [reader] }), { timeout: 60_000, excludeTestServices: true })(
-    (it) => {
-      it.effect("the default user's password in the URL authenticates", () =>
-        Effect.gen(function* () {
-          const redis = yield* RedisClient
-          yield* redis.awaitReady(10_000)
-          assert.strictEqual(yield* redis.run("SET", (c) => c.set(key("acl"), "v")), "OK")
-        })
-      )
-
-      it.effect("REDIS_USERNAME/REDIS_PASSWORD log in as the ACL user; a forbidden command is PermissionDenied", () =>
-        Effect.gen(function* () {
-          const handle = yield* RedisTestServer
-          const env = {
-            ...FAULT_ENV,
-            REDIS_URL: `redis://127.0.0.1:${handle.port}`,
-            REDIS_USERNAME: reader.name,
-            REDIS_PASSWORD: reader.password
-          }
-          yield* withClient(env, (redis) =>
-            Effect.gen(function* () {
-              yield* redis.awaitReady(10_000)
-              assert.isNull(yield* redis.run("GET", (c) => c.get(key("missing")), { idempotent: true }))
-              const denied = yield* noHang(Effect.flip(redis.run("SET", (c) => c.set(key("w"), "v"))))
-              assert.strictEqual(denied._tag, "PermissionDenied")
-              assert.isFalse(denied.retryable)
-              assert.include(denied.message, "NOPERM")
-              // A transaction refused as a whole (EXECABORT) is reported by its reason too.
-              const aborted = yield* failureTag(redis.run("MULTI", (c) => c.multi().get(key("m")).exec()))
-              assert.strictEqual(aborted, "PermissionDenied")
-              assert.strictEqual((yield* redis.health).state, "ready")
-            })
-          )
-        })
-      )
-
-      it.effect("the ACL user in the URL works the same", () =>
-        Effect.gen(function* () {
-          const handle = yield* RedisTestServer
-          yield* withClient({ ...FAULT_ENV, REDIS_URL: handle.urlFor(reader.name) }, (redis) =>
-            Effect.gen(function* () {
-              yield* redis.awaitReady(10_000)
-              assert.strictEqual(yield* failureTag(redis.run("DEL", (c) => c.del(key("x")))), "PermissionDenied")
-            })
-          )
-        })
-      )
-
-      it.effect("a wrong password never connects and health names WRONGPASS; no secret in the target", () =>
-        Effect.gen(function* () {
-          const handle = yield* RedisTestServer
-          const env = {
-            ...FAULT_ENV,
-            REDIS_URL: `redis://127.0.0.1:${handle.port}`,
-            REDIS_USERNAME: reader.name,
-            REDIS_PASSWORD: "not-the-password"
-          }
-          yield* withClient(env, (redis) =>
-            Effect.gen(function* () {
-              assert.strictEqual((yield* Effect.flip(redis.awaitReady(1500)))._tag, "RedisUnavailable")
-              const health = yield* redis.health
-              assert.match(health.lastError ?? "", /WRONGPASS/)
-              assert.notInclude(JSON.stringify(health), "not-the-password")
             })
           )
         })

@@ -6,8 +6,9 @@
  * any other fails with a retryable error and writes nothing twice.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Clock, ConfigProvider, Context, Duration, Effect, Fiber, Layer } from "effect"
+import { Clock, ConfigProvider, Context, Duration, Effect, Fiber, Layer, Metric } from "effect"
 import { RedisConfig, redisSettingsConfig, ServerConfig, serverSettingsConfig } from "../../src/layers/Config.ts"
+import * as Metrics from "../../src/layers/Metrics.ts"
 import { RedisClient } from "../../src/layers/RedisClient.ts"
 import { Kv } from "../../src/services/Kv.ts"
 import { RedisTestSentinel } from "../support/effect.ts"
@@ -58,6 +59,9 @@ const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 const now = Clock.currentTimeMillis
 
 const nodeOn = (set: SentinelSet, port: number): RedisHandle => set.nodes.find((n) => n.port === port)!
+
+/** `redis_mcp_redis_failovers_total` in this test process (the layer's client records into the default registry). */
+const failovers = Effect.map(Metric.value(Metrics.redisFailovers), (s) => s.count)
 
 /**
  * A role swap the sentinels are not told about by a failover: `FAILOVER TO` makes the
@@ -215,6 +219,7 @@ describe.skipIf(!requireRedis())("Sentinel mode", () => {
         yield* promise(() => set.waitForHealthy(30_000))
         const old = (yield* promise(() => set.primary())).port
         const k = key("failover")
+        const failoversBefore = yield* failovers
         const recovery = yield* timeToRecovery(
           promise(() => set.failover()),
           (i) => kv.set(k, `v${i}`)
@@ -226,6 +231,7 @@ describe.skipIf(!requireRedis())("Sentinel mode", () => {
         assert.notStrictEqual(current, old)
         assert.strictEqual(yield* promise(() => nodeOn(set, current).command("GET", k)), `v${recovery.last}`)
         assert.strictEqual((yield* kv.get(k)).value, `v${recovery.last}`)
+        assert.strictEqual((yield* failovers) - failoversBefore, 1, "the new primary is counted once")
       })
     )
 
@@ -236,6 +242,7 @@ describe.skipIf(!requireRedis())("Sentinel mode", () => {
         const set = yield* RedisTestSentinel
         yield* promise(() => set.waitForHealthy(30_000))
         const k = key("killed")
+        const failoversBefore = yield* failovers
         let killed: RedisHandle | undefined
         const recovery = yield* timeToRecovery(
           promise(async () => {
@@ -251,6 +258,7 @@ describe.skipIf(!requireRedis())("Sentinel mode", () => {
         assert.notStrictEqual(current, killed!.port)
         assert.strictEqual(yield* promise(() => nodeOn(set, current).command("GET", k)), `v${recovery.last}`)
         assert.strictEqual((yield* redis.health).state, "ready")
+        assert.strictEqual((yield* failovers) - failoversBefore, 1, "the new primary is counted once")
       })
     )
   })

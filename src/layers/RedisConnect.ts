@@ -122,9 +122,34 @@ export const makeClient = (s: RedisSettings, keyPrefix: string): RedisLike => {
       )
     case "sentinel":
       return new Redis({ ...sentinelOptions(s, keyPrefix, true), commandTimeout: backstop(s) })
-    default:
-      return new Redis(s.url ?? "redis://127.0.0.1:6379", { ...baseOptions(s, keyPrefix), commandTimeout: backstop(s) })
+    default: {
+      const { url, username, password } = standaloneUrl(s)
+      const options: LegacyOptions = { ...baseOptions(s, keyPrefix), commandTimeout: backstop(s) }
+      if (username !== undefined) options.username = username
+      if (password !== undefined) options.password = password
+      return new Redis(url, options)
+    }
   }
+}
+
+/**
+ * The standalone URL without its credentials, and the credentials to log in with:
+ * REDIS_USERNAME and REDIS_PASSWORD win over the URL's user and password, each on
+ * its own (ioredis, given both, would let the URL win; given an empty part in the
+ * URL, it would use that).
+ */
+export const standaloneUrl = (
+  s: RedisSettings
+): { readonly url: string; readonly username: string | undefined; readonly password: string | undefined } => {
+  const raw = s.url ?? "redis://127.0.0.1:6379"
+  const parsed = new URL(raw)
+  const fromUrl = (part: string) => (part === "" ? undefined : decodeURIComponent(part))
+  const username = s.username ?? fromUrl(parsed.username)
+  const password = s.password === undefined ? fromUrl(parsed.password) : Redacted.value(s.password)
+  if (parsed.username === "" && parsed.password === "") return { url: raw, username, password }
+  parsed.username = ""
+  parsed.password = ""
+  return { url: parsed.toString(), username, password }
 }
 
 /**

@@ -28,7 +28,7 @@ const TIMEOUTS = "redis_mcp_redis_timeouts_total"
 
 describe.skipIf(!requireRedis())("Redis metrics from the connection layer", () => {
   it.live("each command sent is one observation of its command's series; connected is 1 once ready", () =>
-    withServerAndClient({}, (redis, handle) =>
+    withServerAndClient({}, (redis) =>
       Effect.gen(function* () {
         assert.strictEqual(yield* gauge(CONNECTED), 1)
         const echo = redis.script("echo_key", "return KEYS[1]")
@@ -138,7 +138,7 @@ describe.skipIf(!requireRedis())("Redis metrics from the connection layer", () =
   )
 
   it.live("health's PING is recorded like any command", () =>
-    withServerAndClient({}, (redis, handle) =>
+    withServerAndClient({}, (redis) =>
       Effect.gen(function* () {
         yield* redis.health
         yield* redis.health

@@ -12,7 +12,14 @@ export * from "./Errors.ts"
 /** Configuration: `RedisConfig` and `ServerConfig` services, read from a ConfigProvider. */
 export { type Limits, RedisConfig, type RedisSettings, ServerConfig, type ServerSettings } from "./layers/Config.ts"
 /** The Redis connection: scoped ioredis client, Schedule-driven reconnect, timeouts, typed errors, health. */
-export { type Health, RedisClient, type RedisClientShape, type RunOptions } from "./layers/RedisClient.ts"
+export {
+  type CommandLatency,
+  type Health,
+  type Latencies,
+  RedisClient,
+  type RedisClientShape,
+  type RunOptions
+} from "./layers/RedisClient.ts"
 /** The jittered exponential retry policy used for (re)connecting and idempotent commands. */
 export { backoff, commandRetry } from "./layers/RetrySchedule.ts"
 export { McpEdge, VERSION } from "./mcp/Server.ts"

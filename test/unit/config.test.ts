@@ -172,6 +172,16 @@ describe("validation: one line naming the setting", () => {
     ["bad cluster node", { REDIS_CLUSTER_NODES: "127.0.0.1:7000,nohost" }, /^REDIS_CLUSTER_NODES: "nohost" is not/],
     ["zero timeout", { REDIS_COMMAND_TIMEOUT_MS: "0" }, /^REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0/],
     ["timeout not a number", { REDIS_COMMAND_TIMEOUT_MS: "soon" }, /^REDIS_COMMAND_TIMEOUT_MS: expected /],
+    [
+      "unknown timeout mode",
+      { REDIS_COMMAND_TIMEOUT_MODE: "smart" },
+      /^REDIS_COMMAND_TIMEOUT_MODE: expected "adaptive"/
+    ],
+    [
+      "zero timeout floor",
+      { REDIS_COMMAND_TIMEOUT_MIN_MS: "0" },
+      /^REDIS_COMMAND_TIMEOUT_MIN_MS: must be a whole number/
+    ],
     ["unknown log level", { REDIS_MCP_LOG_LEVEL: "loud" }, /^REDIS_MCP_LOG_LEVEL: "loud" is not one of /],
     ["unknown transport", { REDIS_MCP_TRANSPORT: "tcp" }, /^REDIS_MCP_TRANSPORT: expected "stdio" \| "http"/],
     [
@@ -334,6 +344,29 @@ describe("Redis mode and TLS", () => {
     Effect.gen(function* () {
       const { redis } = yield* settings({ REDIS_RETRY_BASE_MS: "500", REDIS_RETRY_MAX_MS: "100" })
       assert.deepStrictEqual(redis.retry, { baseMs: 500, maxMs: 500, factor: 2 })
+    })
+  )
+})
+
+describe("command timeouts", () => {
+  it.effect("adaptive by default, floored at 1000 ms and capped by REDIS_COMMAND_TIMEOUT_MS", () =>
+    Effect.gen(function* () {
+      const { redis } = yield* settings({})
+      assert.strictEqual(redis.commandTimeoutMode, "adaptive")
+      assert.strictEqual(redis.commandTimeoutMinMs, 1000)
+      assert.strictEqual(redis.commandTimeoutMs, 5000)
+    })
+  )
+
+  it.effect("fixed mode and the floor are read from the environment; a floor above the cap is lowered to it", () =>
+    Effect.gen(function* () {
+      const fixed = (yield* settings({ REDIS_COMMAND_TIMEOUT_MODE: "fixed", REDIS_COMMAND_TIMEOUT_MIN_MS: "200" }))
+        .redis
+      assert.strictEqual(fixed.commandTimeoutMode, "fixed")
+      assert.strictEqual(fixed.commandTimeoutMinMs, 200)
+      const low = (yield* settings({ REDIS_COMMAND_TIMEOUT_MIN_MS: "2000" }, ["--command-timeout-ms", "800"])).redis
+      assert.strictEqual(low.commandTimeoutMs, 800)
+      assert.strictEqual(low.commandTimeoutMinMs, 800)
     })
   )
 })

@@ -58,6 +58,9 @@ export const memoryHealth: Health = {
  */
 export const MAX_WAITING_CALLS = 512
 
+/** The longest the release of a dedicated connection waits for its socket to close. */
+const CLOSE_WAIT_MS = 2500
+
 const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 /** The supervised connection, as the call layer (`RedisCalls`) and `RedisClient` use it. */
@@ -304,6 +307,26 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
     const primaries = awaitConnection("CLUSTER SLOTS", timeoutMs).pipe(Effect.andThen(slotMap))
 
     /** Open a connection of its own, failing within the command timeout. */
+    /**
+     * Close a connection of its own and wait until the socket is closed, which Redis does once
+     * it has dropped the client: after release, its subscriptions are gone (a PUBLISH counts no
+     * receiver there) and a blocking command it ran is over. ioredis destroys a socket that does
+     * not close within 2 s; the wait is bounded besides.
+     */
+    const closed = (conn: Redis) =>
+      Effect.callback<void>((resume) => {
+        if (conn.status === "end") {
+          resume(Effect.void)
+          return
+        }
+        const done = () => resume(Effect.void)
+        conn.once("end", done)
+        conn.disconnect()
+        return Effect.sync(() => {
+          conn.off("end", done)
+        })
+      }).pipe(Effect.timeout(Duration.millis(CLOSE_WAIT_MS)), Effect.ignore)
+
     const open = (make: () => Redis) =>
       Effect.acquireRelease(
         Effect.suspend(() => {
@@ -320,7 +343,7 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
             Effect.tapError(() => Effect.sync(() => conn.disconnect()))
           )
         }),
-        (conn) => Effect.sync(() => conn.disconnect())
+        closed
       )
 
     /** A connection of its own, with the key prefix, to the node at `address` (Cluster). */

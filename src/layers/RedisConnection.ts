@@ -2,26 +2,17 @@
  * The shared Redis connection and its supervisor: one ioredis client acquired in
  * the scope and quit on release, (re)connected by the retry `Schedule`, with the
  * health state, the wait-for-a-young-reconnect gate every call passes, slot
- * routing on a Cluster, and separate connections (blocking reads, pub/sub).
+ * routing on a Cluster, and separate connections (`RedisDedicated`: blocking reads, pub/sub).
  */
 import { Clock, Duration, Effect, Metric, Ref, Schedule, type Scope } from "effect"
 import { Cluster, type Redis } from "ioredis"
 import { type RedisError, RedisUnavailable } from "../Errors.ts"
 import { monitorCluster } from "./ClusterMonitor.ts"
-import {
-  addressOf,
-  connectedAddress,
-  connectionTo,
-  nodeServing,
-  type PrimaryNode,
-  primariesOf,
-  singlePrimary
-} from "./ClusterRouting.ts"
-import { keySlot } from "./ClusterSlots.ts"
+import { connectedAddress, nodeServing, type PrimaryNode, primariesOf, singlePrimary } from "./ClusterRouting.ts"
 import { RedisConfig, type RedisSettings, ServerConfig } from "./Config.ts"
 import * as Metrics from "./Metrics.ts"
 import { describeTarget, makeClient, type RedisLike } from "./RedisConnect.ts"
-import { toRedisError } from "./RedisErrors.ts"
+import { makeDedicated } from "./RedisDedicated.ts"
 import { backoff } from "./RetrySchedule.ts"
 
 /**
@@ -57,9 +48,6 @@ export const memoryHealth: Health = {
  * with RedisUnavailable, so an outage never builds an unbounded queue.
  */
 export const MAX_WAITING_CALLS = 512
-
-/** The longest the release of a dedicated connection waits for its socket to close. */
-const CLOSE_WAIT_MS = 2500
 
 const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
@@ -306,73 +294,16 @@ export const makeConnection: Effect.Effect<Connection, never, RedisConfig | Serv
     )
     const primaries = awaitConnection("CLUSTER SLOTS", timeoutMs).pipe(Effect.andThen(slotMap))
 
-    /** Open a connection of its own, failing within the command timeout. */
-    /**
-     * Close a connection of its own and wait until the socket is closed, which Redis does once
-     * it has dropped the client: after release, its subscriptions are gone (a PUBLISH counts no
-     * receiver there) and a blocking command it ran is over. ioredis destroys a socket that does
-     * not close within 2 s; the wait is bounded besides.
-     */
-    const closed = (conn: Redis) =>
-      Effect.callback<void>((resume) => {
-        if (conn.status === "end") {
-          resume(Effect.void)
-          return
-        }
-        const done = () => resume(Effect.void)
-        conn.once("end", done)
-        conn.disconnect()
-        return Effect.sync(() => {
-          conn.off("end", done)
-        })
-      }).pipe(Effect.timeout(Duration.millis(CLOSE_WAIT_MS)), Effect.ignore)
-
-    const open = (make: () => Redis) =>
-      Effect.acquireRelease(
-        Effect.suspend(() => {
-          const conn = make()
-          conn.on("error", () => undefined)
-          return Effect.tryPromise({
-            try: () => conn.connect().then(() => conn),
-            catch: (e) => toRedisError(e, "CONNECT", timeoutMs)
-          }).pipe(
-            Effect.timeoutOrElse({
-              duration: Duration.millis(timeoutMs),
-              orElse: () => Effect.sync(() => conn.disconnect()).pipe(Effect.andThen(Effect.fail(notReady("CONNECT"))))
-            }),
-            Effect.tapError(() => Effect.sync(() => conn.disconnect()))
-          )
-        }),
-        closed
-      )
-
-    /** A connection of its own, with the key prefix, to the node at `address` (Cluster). */
-    const toNode = (address: string) => open(() => connectionTo(settings, keyPrefix, address))
-
-    // The failover detector is for the shared connection: each dedicated one would open its own sentinel links.
-    const duplicate = () =>
-      open(() => (client as Redis).duplicate({ lazyConnect: true, failoverDetector: false, commandTimeout: timeoutMs }))
-
-    const dedicatedFor = (key: string): Effect.Effect<Redis, RedisError, Scope.Scope> =>
-      awaitConnection("CONNECT", timeoutMs).pipe(
-        Effect.andThen(
-          cluster === undefined
-            ? duplicate()
-            : Effect.flatMap(primaryFor(keySlot(keyPrefix + key)), (node) => toNode(addressOf(node)))
-        )
-      )
-
-    const dedicated: Effect.Effect<Redis, RedisError, Scope.Scope> = awaitConnection("CONNECT", timeoutMs).pipe(
-      Effect.andThen(
-        cluster === undefined
-          ? duplicate()
-          : Effect.suspend(() => {
-              const masters = cluster.nodes("master")
-              const node = masters.find((n) => n.status === "ready") ?? masters[0]
-              return node === undefined ? Effect.fail(notReady("CONNECT")) : toNode(addressOf(node))
-            })
-      )
-    )
+    const { dedicated, dedicatedFor } = makeDedicated({
+      settings,
+      keyPrefix,
+      timeoutMs,
+      client,
+      cluster,
+      awaitConnection,
+      primaryFor,
+      notReady
+    })
 
     const awaitReady = (waitMs: number) =>
       Effect.suspend(() => (client.status === "ready" ? Effect.void : Effect.fail(notReady("CONNECT")))).pipe(

@@ -11,6 +11,7 @@ import { PermissionDenied, type RedisError } from "../Errors.ts"
 import { type ClusterNode, parseClusterNodes, slotsCovered } from "../layers/ClusterNodes.ts"
 import { ServerConfig } from "../layers/Config.ts"
 import { type Health, memoryHealth, type PrimaryNode, RedisClient } from "../layers/RedisClient.ts"
+import { type LatencyReport, parseLatencyLatest, summarizeSlowlog } from "./AdminLatency.ts"
 import { type ClientInfo, parseClients, parseSlowlog, redactSlowlog, type SlowlogEntry, text } from "./AdminViews.ts"
 import { CommandTable, infoFor } from "./CommandInfo.ts"
 import { type Entry, MemoryStore } from "./MemoryStore.ts"
@@ -99,6 +100,8 @@ export interface AdminShape {
   readonly clientList: (limit: number) => Effect.Effect<ClientListResult, RedisError>
   readonly topology: Effect.Effect<Topology, RedisError>
   readonly memoryUsage: (key: string, samples?: number) => Effect.Effect<MemoryUsage, RedisError>
+  /** Our per-command latencies, Redis's latency monitor, and the slow log per command name (at most `limit`). */
+  readonly latency: (limit: number) => Effect.Effect<LatencyReport, RedisError>
 }
 
 /** `# Section` headers and `field:value` lines. */
@@ -225,6 +228,23 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
         }
       })
 
+      const slowlog = Effect.fn("Admin.slowlog")(function* (count: number) {
+        // With a prefix, other tenants' entries are dropped: read Redis's whole log (128 entries by default) to find ours.
+        const ask = keyPrefix === "" ? count : Math.max(count, SLOWLOG_SCAN)
+        const perNode = yield* onPrimaries((node) =>
+          Effect.map(call<unknown>(node, "SLOWLOG", ["GET", ask]), (reply) => parseSlowlog(node.address, reply))
+        )
+        const shown = yield* Effect.forEach(perNode.flat(), (entry) =>
+          Effect.map(table.lookup(entry.args[0] ?? ""), (top) =>
+            redactSlowlog(entry, top === undefined ? undefined : infoFor(top, entry.args), keyPrefix)
+          )
+        )
+        return shown
+          .filter((e): e is SlowlogEntry => e !== undefined)
+          .sort((a, b) => b.timestamp - a.timestamp || b.id - a.id)
+          .slice(0, count)
+      })
+
       /** A count of the whole database would show other tenants' keys: refused under a key prefix. */
       const wholeDatabase = (what: string) =>
         Effect.fail(
@@ -260,22 +280,7 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
           )
           return { keys: nodes.reduce((n, x) => n + x.keys, 0), nodes }
         }).pipe(Effect.withSpan("Admin.dbsize")),
-        slowlog: Effect.fn("Admin.slowlog")(function* (count: number) {
-          // With a prefix, other tenants' entries are dropped: read Redis's whole log (128 entries by default) to find ours.
-          const ask = keyPrefix === "" ? count : Math.max(count, SLOWLOG_SCAN)
-          const perNode = yield* onPrimaries((node) =>
-            Effect.map(call<unknown>(node, "SLOWLOG", ["GET", ask]), (reply) => parseSlowlog(node.address, reply))
-          )
-          const shown = yield* Effect.forEach(perNode.flat(), (entry) =>
-            Effect.map(table.lookup(entry.args[0] ?? ""), (top) =>
-              redactSlowlog(entry, top === undefined ? undefined : infoFor(top, entry.args), keyPrefix)
-            )
-          )
-          return shown
-            .filter((e): e is SlowlogEntry => e !== undefined)
-            .sort((a, b) => b.timestamp - a.timestamp || b.id - a.id)
-            .slice(0, count)
-        }),
+        slowlog,
         clientList: Effect.fn("Admin.clientList")(function* (limit: number) {
           const cap = Math.min(limit, limits.maxItems)
           // With a prefix, other clients (other tenants' addresses and names) are not ours to see.
@@ -297,6 +302,26 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
             { idempotent: true }
           )
           return { key, bytes: bytes === null ? null : Number(bytes) }
+        }),
+        latency: Effect.fn("Admin.latency")(function* (limit: number) {
+          const [client, events, slow] = yield* Effect.all(
+            [
+              redis.latencies,
+              onPrimaries((node) =>
+                Effect.map(call<unknown>(node, "LATENCY", ["LATEST"]), (reply) =>
+                  parseLatencyLatest(node.address, reply)
+                )
+              ),
+              slowlog(SLOWLOG_SCAN)
+            ],
+            { concurrency: "unbounded" }
+          )
+          return {
+            client,
+            events: events.flat().sort((a, b) => b.maxMs - a.maxMs),
+            slowCommands: summarizeSlowlog(slow, limit),
+            slowEntries: slow.length
+          }
         })
       })
     })
@@ -341,7 +366,21 @@ export class Admin extends Context.Service<Admin, AdminShape>()("effect-redis-mc
           Effect.map(store.get(key), (entry) => ({
             key,
             bytes: entry === undefined ? null : estimateBytes(key, entry)
-          }))
+          })),
+        latency: () =>
+          Effect.succeed({
+            client: {
+              mode: "fixed",
+              windowMs: 0,
+              timeoutCapMs: 0,
+              timeoutFloorMs: 0,
+              lateReplyMaxMs: null,
+              commands: []
+            },
+            events: [],
+            slowCommands: [],
+            slowEntries: 0
+          })
       })
     })
   )

@@ -234,6 +234,68 @@ export const memoryUsage = Tool.make({
   handler: ({ key, samples }) => Effect.flatMap(Admin, (a) => a.memoryUsage(key, samples))
 })
 
-export const adminTools = [ping, health, info, dbsize, slowlog, clientList, topology, memoryUsage]
+const Ms = Schema.NullOr(Schema.Finite)
+
+export const latency = Tool.make({
+  name: "latency",
+  title: "Where the time goes",
+  description:
+    "Explain slow calls and Timeout errors in one answer: this server's own latency per Redis command over the last minute " +
+    "(replies, p50/p99/max in ms, timeouts since start, and the timeout the next call gets — adaptive timeouts follow the " +
+    "p99), Redis's latency monitor (LATENCY LATEST: empty unless the operator set latency-monitor-threshold), and the slow " +
+    "log summed up per command name (count, worst and total microseconds; never arguments). For single slow-log entries " +
+    "use slowlog.",
+  toolset: "admin",
+  input: Schema.Struct({
+    limit: Schema.optionalKey(
+      Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 })).annotate({
+        description: "Slow-log command names to list, 1 to 100. Default 10."
+      })
+    )
+  }),
+  output: Schema.Struct({
+    client: Schema.Struct({
+      mode: Schema.String.annotate({ description: "Timeouts: adaptive or fixed." }),
+      windowMs: Schema.Finite,
+      timeoutCapMs: Schema.Finite,
+      timeoutFloorMs: Schema.Finite,
+      lateReplyMaxMs: Ms.annotate({ description: "The slowest reply that came after its call had timed out." }),
+      commands: Schema.Array(
+        Schema.Struct({
+          command: Schema.String,
+          count: Schema.Int,
+          p50Ms: Ms,
+          p99Ms: Ms,
+          maxMs: Ms,
+          timeoutMs: Schema.Finite.annotate({ description: "The timeout the next call of this command gets." }),
+          timeouts: Schema.Int.annotate({ description: "Calls of this command that timed out since start." })
+        })
+      )
+    }),
+    events: Schema.Array(
+      Schema.Struct({
+        node: Node,
+        event: Schema.String,
+        at: Schema.Finite.annotate({ description: "When Redis last saw it, epoch ms." }),
+        latestMs: Schema.Finite,
+        maxMs: Schema.Finite
+      })
+    ),
+    slowCommands: Schema.Array(
+      Schema.Struct({
+        command: Schema.String,
+        count: Schema.Int,
+        maxMicros: Schema.Int,
+        totalMicros: Schema.Int
+      })
+    ),
+    slowEntries: Schema.Int.annotate({ description: "Slow-log entries summed up (under a key prefix: ours only)." })
+  }),
+  hints: Tool.hints.read,
+  touches: Tool.touches.nothing,
+  handler: ({ limit }) => Effect.flatMap(Admin, (a) => a.latency(limit ?? 10))
+})
+
+export const adminTools = [ping, health, info, dbsize, slowlog, latency, clientList, topology, memoryUsage]
 
 export const adminFeature = Feature.make({ name: "admin", default: false, tools: adminTools })

@@ -113,6 +113,35 @@ runContract("Admin contract", memory, redis, (it, target) => {
     })
   )
 
+  it.effect("latency: our per-command windows, Redis's latency monitor, the slow log per command name", () =>
+    Effect.gen(function* () {
+      const admin = yield* Admin
+      const kv = yield* Kv
+      const fixture = yield* Fixture
+      yield* fixture.logEverything(true)
+      for (let i = 0; i < 5; i++) yield* kv.set(`lat:${uid()}`, "v")
+      yield* fixture.logEverything(false)
+      const report = yield* admin.latency(3)
+      if (target.name === "memory") {
+        assert.deepStrictEqual([report.client.commands, report.events, report.slowCommands], [[], [], []])
+        return
+      }
+      const commands = new Map(report.client.commands.map((c) => [c.command, c]))
+      assert.isAbove(report.client.commands.length, 0)
+      for (const c of commands.values()) {
+        assert.isAtLeast(c.timeoutMs, report.client.timeoutFloorMs)
+        assert.isAtMost(c.timeoutMs, report.client.timeoutCapMs)
+      }
+      assert.isAtMost(report.slowCommands.length, 3)
+      assert.isAtLeast(report.slowEntries, 5)
+      for (let i = 1; i < report.slowCommands.length; i++) {
+        assert.isAtLeast(report.slowCommands[i - 1]!.maxMicros, report.slowCommands[i]!.maxMicros)
+      }
+      // Names, counts and durations only: no key or value of the slow commands.
+      assert.notInclude(JSON.stringify(report), "lat:")
+    })
+  )
+
   it.effect("client_list lists connected clients, capped by the limit", () =>
     Effect.gen(function* () {
       const admin = yield* Admin

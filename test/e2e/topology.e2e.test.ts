@@ -10,7 +10,17 @@ import { startCluster } from "../support/cluster.ts"
 import { requireRedis } from "../support/env.ts"
 import { type ServerUnderTest, startServer, useServer } from "./client.ts"
 
-const ADMIN_TOOLS = ["ping", "health", "info", "dbsize", "slowlog", "client_list", "topology", "memory_usage"]
+const ADMIN_TOOLS = [
+  "ping",
+  "health",
+  "info",
+  "dbsize",
+  "slowlog",
+  "latency",
+  "client_list",
+  "topology",
+  "memory_usage"
+]
 
 describe("admin toolset over stdio (memory)", () => {
   const server = useServer("memory", { args: ["--toolsets", "default,admin"] })
@@ -46,6 +56,7 @@ describe("admin toolset over stdio (memory)", () => {
     assert.strictEqual(topology.mode, "memory")
     assert.strictEqual(topology.nodes.length, 1)
     assert.deepStrictEqual((await ok("slowlog", { count: 128 })).entries, [])
+    assert.deepStrictEqual((await ok("latency")).slowCommands, [])
     assert.isAbove((await ok("memory_usage", { key: "a" })).bytes, 5)
     assert.strictEqual(
       (await ok("info", { section: "keyspace" })).nodes[0].sections.keyspace.db0.split(",")[0],

@@ -56,7 +56,13 @@ export const toRedisError = (cause: unknown, command: string, timeoutMs: number)
       message: `${command}: the key holds a value of another type. Use key_info to see its type.`
     })
   }
-  if (code === "NOPERM" || code === "NOAUTH" || code === "WRONGPASS") {
+  // An ACL refusal inside a Lua script comes back as an ERR naming the script's user.
+  if (
+    code === "NOPERM" ||
+    code === "NOAUTH" ||
+    code === "WRONGPASS" ||
+    /user executing the script can't run/i.test(message)
+  ) {
     return new PermissionDenied({
       message: `${command} was refused by Redis (${message}). The configured Redis user lacks the permission; ask an operator or use another tool.`
     })

@@ -165,6 +165,11 @@ describe("toRedisError", () => {
       ["NOPERM User app has no permissions to run the 'set' command", "PermissionDenied", false],
       ["NOAUTH Authentication required.", "PermissionDenied", false],
       ["WRONGPASS invalid username-password pair or user is disabled.", "PermissionDenied", false],
+      [
+        "ERR The user executing the script can't run this command or subcommand script: 2a0f…, on @user_script:1.",
+        "PermissionDenied",
+        false
+      ],
       ["OOM command not allowed when used memory > 'maxmemory'.", "OutOfMemory", false],
       ["ERR unknown command 'FOO'", "RedisCommandError", false],
       ["ERR value is not an integer or out of range", "RedisCommandError", false]

@@ -110,6 +110,19 @@ export const authFailures = Metric.counter("redis_mcp_auth_failures_total", {
 })
 
 // ---------------------------------------------------------------------------
+// Audit log
+
+export const auditDropped = Metric.counter("redis_mcp_audit_dropped_total", {
+  description: "Audit lines dropped because the audit buffer was full (the sink could not keep up).",
+  incremental: true
+})
+
+export const auditWriteErrors = Metric.counter("redis_mcp_audit_write_errors_total", {
+  description: "Audit lines lost because writing them failed (disk full, file removed, stderr closed).",
+  incremental: true
+})
+
+// ---------------------------------------------------------------------------
 // Process (sampled by ProcessMetrics.layer)
 
 export const processResidentMemory = Metric.gauge("process_resident_memory_bytes", {
@@ -183,7 +196,9 @@ export const initialize: Effect.Effect<void> = Effect.all(
     Metric.update(redisReconnects, 0),
     Metric.update(redisTimeouts, 0),
     Metric.update(redisFailovers, 0),
-    Metric.update(pubsubSubscriptions, 0)
+    Metric.update(pubsubSubscriptions, 0),
+    Metric.update(auditDropped, 0),
+    Metric.update(auditWriteErrors, 0)
   ],
   { discard: true }
 )
@@ -220,6 +235,8 @@ export const catalog: ReadonlyArray<Series> = [
   series(taskQueueDepth, ["queue", "status"]),
   series(httpRequests, ["code"]),
   series(authFailures, ["reason"]),
+  series(auditDropped, []),
+  series(auditWriteErrors, []),
   series(processResidentMemory, []),
   series(processCpuSeconds, []),
   series(eventLoopLag, [])

@@ -52,7 +52,8 @@ describe.runIf(requireRedis())("doctor on a standalone Redis", () => {
           name: "ro",
           password: "ro-pw",
           rules: "~* &* -@all +@read +@connection +info +multi +exec +discard +eval +evalsha"
-        }
+        },
+        { name: "app", password: "app-pw", rules: "~app:* &app:* +@all -@dangerous +info" }
       ]
     })
   })
@@ -106,6 +107,18 @@ describe.runIf(requireRedis())("doctor on a standalone Redis", () => {
       REDIS_MCP_READ_ONLY: "1"
     })
     expect(byId(report, "redis.acl").status).toBe("pass")
+  })
+
+  it("a user scoped to a key prefix: the server's prefix must match its patterns (queued probes carry the prefix)", async () => {
+    const matching = await run({ REDIS_URL: healthy.urlFor("app"), REDIS_MCP_KEY_PREFIX: "app:" })
+    expect(byId(matching.report, "redis.acl").status).toBe("pass")
+    expect(byId(matching.report, "redis.acl").found).toContain("checked with queued probes")
+    const other = await run({ REDIS_URL: healthy.urlFor("app"), REDIS_MCP_KEY_PREFIX: "other:" })
+    const acl = byId(other.report, "redis.acl")
+    expect(acl.status).toBe("fail")
+    expect(acl.found).toContain("keys lacks access to its keys")
+    expect(acl.found).toContain("state lacks access to its keys, its channels")
+    expect(acl.fix).toContain("ACL SETUSER app ~other:* &other:*")
   })
 
   it("--acl-user checks another user by name with ACL DRYRUN", async () => {

@@ -216,13 +216,16 @@ export const aclCheck = Effect.fn("Doctor.acl")(function* (redis: RedisClientSha
   if (lacking.length > 0) {
     const what = lacking
       .map((t) => {
-        const access = t.missing.filter((m) => /access the/.test(m.why))
-        const commands = t.missing.filter((m) => !/access the/.test(m.why))
+        const access = t.missing.filter((m) => /permissions to access/.test(m.why))
+        const commands = t.missing.filter((m) => !/permissions to access/.test(m.why))
         const writes = names(commands.filter((m) => m.need.write))
         const reads = names(commands.filter((m) => !m.need.write))
         const denied = [
           ...new Set(
-            access.map((m) => /access the '(.*)' (key|channel)/.exec(m.why)?.slice(1, 3).reverse().join(" ") ?? m.why)
+            access.map((m) => {
+              const named = /access the '(.*)' (key|channel)/.exec(m.why)
+              return named ? `${named[2]} ${named[1]}` : /channel/.test(m.why) ? "its channels" : "its keys"
+            })
           )
         ]
         const parts = [

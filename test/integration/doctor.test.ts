@@ -53,7 +53,14 @@ describe.runIf(requireRedis())("doctor on a standalone Redis", () => {
           password: "ro-pw",
           rules: "~* &* -@all +@read +@connection +info +multi +exec +discard +eval +evalsha"
         },
-        { name: "app", password: "app-pw", rules: "~app:* &app:* +@all -@dangerous +info" }
+        { name: "app", password: "app-pw", rules: "~app:* &app:* +@all -@dangerous +info" },
+        // The two users of docs/admin/connection.md, verbatim.
+        { name: "mcp", password: "s3cret", rules: "~* &* +@all -@dangerous +info" },
+        {
+          name: "mcp_ro",
+          password: "r3ad",
+          rules: "~* &* -@all +@read +@connection +info +multi +exec +eval +evalsha +subscribe"
+        }
       ]
     })
   })
@@ -119,6 +126,13 @@ describe.runIf(requireRedis())("doctor on a standalone Redis", () => {
     expect(acl.found).toContain("keys lacks access to its keys")
     expect(acl.found).toContain("state lacks access to its keys, its channels")
     expect(acl.fix).toContain("ACL SETUSER app ~other:* &other:*")
+  })
+
+  it("the ACL users the connection chapter suggests are enough: full use, and read-only on a read-only server", async () => {
+    const full = await run({ REDIS_URL: healthy.urlFor("mcp") })
+    expect(byId(full.report, "redis.acl").status).toBe("pass")
+    const readOnly = await run({ REDIS_URL: healthy.urlFor("mcp_ro"), REDIS_MCP_READ_ONLY: "1" })
+    expect(byId(readOnly.report, "redis.acl").status).toBe("pass")
   })
 
   it("--acl-user checks another user by name with ACL DRYRUN", async () => {

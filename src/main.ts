@@ -10,67 +10,94 @@ import { ConfigProvider, Effect, Layer } from "effect"
 import { configProvider, HELP, parseCli } from "./layers/Cli.ts"
 import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"
 import * as Logging from "./layers/Logging.ts"
+import { Audit } from "./mcp/audit/Audit.ts"
 import * as Background from "./mcp/Background.ts"
+import { doctorCommand } from "./mcp/doctor/DoctorCommand.ts"
 import { McpEdge, VERSION } from "./mcp/Server.ts"
 import { McpConfig } from "./mcp/Settings.ts"
 import * as Stdio from "./mcp/Stdio.ts"
 import { McpTransport } from "./mcp/Transport.ts"
 import * as Stack from "./services/Stack.ts"
 
-const cli = parseCli(process.argv.slice(2))
-if (cli._tag === "Help") {
-  process.stderr.write(HELP)
-  process.exit(0)
-}
-if (cli._tag === "Version") {
-  process.stderr.write(`${VERSION}\n`)
-  process.exit(0)
-}
-if (cli._tag === "Invalid") {
-  process.stderr.write(`effect-redis-mcp: ${cli.message}. See --help.\n`)
-  process.exit(2)
-}
+const serve = (argv: ReadonlyArray<string>) => {
+  const cli = parseCli(argv)
+  if (cli._tag === "Help") {
+    process.stderr.write(HELP)
+    process.exit(0)
+  }
+  if (cli._tag === "Version") {
+    process.stderr.write(`${VERSION}\n`)
+    process.exit(0)
+  }
+  if (cli._tag === "Invalid") {
+    process.stderr.write(`effect-redis-mcp: ${cli.message}. See --help.\n`)
+    process.exit(2)
+  }
 
-const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer, McpConfig.layer)
+  const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer, McpConfig.layer)
 
-const services = Layer.unwrap(
-  Effect.map(RedisConfig, (r) =>
-    r.mode === "memory"
-      ? Layer.merge(
-          Stack.layerMemory,
-          Layer.effectDiscard(
-            Effect.logWarning(
-              "no Redis configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): serving from the in-memory store; data lives only as long as this process"
+  const services = Layer.unwrap(
+    Effect.map(RedisConfig, (r) =>
+      r.mode === "memory"
+        ? Layer.merge(
+            Stack.layerMemory,
+            Layer.effectDiscard(
+              Effect.logWarning(
+                "no Redis configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): serving from the in-memory store; data lives only as long as this process"
+              )
             )
           )
-        )
-      : Stack.layerRedis
+        : Stack.layerRedis
+    )
   )
-)
 
-// Stdio is the only transport so far (the settings refuse http); the HTTP one is picked here too.
-const transport = Layer.unwrap(Effect.map(McpConfig, () => Stdio.layer))
+  // Stdio is the only transport so far (the settings refuse http); the HTTP one is picked here too.
+  const transport = Layer.unwrap(Effect.map(McpConfig, () => Stdio.layer))
 
-const server = Layer.mergeAll(transport, Background.layer).pipe(
-  Layer.provide(McpEdge.layer),
-  Layer.provide(services),
-  Layer.provide(config)
-)
-const logging = Layer.unwrap(Effect.map(ServerConfig, (s) => Logging.layer(s.logLevel))).pipe(
-  Layer.provide(ServerConfig.layer)
-)
+  // The audit log (REDIS_MCP_AUDIT; its default follows the transport), recorded around each call by the edge.
+  const audit = Layer.unwrap(Effect.map(McpConfig, (s) => Audit.layerConfig(s.transport)))
 
-const main = Effect.flatMap(McpTransport, (t) => t.closed).pipe(
-  Effect.provide(server),
-  Effect.provide(logging),
-  Effect.catchTag("ConfigError", (e) =>
-    Effect.sync(() => {
-      process.stderr.write(`effect-redis-mcp: invalid configuration: ${describeConfigError(e)}\n`)
-      process.exitCode = 2
-    })
-  ),
-  Effect.tapCause((cause) => Effect.sync(() => process.stderr.write(`effect-redis-mcp: fatal: ${cause}\n`))),
-  Effect.provide(ConfigProvider.layer(configProvider(process.env, cli.env)))
-)
+  const server = Layer.mergeAll(transport, Background.layer).pipe(
+    Layer.provide(McpEdge.layer.pipe(Layer.provide(audit))),
+    Layer.provide(services),
+    Layer.provide(config)
+  )
+  const logging = Layer.unwrap(Effect.map(ServerConfig, (s) => Logging.layer(s.logLevel))).pipe(
+    Layer.provide(ServerConfig.layer)
+  )
 
-NodeRuntime.runMain(main, { disableErrorReporting: true })
+  const main = Effect.flatMap(McpTransport, (t) => t.closed).pipe(
+    Effect.provide(server),
+    Effect.provide(logging),
+    Effect.catchTag("ConfigError", (e) =>
+      Effect.sync(() => {
+        process.stderr.write(`effect-redis-mcp: invalid configuration: ${describeConfigError(e)}\n`)
+        process.exitCode = 2
+      })
+    ),
+    Effect.catchTag("AuditFileError", (e) =>
+      Effect.sync(() => {
+        process.stderr.write(`effect-redis-mcp: invalid configuration: ${e.message}\n`)
+        process.exitCode = 2
+      })
+    ),
+    Effect.tapCause((cause) => Effect.sync(() => process.stderr.write(`effect-redis-mcp: fatal: ${cause}\n`))),
+    Effect.provide(ConfigProvider.layer(configProvider(process.env, cli.env)))
+  )
+
+  NodeRuntime.runMain(main, { disableErrorReporting: true })
+}
+
+const argv = process.argv.slice(2)
+if (argv[0] === "doctor") {
+  // An operator's command, not the MCP server: its report goes to stdout.
+  doctorCommand(argv.slice(1), process.env, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text)
+  }).then((code) => {
+    // Exit once stdout is flushed: a Redis client being released must not hold the process (or cut the report).
+    process.stdout.write("", () => process.exit(code))
+  })
+} else {
+  serve(argv)
+}

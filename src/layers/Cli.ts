@@ -83,5 +83,8 @@ Options (each overrides the environment variable in brackets):
   -h, --help                 show this help
   -v, --version              show the version
 
-More settings (TLS, ACL, limits, retry) are environment variables: see docs/admin-guide.md.
+More settings (TLS, ACL, limits, retry, audit) are environment variables: see docs/admin-guide.md.
+
+Commands:
+  effect-redis-mcp doctor [--json]   check the configuration, Redis and its ACL (doctor --help)
 `

@@ -130,14 +130,19 @@ export const makeToolTable = <R>(tools: ReadonlyArray<AnyTool<R>>): ReadonlyArra
     }
   })
 
-/** One call of a tool: an Effect that never fails, with the outcome to send back. */
+/**
+ * One call of a tool: an Effect that never fails, with the outcome to send back. `decoded`, when
+ * given, sees the decoded input before the handler runs (the audit takes the call's keys from it).
+ */
 export const callTool = <R>(
   tool: AnyTool<R>,
   c: Codecs,
   args: unknown,
-  maxOutputBytes: number
+  maxOutputBytes: number,
+  decoded?: (input: unknown) => void
 ): Effect.Effect<CallOutcome, never, R> =>
   c.decode(args).pipe(
+    Effect.tap((input) => (decoded === undefined ? Effect.void : Effect.sync(() => decoded(input)))),
     Effect.flatMap((input) => tool.handler(input)),
     Effect.flatMap(c.encode),
     Effect.flatMap((value) => {

@@ -15,11 +15,13 @@ import {
   Server,
   type ServerContext
 } from "@modelcontextprotocol/server"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "../layers/Config.ts"
 import { ReadOnly } from "../services/Access.ts"
 import type { Services } from "../services/Stack.ts"
 import { features } from "../tools/index.ts"
+import { Audit, type AuditShape } from "./audit/Audit.ts"
+import { audited, type Caller, recordRefusal } from "./audit/AuditCall.ts"
 import type { Role } from "./auth/Role.ts"
 import { type ChangeHub, makeChangeHub } from "./Changes.ts"
 import { cancelled, envelope, failure, INVALID_PARAMS, INVALID_REQUEST, type ToolResult, toResult } from "./Envelope.ts"
@@ -72,7 +74,7 @@ type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<RpcResul
  */
 class EdgeServer extends Server {
   requireInitialize = false
-  toolsCallGuard: ((params: Record<string, unknown>) => ToolResult | undefined) | undefined
+  toolsCallGuard: ((params: Record<string, unknown>, id: string | number) => ToolResult | undefined) | undefined
 
   protected override _wrapHandler(method: string, handler: Handler): Handler {
     const wrapped = super._wrapHandler(method, handler)
@@ -84,7 +86,7 @@ class EdgeServer extends Server {
       }
       if (method === "tools/call" && this.toolsCallGuard !== undefined) {
         const params = request.params as Record<string, unknown> | undefined
-        const early = params === undefined ? undefined : this.toolsCallGuard(params)
+        const early = params === undefined ? undefined : this.toolsCallGuard(params, request.id)
         if (early !== undefined) return Promise.resolve(early as RpcResult)
       }
       return wrapped(request, ctx)
@@ -101,6 +103,10 @@ export interface InstanceOptions {
   readonly session: Session<Services>
   /** The principal's role, when the transport authenticates one (HTTP). */
   readonly role?: Role
+  /** Who is calling, for the audit: `token:<name>` / `oauth:<sub>` (HTTP). @default "stdio" */
+  readonly principal?: string
+  /** How the principal authenticated (`token`, `oauth`), for the audit. */
+  readonly method?: string
   /** The connection must open with `initialize` before anything else is served (2025 era over stdio). */
   readonly requireInitialize?: boolean
 }
@@ -123,6 +129,8 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
     Effect.gen(function* () {
       const settings = yield* McpConfig
       const { limits } = yield* ServerConfig
+      // Optional, so an embedding or a test that builds the edge without one gets no audit.
+      const audit: AuditShape = Option.getOrElse(yield* Effect.serviceOption(Audit), () => Audit.off)
       const catalog: Catalog<Services> = makeCatalog(features)
       const hub: ChangeHub<Services> = yield* makeChangeHub<Services>()
       const context = yield* Effect.context<Services>()
@@ -130,13 +138,28 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
       const run: Runner<Services> = (effect, signal) => runPromise(effect, signal ? { signal } : undefined)
       const stdioSurface = surface(catalog, settings)
 
-      const call = (entry: ToolEntry<Services>, args: unknown, ctx: ServerContext, readOnly: boolean) => {
+      const call = (
+        entry: ToolEntry<Services>,
+        args: unknown,
+        ctx: ServerContext,
+        readOnly: boolean,
+        caller: Caller
+      ) => {
         const tool = entry.tool.name
-        const program = Effect.gen(function* () {
-          const span = yield* Effect.currentSpan
-          yield* Effect.logDebug("tool call", { tool, traceId: span.traceId, spanId: span.spanId })
-          return yield* callTool(entry.tool, entry.codecs, args, limits.maxOutputBytes)
-        }).pipe(
+        const listed = readOnly ? entry.listedReadOnly : entry.listed
+        const auditedCall = {
+          tool: entry.tool,
+          readOnly: listed.annotations.readOnlyHint,
+          caller,
+          requestId: ctx.mcpReq.id
+        }
+        const program = audited(audit, auditedCall, (decoded) =>
+          Effect.gen(function* () {
+            const span = yield* Effect.currentSpan
+            yield* Effect.logDebug("tool call", { tool, traceId: span.traceId, spanId: span.spanId })
+            return yield* callTool(entry.tool, entry.codecs, args, limits.maxOutputBytes, decoded)
+          })
+        ).pipe(
           Effect.orDie,
           // The client cancelled (notifications/cancelled) or went away: the fiber is interrupted, say so.
           Effect.onInterrupt(() => Effect.logInfo("tool call cancelled", { tool })),
@@ -149,6 +172,23 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
         return runPromise(program, { signal: ctx.mcpReq.signal }).then(toResult, () => failure(cancelled))
       }
 
+      /**
+       * A tool that exists but is not this session's: audited as refused by its role, or by
+       * read-only mode (a write on a read-only server). A toolset that is off is not a refusal.
+       */
+      const refused = (name: string, caller: Caller, view: Surface<Services>, requestId: string | number) => {
+        const entry = catalog.tools.find((e) => e.tool.name === name)
+        if (entry === undefined || !audit.enabled) return
+        const reason =
+          view.role !== undefined
+            ? "role"
+            : view.readOnly && !entry.listedReadOnly.annotations.readOnlyHint
+              ? "read_only"
+              : undefined
+        if (reason === undefined) return
+        void runPromise(recordRefusal(audit, { tool: entry.tool, caller, requestId, reason, outcome: "UnknownTool" }))
+      }
+
       const server = (ctx: McpRequestContext, view: Surface<Services>, options: InstanceOptions): Server => {
         const instance = new EdgeServer(SERVER_INFO, {
           capabilities: { tools: { listChanged: false }, ...extensionCapabilities(view) },
@@ -156,10 +196,18 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
           cacheHints: CACHE_HINTS
         })
         instance.requireInitialize = options.requireInitialize === true && ctx.era === "legacy"
-        instance.toolsCallGuard = (params) => {
+        const caller: Caller = {
+          principal: options.principal ?? "stdio",
+          role: view.role?.name,
+          method: options.method
+        }
+        instance.toolsCallGuard = (params, id) => {
           const name = params.name
           if (typeof name !== "string") return undefined
-          if (!view.tools.has(name)) throw unknownTool(name)
+          if (!view.tools.has(name)) {
+            refused(name, caller, view, id)
+            throw unknownTool(name)
+          }
           const args = params.arguments
           const problem = args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))
           return problem ? failure(envelope(argumentsProblem(name, args)!)) : undefined
@@ -168,7 +216,7 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
         instance.setRequestHandler("tools/call", (request, c) => {
           const entry = view.tools.get(request.params.name)
           if (entry === undefined) throw unknownTool(request.params.name)
-          return call(entry, request.params.arguments, c, view.readOnly).then((result) =>
+          return call(entry, request.params.arguments, c, view.readOnly, caller).then((result) =>
             instance.projectCallToolResult(result as any, entry.listed.outputSchema)
           )
         })

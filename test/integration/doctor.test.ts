@@ -6,10 +6,13 @@
  * with every check, invalid configuration exits 2; TLS certificates, eviction policies, a
  * Cluster's slot coverage, the auth file and the OAuth issuer.
  */
-import { chmodSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { chmodSync, existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { ConfigProvider } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { REDIS_CHECKS, runDoctor } from "../../src/mcp/doctor/Doctor.ts"
+import { REDIS_CHECKS } from "../../src/mcp/doctor/Doctor.ts"
+import { runDoctor } from "../../src/mcp/doctor/DoctorCommand.ts"
 import type { Check, Report } from "../../src/mcp/doctor/Report.ts"
 import { authDir, makeKey, startIssuer } from "../support/auth.ts"
 import { startCluster } from "../support/cluster.ts"
@@ -306,4 +309,49 @@ describe.runIf(requireRedis())("doctor on a Cluster", () => {
       await cluster.stop()
     }
   }, 60_000)
+})
+
+const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url))
+
+/** `effect-redis-mcp doctor …` as an operator runs it: the built server, a process of its own. */
+const spawnDoctor = (args: ReadonlyArray<string>, env: Record<string, string>) => {
+  const r = spawnSync(process.execPath, [MAIN, "doctor", ...args], {
+    env: { PATH: process.env.PATH ?? "", REDIS_CONNECT_TIMEOUT_MS: "1000", ...env },
+    encoding: "utf8",
+    timeout: 30_000
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describe.runIf(requireRedis() && existsSync(MAIN))("effect-redis-mcp doctor (the built command)", () => {
+  let redis: RedisHandle
+  beforeAll(async () => {
+    redis = await startRedis({ aof: true })
+  })
+  afterAll(() => redis.dispose())
+
+  it("healthy: exit 0, the report on stdout, nothing on stderr", () => {
+    const { code, stdout, stderr } = spawnDoctor([], { REDIS_URL: redis.url })
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^effect-redis-mcp doctor \d+\.\d+\.\d+\n/)
+    expect(stdout).toMatch(/^PASS {2}redis\.acl /m)
+    expect(stderr).toBe("")
+  })
+
+  it("--json with the server's own flags: one object with every check", () => {
+    const { code, stdout } = spawnDoctor(["--json", "--redis-url", redis.url, "--toolsets", "all"], {})
+    expect(code).toBe(0)
+    const report = JSON.parse(stdout) as Report
+    expect(report.checks.map((c) => c.id)).toEqual(ALL_CHECKS)
+  })
+
+  it("unreachable: exit 1; invalid configuration: exit 2; a bad flag: exit 2 with the reason on stderr", async () => {
+    const port = await freePort()
+    expect(spawnDoctor(["--json"], { REDIS_URL: `redis://127.0.0.1:${port}` }).code).toBe(1)
+    expect(spawnDoctor(["--json"], { REDIS_URL: redis.url, REDIS_MCP_TOOLSETS: "nope" }).code).toBe(2)
+    const bad = spawnDoctor(["--bogus"], {})
+    expect(bad.code).toBe(2)
+    expect(bad.stdout).toBe("")
+    expect(bad.stderr).toContain("Unknown option '--bogus'")
+  })
 })

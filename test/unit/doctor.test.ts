@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
 import { makeRole } from "../../src/mcp/auth/Role.ts"
-import { parseDoctorArgs } from "../../src/mcp/doctor/Doctor.ts"
+import { parseDoctorArgs } from "../../src/mcp/doctor/DoctorCommand.ts"
 import { type DoctorSettings, doctorSettings, redisUser } from "../../src/mcp/doctor/DoctorSettings.ts"
 import { auditCheck, commandToolsetCheck, httpAuthCheck } from "../../src/mcp/doctor/LocalChecks.ts"
 import { isLoopbackHost } from "../../src/mcp/doctor/Probe.ts"
@@ -19,7 +19,7 @@ const settings = (env: Record<string, string>) =>
 /** The HTTP transport is not served yet, so its settings are set by hand here. */
 const overHttp = (s: DoctorSettings, host: string, extra: Partial<DoctorSettings> = {}): DoctorSettings => ({
   ...s,
-  server: { ...s.server, transport: "http", httpHost: host },
+  mcp: { ...s.mcp, transport: "http", httpHost: host },
   ...extra
 })
 

@@ -165,6 +165,9 @@ export const make = Effect.fnUntraced(function* (sink: TextSink, context: LineCo
 })
 
 export class Audit extends Context.Service<Audit, AuditShape>()("effect-redis-mcp/Audit") {
+  /** The service when the audit is off: `record` does nothing. */
+  static readonly off: AuditShape = off
+
   /** No audit: `record` does nothing. */
   static readonly layerOff: Layer.Layer<Audit> = Layer.succeed(Audit, off)
 

@@ -3,6 +3,7 @@
  * bearer gate) builds them the same way: every write call (whatever its outcome), every
  * refused call, every refused credential. Reads that ran are not audited.
  */
+import type { Touches } from "../../tools/Tool.ts"
 import type { AuthFailureReason } from "../auth/AuthErrors.ts"
 import type { AuditEvent, DeniedReason } from "./AuditLine.ts"
 
@@ -12,12 +13,7 @@ export interface FinishedCall {
   /** The tool's hints as this session sees them (read-only servers list some tools with read hints). */
   readonly readOnly: boolean
   /** The logical names the call declared (its `touches`). */
-  readonly touches?: {
-    readonly keys?: ReadonlyArray<string>
-    readonly channels?: ReadonlyArray<string>
-    readonly queues?: ReadonlyArray<string>
-    readonly namespaces?: ReadonlyArray<string>
-  }
+  readonly touches?: Touches | undefined
   readonly principal?: string | undefined
   readonly role?: string | undefined
   readonly method?: string | undefined

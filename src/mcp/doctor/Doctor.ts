@@ -1,16 +1,15 @@
 /**
- * `effect-redis-mcp doctor [--json] [--acl-user NAME] [server flags…]`: the compliance report.
- * Reads the configuration as the server does (invalid: exit 2), connects to Redis through the
- * same connection layer, runs every check and prints the report on stdout — this is an operator
- * command, not the MCP server, so stdout is its output. Exit 0 when nothing fails, 1 otherwise.
+ * doctor's checks put together: the configuration read as the server reads it (invalid: the
+ * report says so and exits 2), then the local checks, then Redis through the same connection
+ * layer as the server (or the memory-mode notes). DoctorCommand.ts is the command around it.
  */
-import { ConfigProvider, Effect, Layer, References } from "effect"
+import { Effect, Layer, References } from "effect"
 import { describeConfigError, RedisConfig, ServerConfig } from "../../layers/Config.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
 import { Admin } from "../../services/Admin.ts"
-import { VERSION } from "../../tools/McpServer.ts"
 import { AuthSettings } from "../auth/AuthSettings.ts"
 import { make as makeAuthStore } from "../auth/AuthStore.ts"
+import { VERSION } from "../Server.ts"
 import { aclCheck } from "./AclCheck.ts"
 import { catalog, type DoctorSettings, doctorSettings, redisUser } from "./DoctorSettings.ts"
 import {
@@ -31,7 +30,7 @@ import {
   topologyFromInfo,
   versionCheck
 } from "./RedisChecks.ts"
-import { type Check, check, makeReport, type Report, renderJson, renderText } from "./Report.ts"
+import { type Check, check, makeReport, type Report } from "./Report.ts"
 import { certificatesCheck, tlsCheck } from "./TlsCheck.ts"
 
 export interface DoctorOptions {
@@ -138,8 +137,8 @@ const redisChecks = (s: DoctorSettings, options: DoctorOptions, now: number) =>
       yield* versionCheck(redis),
       topology,
       yield* aclCheck(redis, {
-        toolsets: s.server.toolsets,
-        readOnly: s.server.readOnly,
+        toolsets: s.mcp.toolsets,
+        readOnly: s.mcp.readOnly,
         keyPrefix: s.server.keyPrefix,
         user: options.aclUser ?? redisUser(s.redis)
       }),
@@ -201,43 +200,3 @@ export const diagnose = (options: DoctorOptions): Effect.Effect<Report, never, n
     ]
     return makeReport(VERSION, checks, loaded !== undefined && "error" in loaded)
   }).pipe(Effect.provideService(References.MinimumLogLevel, "None"))
-
-export type DoctorArgs =
-  | { readonly _tag: "Run"; readonly options: DoctorOptions; readonly rest: ReadonlyArray<string> }
-  | { readonly _tag: "Invalid"; readonly message: string }
-
-/** Doctor's own flags out of `argv` (after `doctor`); the rest are the server's flags. */
-export const parseDoctorArgs = (argv: ReadonlyArray<string>): DoctorArgs => {
-  let json = false
-  let aclUser: string | undefined
-  const rest: Array<string> = []
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    if (arg === "--json") json = true
-    else if (arg === "--acl-user" || arg.startsWith("--acl-user=")) {
-      const value = arg === "--acl-user" ? argv[++i] : arg.slice("--acl-user=".length)
-      if (value === undefined || value === "") return { _tag: "Invalid", message: "--acl-user needs a user name" }
-      aclUser = value
-    } else rest.push(arg)
-  }
-  return { _tag: "Run", options: { json, aclUser }, rest }
-}
-
-/**
- * Run doctor with the given settings provider and print the report with `write`; the exit code
- * it should end with.
- */
-export const runDoctor = (
-  options: DoctorOptions,
-  provider: ConfigProvider.ConfigProvider,
-  write: (text: string) => void
-): Promise<number> =>
-  Effect.runPromise(
-    diagnose(options).pipe(
-      Effect.provideService(ConfigProvider.ConfigProvider, provider),
-      Effect.map((report) => {
-        write(options.json ? renderJson(report) : renderText(report))
-        return report.exitCode
-      })
-    )
-  )

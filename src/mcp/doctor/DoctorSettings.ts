@@ -5,20 +5,22 @@
  */
 import { Config, Effect } from "effect"
 import {
-  DEFAULT_TOOLSETS,
   type RedisSettings,
   redisSettingsConfig,
   type ServerSettings,
-  serverSettingsConfig,
-  TOOLSETS
+  serverSettingsConfig
 } from "../../layers/Config.ts"
 import { type AuditSettings, auditSettingsConfig } from "../audit/AuditSettings.ts"
 import type { ToolsetCatalog } from "../auth/AuthFile.ts"
 import { type AuthSettingsShape, authSettingsConfig } from "../auth/AuthSettings.ts"
+import { DEFAULT_TOOLSETS, type McpSettings, mcpSettingsConfig, TOOLSETS } from "../Settings.ts"
 
 export interface DoctorSettings {
   readonly redis: RedisSettings
+  /** The services' settings: key prefix, limits. */
   readonly server: ServerSettings
+  /** The edge's: toolsets, read-only, transport and HTTP bind. */
+  readonly mcp: McpSettings
   readonly auth: AuthSettingsShape
   readonly audit: AuditSettings
   /** REDIS_MCP_ALLOW_UNAUTHENTICATED: serve HTTP on a non-loopback address with no auth. @default false */
@@ -31,10 +33,11 @@ export const catalog: ToolsetCatalog = { known: TOOLSETS, defaults: DEFAULT_TOOL
 export const doctorSettings: Effect.Effect<DoctorSettings, Config.ConfigError> = Effect.gen(function* () {
   const redis = yield* redisSettingsConfig
   const server = yield* serverSettingsConfig
+  const mcp = yield* mcpSettingsConfig
   const auth = yield* authSettingsConfig
-  const audit = yield* auditSettingsConfig(server.transport)
+  const audit = yield* auditSettingsConfig(mcp.transport)
   const allowUnauthenticated = yield* Config.Boolean("REDIS_MCP_ALLOW_UNAUTHENTICATED").pipe(Config.withDefault(false))
-  return { redis, server, auth, audit, allowUnauthenticated }
+  return { redis, server, mcp, auth, audit, allowUnauthenticated }
 })
 
 /** The Redis user the server authenticates as: REDIS_USERNAME, else the URL's, else `default`. */

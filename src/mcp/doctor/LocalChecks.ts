@@ -18,16 +18,16 @@ export const configCheck = (s: DoctorSettings): Check =>
     "config",
     "Configuration",
     "pass",
-    `valid: Redis ${s.redis.mode}, toolsets ${s.server.toolsets.join(",")}${s.server.readOnly ? " (read-only)" : ""}, transport ${s.server.transport}${s.server.keyPrefix === "" ? "" : `, key prefix "${s.server.keyPrefix}"`}.`
+    `valid: Redis ${s.redis.mode}, toolsets ${s.mcp.toolsets.join(",")}${s.mcp.readOnly ? " (read-only)" : ""}, transport ${s.mcp.transport}${s.server.keyPrefix === "" ? "" : `, key prefix "${s.server.keyPrefix}"`}.`
   )
 
 const authConfigured = (s: DoctorSettings) => s.auth.authFile !== undefined || s.auth.oauth !== undefined
 
 export const httpAuthCheck = (s: DoctorSettings): Check => {
-  if (s.server.transport === "stdio") {
+  if (s.mcp.transport === "stdio") {
     return check("http.auth", "Auth on the HTTP listener", "pass", "stdio transport: no network listener.")
   }
-  const bind = `${s.server.httpHost}:${s.server.httpPort}`
+  const bind = `${s.mcp.httpHost}:${s.mcp.httpPort}`
   if (authConfigured(s)) {
     return check(
       "http.auth",
@@ -36,7 +36,7 @@ export const httpAuthCheck = (s: DoctorSettings): Check => {
       `HTTP on ${bind} requires a token (${[s.auth.authFile === undefined ? [] : ["auth file"], s.auth.oauth === undefined ? [] : ["OAuth"]].flat().join(" and ")}).`
     )
   }
-  if (isLoopbackHost(s.server.httpHost)) {
+  if (isLoopbackHost(s.mcp.httpHost)) {
     return check(
       "http.auth",
       "Auth on the HTTP listener",
@@ -66,24 +66,24 @@ export const httpAuthCheck = (s: DoctorSettings): Check => {
 export const commandToolsetCheck = (s: DoctorSettings, auth: AuthState | undefined): Check => {
   const id = "toolsets.command"
   const title = "Raw command toolset"
-  if (!s.server.toolsets.includes("command")) {
+  if (!s.mcp.toolsets.includes("command")) {
     return check(id, title, "pass", "the raw command toolset is off.")
   }
-  const noRole = s.server.transport === "stdio" ? s.auth.role === undefined : !authConfigured(s) || auth === undefined
+  const noRole = s.mcp.transport === "stdio" ? s.auth.role === undefined : !authConfigured(s) || auth === undefined
   if (noRole) {
     return check(
       id,
       title,
       "warn",
-      `the raw command toolset is on and sessions run without a role: an agent can send any command the deny list and the Redis user allow${s.server.readOnly ? " (read-only ones only)" : ""}.`,
-      s.server.transport === "stdio"
+      `the raw command toolset is on and sessions run without a role: an agent can send any command the deny list and the Redis user allow${s.mcp.readOnly ? " (read-only ones only)" : ""}.`,
+      s.mcp.transport === "stdio"
         ? "Run as a role of the auth file (REDIS_MCP_ROLE) with a keys list, or leave command out of REDIS_MCP_TOOLSETS."
         : "Configure an auth file whose roles scope keys, or leave command out of REDIS_MCP_TOOLSETS."
     )
   }
   const roles = [...(auth?.roles.values() ?? [])].filter((r) => r.toolsets.includes("command"))
   const unscoped = roles.filter((r) => r.keys === undefined)
-  const session = s.server.transport === "stdio" ? ` (this stdio session runs as "${s.auth.role}")` : ""
+  const session = s.mcp.transport === "stdio" ? ` (this stdio session runs as "${s.auth.role}")` : ""
   if (unscoped.length > 0) {
     return check(
       id,
@@ -191,7 +191,7 @@ export const auditCheck = (s: DoctorSettings): Check => {
   const title = "Audit log"
   const sink = s.audit.sink
   if (sink._tag === "Off") {
-    return s.server.transport === "http"
+    return s.mcp.transport === "http"
       ? check(
           id,
           title,

@@ -67,7 +67,7 @@ const commandsSent = <A, E, R>(scenario: Effect.Effect<A, E, R>, setup: Readonly
 
 /** Listed, but sent only by background work these scenarios do not run. */
 const BACKGROUND: Readonly<Record<string, ReadonlyArray<string>>> = {
-  task: ["sscan"], // the sweep walks the set of known queues
+  task: ["sscan", "subscribe"], // the sweep walks the set of known queues; task:// resource subscriptions
   state: ["subscribe"] // change notifications for state:// resource subscriptions
 }
 

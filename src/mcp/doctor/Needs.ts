@@ -30,6 +30,7 @@ const slots = (prefix: string): Record<string, string> => ({
   "{ch}": `${prefix}doctor`,
   "{pat}": `${prefix}doctor*`,
   "{changes}": `${prefix}state:changes`,
+  "{taskchanges}": `${prefix}task:changes`,
   "{sha}": "0".repeat(40)
 })
 
@@ -168,6 +169,8 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
     ["PEXPIRE {task} 1000", W],
     ["ZADD {taskidx} 1 m", W],
     ["ZREM {taskidx} m", W],
+    ["PUBLISH {taskchanges} q", W],
+    ["SUBSCRIBE {taskchanges}", R],
     ...scripts(R)
   ],
   state: [
@@ -176,6 +179,7 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
     ["LRANGE {doc} 0 -1", R],
     ["PTTL {doc}", R],
     ["ZRANGEBYLEX {doc} - +", R],
+    ["ZRANGEBYSCORE {doc} -inf 0", W],
     ["TIME", W],
     ["SUBSCRIBE {changes}", R],
     ["HSET {doc} f v", W],
@@ -200,10 +204,16 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
   ],
   batch: [
     ["COMMAND INFO get", R],
+    ["STRLEN {k}", R],
+    ["HSTRLEN {k} f", R],
     ["MULTI", R],
     ["EXEC", R]
   ],
-  command: [["COMMAND INFO get", R]]
+  command: [
+    ["COMMAND INFO get", R],
+    ["STRLEN {k}", R],
+    ["HSTRLEN {k} f", R]
+  ]
 }
 
 /** The toolsets with an entry here (every toolset the server knows). */

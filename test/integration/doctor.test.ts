@@ -54,7 +54,7 @@ describe.runIf(requireRedis())("doctor on a standalone Redis", () => {
         {
           name: "ro",
           password: "ro-pw",
-          rules: "~* &* -@all +@read +@connection +info +multi +exec +discard +eval +evalsha"
+          rules: "~* &* -@all +@read +@connection +info +multi +exec +discard +eval +evalsha +subscribe"
         },
         { name: "app", password: "app-pw", rules: "~app:* &app:* +@all -@dangerous +info" },
         // The two users of docs/admin/connection.md, verbatim.

@@ -34,6 +34,8 @@ const onServer = Layer.unwrap(
 )
 
 type Value = Record<string, any>
+/** Every tool a scenario called: the last test checks that no tool was left out. */
+const called = new Set<string>()
 /** A task the task scenario created, for the read-only run. */
 let knownTaskId = ""
 const byName = new Map(allTools.map((t) => [t.name, t]))
@@ -43,6 +45,7 @@ const call = (name: string, args: Value, expect?: string) =>
   Effect.gen(function* () {
     const tool = byName.get(name)
     if (tool === undefined) return yield* Effect.die(`no tool ${name}`)
+    called.add(name)
     const outcome = yield* callTool(tool, codecs(tool), args, 1024 * 1024)
     if (outcome._tag === "Success") {
       if (expect !== undefined) return yield* Effect.die(`${name} succeeded, expected ${expect}`)
@@ -294,6 +297,7 @@ describe.runIf(requireRedis())("doctor's command table matches what the tools se
             yield* call("client_list", {})
             yield* call("topology", {})
             yield* call("memory_usage", { key: "str" })
+            yield* call("latency", {})
           }),
           [["SET", "str", "v"]]
         )
@@ -429,5 +433,12 @@ describe.runIf(requireRedis())("doctor's command table matches what the tools se
         })
       )
     }
+
+    it("every tool of every toolset was called above (a new tool needs a line here, and its commands a line in Needs.ts)", () => {
+      assert.deepStrictEqual(
+        allTools.map((t) => t.name).filter((name) => !called.has(name)),
+        []
+      )
+    })
   })
 })

@@ -35,7 +35,18 @@ const slots = (prefix: string): Record<string, string> => ({
 })
 
 /** Commands whose ACL name includes their first argument. */
-const CONTAINERS = new Set(["xgroup", "xinfo", "client", "config", "command", "memory", "slowlog", "cluster", "acl"])
+const CONTAINERS = new Set([
+  "xgroup",
+  "xinfo",
+  "client",
+  "config",
+  "command",
+  "memory",
+  "slowlog",
+  "cluster",
+  "acl",
+  "latency"
+])
 
 const W = true
 const R = false
@@ -200,7 +211,8 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
     ["SLOWLOG GET 1", R],
     ["CLIENT LIST", R],
     ["ROLE", R],
-    ["MEMORY USAGE {k}", R]
+    ["MEMORY USAGE {k}", R],
+    ["LATENCY LATEST", R]
   ],
   batch: [
     ["COMMAND INFO get", R],

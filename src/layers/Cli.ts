@@ -58,6 +58,19 @@ export const parseCli = (argv: ReadonlyArray<string>): CliResult => {
   }
 }
 
+const flagOf: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries({ ...valueFlags, ...booleanFlags }).map(([flag, name]) => [name, `--${flag}`])
+)
+
+/**
+ * A configuration message with every setting that came from a flag called by
+ * that flag's name: `REDIS_COMMAND_TIMEOUT_MS: must be …` becomes
+ * `--command-timeout-ms: must be …` when `--command-timeout-ms` set it, and
+ * stays as it is when the environment did.
+ */
+export const underFlagNames = (message: string, fromFlags: Record<string, string>): string =>
+  message.replace(/\b[A-Z][A-Z0-9_]*\b/g, (name) => (Object.hasOwn(fromFlags, name) ? (flagOf[name] ?? name) : name))
+
 /** Where configuration is read from: the flags' settings over the environment (defaults live in Config.ts). */
 export const configProvider = (
   env: Record<string, string | undefined>,

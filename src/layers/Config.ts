@@ -132,10 +132,17 @@ const parseHostPorts = (name: string) =>
 
 const optionalString = (name: string) => Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
 const optionalRedacted = (name: string) => Config.Redacted(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+/** A whole number above 0 (digits only), or `fallback` when unset; anything else is named in the error as given. */
 const positiveInt = (name: string, fallback: number) =>
-  Config.Int(name).pipe(
-    Config.withDefault(fallback),
-    Config.flatMap((n) => (n > 0 ? Config.succeed(n) : bad(name, `must be a whole number above 0, got ${n}`)))
+  Config.String(name).pipe(
+    Config.option,
+    Config.flatMap((o) => {
+      if (Option.isNone(o)) return Config.succeed(fallback)
+      const n = /^\s*\d+\s*$/.test(o.value) ? Number(o.value) : Number.NaN
+      return Number.isSafeInteger(n) && n > 0
+        ? Config.succeed(n)
+        : bad(name, `must be a whole number above 0, got ${JSON.stringify(o.value)}`)
+    })
   )
 
 const natMapConfig = Config.String("REDIS_CLUSTER_NAT_MAP").pipe(

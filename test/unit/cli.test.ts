@@ -3,7 +3,7 @@
  * help, version and invalid usage are recognised before anything starts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { HELP, parseCli } from "../../src/layers/Cli.ts"
+import { HELP, parseCli, underFlagNames } from "../../src/layers/Cli.ts"
 
 const run = (argv: ReadonlyArray<string>) => {
   const result = parseCli(argv)
@@ -105,5 +105,30 @@ describe("parseCli", () => {
     ]) {
       assert.include(HELP, text)
     }
+  })
+
+  it("a configuration message names the flag for a setting that came from one, the variable otherwise", () => {
+    const fromFlags = run(["--command-timeout-ms", "0", "--sentinels", "127.0.0.1:1", "--read-only"])
+    assert.strictEqual(
+      underFlagNames('REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "0"', fromFlags),
+      '--command-timeout-ms: must be a whole number above 0, got "0"'
+    )
+    assert.strictEqual(
+      underFlagNames("REDIS_SENTINEL_MASTER: is required when REDIS_SENTINELS is set", fromFlags),
+      "REDIS_SENTINEL_MASTER: is required when --sentinels is set"
+    )
+    assert.strictEqual(
+      underFlagNames("REDIS_MCP_READ_ONLY: expected a boolean", fromFlags),
+      "--read-only: expected a boolean"
+    )
+    assert.strictEqual(
+      underFlagNames('REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "0"', {}),
+      'REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "0"'
+    )
+    // Only whole names: a setting that merely starts like a flag's variable is left alone.
+    assert.strictEqual(
+      underFlagNames("REDIS_URL_X and REDIS_URL", run(["--redis-url", "x"])),
+      "REDIS_URL_X and --redis-url"
+    )
   })
 })

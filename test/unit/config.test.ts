@@ -171,7 +171,26 @@ describe("validation: one line naming the setting", () => {
     ["bad sentinel address", { REDIS_SENTINELS: "127.0.0.1", REDIS_SENTINEL_MASTER: "m" }, /^REDIS_SENTINELS: /],
     ["bad cluster node", { REDIS_CLUSTER_NODES: "127.0.0.1:7000,nohost" }, /^REDIS_CLUSTER_NODES: "nohost" is not/],
     ["zero timeout", { REDIS_COMMAND_TIMEOUT_MS: "0" }, /^REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0/],
-    ["timeout not a number", { REDIS_COMMAND_TIMEOUT_MS: "soon" }, /^REDIS_COMMAND_TIMEOUT_MS: expected /],
+    [
+      "timeout not a number",
+      { REDIS_COMMAND_TIMEOUT_MS: "soon" },
+      /^REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "soon"$/
+    ],
+    [
+      "timeout not whole",
+      { REDIS_COMMAND_TIMEOUT_MS: "2.5" },
+      /^REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "2.5"$/
+    ],
+    [
+      "timeout negative",
+      { REDIS_COMMAND_TIMEOUT_MS: "-1" },
+      /^REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "-1"$/
+    ],
+    [
+      "timeout beyond a safe integer",
+      { REDIS_COMMAND_TIMEOUT_MS: "99999999999999999999" },
+      /^REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "99999999999999999999"$/
+    ],
     [
       "unknown timeout mode",
       { REDIS_COMMAND_TIMEOUT_MODE: "smart" },

@@ -1,103 +1,43 @@
 #!/usr/bin/env node
 /**
- * The entry point only composes: flags → configuration → services (Redis or
- * in-memory) → the MCP edge and its background work → the transport → launch,
- * until the client goes away or a signal arrives. stdout carries the protocol
- * only; everything else goes to stderr.
+ * The launcher (`dist/main.js`, the package's bin). It checks the Node version
+ * before anything else loads: its own imports are Node built-ins any Node since
+ * 18 can load, so an old Node gets one clear line and exit code 2 instead of a
+ * crash or silent misbehaviour deep inside a dependency. Then it turns on
+ * Node's compile cache (failing soft) and imports the program.
  */
-import * as NodeRuntime from "@effect/platform-node-shared/NodeRuntime"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { configProvider, HELP, parseCli } from "./layers/Cli.ts"
-import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"
-import * as Logging from "./layers/Logging.ts"
-import { Audit } from "./mcp/audit/Audit.ts"
-import * as Background from "./mcp/Background.ts"
-import { doctorCommand } from "./mcp/doctor/DoctorCommand.ts"
-import { McpEdge, VERSION } from "./mcp/Server.ts"
-import { McpConfig } from "./mcp/Settings.ts"
-import * as Stdio from "./mcp/Stdio.ts"
-import { McpTransport } from "./mcp/Transport.ts"
-import * as Stack from "./services/Stack.ts"
+import module from "node:module"
+import { fileURLToPath } from "node:url"
+import { nodeIsAtLeast, unsupportedNode } from "./layers/NodeVersion.ts"
 
-const serve = (argv: ReadonlyArray<string>) => {
-  const cli = parseCli(argv)
-  if (cli._tag === "Help") {
-    process.stderr.write(HELP)
-    process.exit(0)
+/**
+ * Cache V8's compiled code next to the package (`node_modules/.cache/effect-redis-mcp`
+ * in its root), so later starts skip most parsing. Only who can write the package
+ * can write there, so the cache trusts no one new. A read-only install (systemd's
+ * `ProtectSystem=strict`), `NODE_DISABLE_COMPILE_CACHE=1` or an older Node simply run
+ * without it; `NODE_COMPILE_CACHE=dir` picks another place.
+ */
+const enableCompileCache = (): void => {
+  try {
+    module.enableCompileCache?.(fileURLToPath(new URL("../node_modules/.cache/effect-redis-mcp", import.meta.url)))
+  } catch {
+    // A cache is an optimisation: without it the server starts all the same.
   }
-  if (cli._tag === "Version") {
-    process.stderr.write(`${VERSION}\n`)
-    process.exit(0)
-  }
-  if (cli._tag === "Invalid") {
-    process.stderr.write(`effect-redis-mcp: ${cli.message}. See --help.\n`)
-    process.exit(2)
-  }
-
-  const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer, McpConfig.layer)
-
-  const services = Layer.unwrap(
-    Effect.map(RedisConfig, (r) =>
-      r.mode === "memory"
-        ? Layer.merge(
-            Stack.layerMemory,
-            Layer.effectDiscard(
-              Effect.logWarning(
-                "no Redis configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): serving from the in-memory store; data lives only as long as this process"
-              )
-            )
-          )
-        : Stack.layerRedis
-    )
-  )
-
-  // Stdio is the only transport so far (the settings refuse http); the HTTP one is picked here too.
-  const transport = Layer.unwrap(Effect.map(McpConfig, () => Stdio.layer))
-
-  // The audit log (REDIS_MCP_AUDIT; its default follows the transport), recorded around each call by the edge.
-  const audit = Layer.unwrap(Effect.map(McpConfig, (s) => Audit.layerConfig(s.transport)))
-
-  const server = Layer.mergeAll(transport, Background.layer).pipe(
-    Layer.provide(McpEdge.layer.pipe(Layer.provide(audit))),
-    Layer.provide(services),
-    Layer.provide(config)
-  )
-  const logging = Layer.unwrap(Effect.map(ServerConfig, (s) => Logging.layer(s.logLevel))).pipe(
-    Layer.provide(ServerConfig.layer)
-  )
-
-  const main = Effect.flatMap(McpTransport, (t) => t.closed).pipe(
-    Effect.provide(server),
-    Effect.provide(logging),
-    Effect.catchTag("ConfigError", (e) =>
-      Effect.sync(() => {
-        process.stderr.write(`effect-redis-mcp: invalid configuration: ${describeConfigError(e)}\n`)
-        process.exitCode = 2
-      })
-    ),
-    Effect.catchTag("AuditFileError", (e) =>
-      Effect.sync(() => {
-        process.stderr.write(`effect-redis-mcp: invalid configuration: ${e.message}\n`)
-        process.exitCode = 2
-      })
-    ),
-    Effect.tapCause((cause) => Effect.sync(() => process.stderr.write(`effect-redis-mcp: fatal: ${cause}\n`))),
-    Effect.provide(ConfigProvider.layer(configProvider(process.env, cli.env)))
-  )
-
-  NodeRuntime.runMain(main, { disableErrorReporting: true })
 }
 
-const argv = process.argv.slice(2)
-if (argv[0] === "doctor") {
-  // An operator's command, not the MCP server: its report goes to stdout.
-  doctorCommand(argv.slice(1), process.env, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text)
-  }).then((code) => {
-    // Exit once stdout is flushed: a Redis client being released must not hold the process (or cut the report).
-    process.stdout.write("", () => process.exit(code))
-  })
-} else {
-  serve(argv)
+const flushCompileCache = (): void => {
+  try {
+    module.flushCompileCache?.()
+  } catch {
+    // As above.
+  }
 }
+
+if (!nodeIsAtLeast(process.versions.node)) {
+  process.stderr.write(unsupportedNode(process.versions.node, process.execPath))
+  process.exit(2)
+}
+enableCompileCache()
+await import("./program.ts")
+// Write the cache now: an MCP client often kills its server rather than letting it exit.
+flushCompileCache()

@@ -32,8 +32,12 @@ import { McpConfig } from "./Settings.ts"
 import { type Catalog, makeCatalog, type Surface, surface } from "./Surface.ts"
 import { withCallerSpan } from "./Trace.ts"
 
-/** The package version, read once from package.json (one level above src/ and dist/). */
+/** Inlined by the bundler (scripts/build.ts); undefined in tsc's library build. */
+declare const __PACKAGE_VERSION__: string | undefined
+
+/** The package version: inlined in the bundle, else read once from package.json (one level above src/ and dist/). */
 export const VERSION: string = (() => {
+  if (typeof __PACKAGE_VERSION__ === "string") return __PACKAGE_VERSION__
   try {
     return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string
   } catch {

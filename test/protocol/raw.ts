@@ -23,8 +23,13 @@ export interface RawServer {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-export const spawnRaw = (args: ReadonlyArray<string> = [], env: Record<string, string> = {}): RawServer => {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+/** The server started by `command` (default: this Node on dist/main.js) with `args`, in a minimal environment plus `env`. */
+export const spawnRaw = (
+  args: ReadonlyArray<string> = [],
+  env: Record<string, string> = {},
+  command: readonly [string, ...Array<string>] = [process.execPath, MAIN]
+): RawServer => {
+  const child = spawn(command[0], [...command.slice(1), ...args], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: "pipe"
   })
@@ -96,6 +101,19 @@ export const initialize = (id: number) =>
   })
 export const request = (id: number, method: string, params: Record<string, unknown> = {}) =>
   JSON.stringify({ jsonrpc: "2.0", id, method, params })
+
+/** Initialize, list the tools, then kill the server: how many tools it listed. */
+export const listToolsOnce = async (raw: RawServer): Promise<number> => {
+  try {
+    raw.send(initialize(1))
+    await raw.response(1, 15_000)
+    raw.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }))
+    raw.send(request(2, "tools/list"))
+    return (await raw.response(2, 15_000)).result.tools.length
+  } finally {
+    raw.child.kill("SIGKILL")
+  }
+}
 
 /** Fails the test when `promise` does not settle in time (a hang, not a slow answer). */
 export const within = <A>(promise: Promise<A>, ms: number, what: string): Promise<A> =>

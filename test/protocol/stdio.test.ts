@@ -10,12 +10,15 @@ import { initialize, request, spawnRaw, within } from "./raw.ts"
 const VERSION = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string
 
 describe("configuration errors", () => {
-  it("an unknown toolset exits with code 2 and a message naming REDIS_MCP_TOOLSETS", async () => {
+  it("an unknown toolset exits with code 2 and a message naming --toolsets or REDIS_MCP_TOOLSETS, as given", async () => {
     const raw = spawnRaw(["--toolsets", "default,nonsense"])
     const { code } = await within(raw.exited, 15_000, "exit")
     assert.strictEqual(code, 2)
-    assert.match(raw.stderr(), /REDIS_MCP_TOOLSETS: unknown toolset "nonsense"/)
+    assert.match(raw.stderr(), /: --toolsets: unknown toolset "nonsense"/)
     assert.deepStrictEqual(raw.stdoutLines, [])
+    const env = spawnRaw([], { REDIS_MCP_TOOLSETS: "default,nonsense" })
+    assert.strictEqual((await within(env.exited, 15_000, "exit")).code, 2)
+    assert.match(env.stderr(), /: REDIS_MCP_TOOLSETS: unknown toolset "nonsense"/)
   })
 
   it("an invalid environment setting exits with code 2 and one line naming it", async () => {
@@ -26,6 +29,25 @@ describe("configuration errors", () => {
       raw.stderr().trim(),
       "effect-redis-mcp: invalid configuration: REDIS_URL: must start with redis:// or rediss://"
     )
+  })
+
+  it("a bad flag value is reported under the flag's name; the same value from the environment under the variable's", async () => {
+    const flag = spawnRaw(["--command-timeout-ms", "0"])
+    assert.strictEqual((await within(flag.exited, 15_000, "exit")).code, 2)
+    assert.strictEqual(
+      flag.stderr().trim(),
+      'effect-redis-mcp: invalid configuration: --command-timeout-ms: must be a whole number above 0, got "0"'
+    )
+    const env = spawnRaw([], { REDIS_COMMAND_TIMEOUT_MS: "soon" })
+    assert.strictEqual((await within(env.exited, 15_000, "exit")).code, 2)
+    assert.strictEqual(
+      env.stderr().trim(),
+      'effect-redis-mcp: invalid configuration: REDIS_COMMAND_TIMEOUT_MS: must be a whole number above 0, got "soon"'
+    )
+    const port = spawnRaw(["--port", "99999"])
+    assert.strictEqual((await within(port.exited, 15_000, "exit")).code, 2)
+    assert.match(port.stderr(), /^effect-redis-mcp: invalid configuration: --port: /)
+    assert.deepStrictEqual([...flag.stdoutLines, ...env.stdoutLines, ...port.stdoutLines], [])
   })
 
   it("a malformed URL or host:port setting exits with code 2 naming the setting, never a crash", async () => {
@@ -92,16 +114,17 @@ describe("stdio protocol hygiene", () => {
     }
   })
 
-  it("--help and --version print to stderr, leave stdout empty, exit 0", async () => {
+  it("--help and --version print to stdout, nothing to stderr, exit 0", async () => {
     const help = spawnRaw(["--help"])
     assert.strictEqual((await within(help.exited, 15_000, "exit")).code, 0)
-    assert.include(help.stderr(), "Usage: effect-redis-mcp")
-    assert.include(help.stderr(), "--toolsets")
-    assert.deepStrictEqual(help.stdoutLines, [])
+    const text = help.stdoutLines.join("\n")
+    assert.include(text, "Usage: effect-redis-mcp")
+    assert.include(text, "--toolsets")
+    assert.strictEqual(help.stderr(), "")
     const version = spawnRaw(["--version"])
     assert.strictEqual((await within(version.exited, 15_000, "exit")).code, 0)
-    assert.strictEqual(version.stderr().trim(), VERSION)
-    assert.deepStrictEqual(version.stdoutLines, [])
+    assert.deepStrictEqual(version.stdoutLines, [VERSION])
+    assert.strictEqual(version.stderr(), "")
   })
 
   it("an unknown flag exits with code 2 and points to --help", async () => {
@@ -113,25 +136,31 @@ describe("stdio protocol hygiene", () => {
 })
 
 describe("shutdown", () => {
-  it("stdin closing ends the process cleanly", async () => {
+  it("stdin closing ends the process cleanly, with exit code 0", async () => {
     const raw = spawnRaw()
     raw.send(initialize(1))
     await raw.response(1)
     raw.child.stdin.end()
     const { code, signal } = await within(raw.exited, 5000, "exit after stdin closed")
     assert.isNull(signal)
-    assert.include([0, 130], code)
+    assert.strictEqual(code, 0)
   })
 
-  it("SIGTERM ends the process cleanly", async () => {
-    const raw = spawnRaw()
-    raw.send(initialize(1))
-    await raw.response(1)
-    raw.child.kill("SIGTERM")
-    const { code, signal } = await within(raw.exited, 5000, "exit after SIGTERM")
-    assert.isNull(signal, "exited by itself rather than being killed by the signal")
-    assert.include([0, 130], code)
-  })
+  for (const [signal, expected] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130]
+  ] as const) {
+    it(`${signal} shuts down cleanly, then exits with ${expected} (128 + the signal's number)`, async () => {
+      const raw = spawnRaw()
+      raw.send(initialize(1))
+      await raw.response(1)
+      raw.child.kill(signal)
+      const { code, signal: killedBy } = await within(raw.exited, 5000, `exit after ${signal}`)
+      assert.isNull(killedBy, "exited by itself rather than being killed by the signal")
+      assert.strictEqual(code, expected)
+      assert.include(raw.stderr(), "mcp server closed", "the transport's finalizer ran before the exit")
+    })
+  }
 
   it("a client that closes our stdout ends the process cleanly instead of crashing on EPIPE", async () => {
     const raw = spawnRaw()
@@ -141,7 +170,7 @@ describe("shutdown", () => {
     raw.send(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }))
     const { code, signal } = await within(raw.exited, 5000, "exit after stdout closed")
     assert.isNull(signal)
-    assert.include([0, 130], code)
+    assert.strictEqual(code, 0)
     assert.notMatch(raw.stderr(), /EPIPE|Unhandled/)
   })
 })

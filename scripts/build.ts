@@ -13,7 +13,8 @@
 import { execFileSync } from "node:child_process"
 import { readFileSync, rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { build } from "esbuild"
+import { analyzeMetafile, build } from "esbuild"
+import { bundleOptions } from "./bundle.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { version: string }
@@ -23,41 +24,8 @@ execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", 
   stdio: "inherit"
 })
 
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: { main: "src/main.ts" },
-  outdir: "dist",
-  chunkNames: "chunks/[name]-[hash]",
-  bundle: true,
-  // The launcher imports the program dynamically; so can the program its optional parts.
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node22",
-  // Whitespace and syntax only: smaller and quicker to parse, with readable names in stack traces.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  // Maps for `node --enable-source-maps`: positions in our sources; the sources stay in the repository.
-  sourcemap: "linked",
-  sourcesContent: false,
-  // The package version, inlined: the bundle does not sit where package.json is two levels up.
-  define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },
-  // CommonJS dependencies (ioredis) call require() and read __dirname: give each ESM chunk both.
-  banner: {
-    js: [
-      'import { createRequire as __bundleRequire } from "node:module";',
-      'import { dirname as __bundleDirname } from "node:path";',
-      'import { fileURLToPath as __bundleFileURLToPath } from "node:url";',
-      "const require = __bundleRequire(import.meta.url);",
-      "const __filename = __bundleFileURLToPath(import.meta.url);",
-      "const __dirname = __bundleDirname(__filename);"
-    ].join("")
-  },
-  metafile: true,
-  logLevel: "warning"
-})
+const result = await build(bundleOptions(root, pkg.version))
 
 if (process.argv.includes("--analyze")) {
-  const { analyzeMetafile } = await import("esbuild")
-  process.stderr.write(await analyzeMetafile(result.metafile))
+  process.stderr.write(await analyzeMetafile(result.metafile ?? { inputs: {}, outputs: {} }))
 }

@@ -59,9 +59,16 @@ const once = (args: ReadonlyArray<string>, env: Record<string, string>, opening:
     const t0 = performance.now()
     const child = spawn(process.execPath, [...args], {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["pipe", "pipe", "ignore"]
+      stdio: ["pipe", "pipe", "pipe"]
     })
-    const timer = setTimeout(() => reject(new Error(`${args.join(" ")}: no tools/list answer in 20 s`)), 20_000)
+    let stderr = ""
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr = (stderr + chunk).slice(-2000)
+    })
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`${args.join(" ")}: no tools/list answer in 20 s; stderr: ${stderr}`))
+    }, 20_000)
     let buffered = ""
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       buffered += chunk

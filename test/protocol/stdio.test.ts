@@ -159,6 +159,7 @@ describe("shutdown", () => {
       assert.isNull(killedBy, "exited by itself rather than being killed by the signal")
       assert.strictEqual(code, expected)
       assert.include(raw.stderr(), "mcp server closed", "the transport's finalizer ran before the exit")
+      assert.notInclude(raw.stderr(), "fatal")
     })
   }
 

@@ -8,7 +8,7 @@ import { configProvider, parseCli } from "../../src/layers/Cli.ts"
 import { describeConfigError, redisSettingsConfig, serverSettingsConfig } from "../../src/layers/Config.ts"
 import { DEFAULT_TOOLSETS, mcpSettingsConfig, parseToolsets, TOOLSETS } from "../../src/mcp/Settings.ts"
 
-/** The provider main.ts builds from `process.env` and argv. */
+/** The provider program.ts builds from `process.env` and argv. */
 const provider = (env: Record<string, string>, argv: ReadonlyArray<string> = []): ConfigProvider.ConfigProvider => {
   const cli = parseCli(argv)
   if (cli._tag !== "Run") throw new Error(`unexpected CLI result ${cli._tag}`)
@@ -25,7 +25,7 @@ const settings = (env: Record<string, string>, argv: ReadonlyArray<string> = [])
     )
   })
 
-/** The one-line message main.ts prints for an invalid configuration. */
+/** The one-line message program.ts prints (before naming flags) for an invalid configuration. */
 const failure = (env: Record<string, string>, argv: ReadonlyArray<string> = []) =>
   settings(env, argv).pipe(
     Effect.flip,

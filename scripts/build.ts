@@ -2,10 +2,9 @@
  * `npm run build`: a clean `dist/` with
  * - the library (`dist/index.js` and the tree beside it, with `.d.ts` and source
  *   maps), compiled by tsc, for apps that embed the services;
- * - the server (`dist/main.js`, the bin): the launcher, bundled by esbuild, and
- *   the program it imports in `dist/chunks/`, one file of our code and every
- *   dependency (plus a chunk per lazily imported part), so a start parses one
- *   file instead of resolving and loading hundreds of modules.
+ * - the server (`dist/main.js`, the bin): the launcher, and in `dist/chunks/`
+ *   the program it imports, bundled by esbuild with every dependency, so a start
+ *   parses a few files instead of resolving and loading hundreds of modules.
  *
  *   npx node scripts/build.ts            (what `npm run build` runs)
  *   npx node scripts/build.ts --analyze  (also print what the bundle is made of)

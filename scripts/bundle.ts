@@ -1,9 +1,9 @@
 /**
  * How the server is bundled (used by scripts/build.ts, and by the test that
  * checks what start-up loads): the launcher `src/main.ts` becomes `dist/main.js`;
- * the program it imports, with every dependency, becomes one chunk in
- * `dist/chunks/`; whatever the program imports dynamically gets a chunk of its
- * own, loaded only when used.
+ * the program it imports and every dependency go to `dist/chunks/`; what the
+ * program imports dynamically (a subcommand) gets a chunk of its own, loaded only
+ * when used, and code it shares with the program goes to a chunk both import.
  */
 import type { BuildOptions, Metafile } from "esbuild"
 

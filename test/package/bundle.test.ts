@@ -2,7 +2,8 @@
  * What the bundle loads, read from esbuild's metafile for the build's own
  * options: the launcher holds nothing but itself and the version check (so an
  * old Node can run it), and a stdio start loads neither the HTTP stack nor the
- * OAuth library (they belong in chunks loaded only for `--transport http`).
+ * OAuth library (they belong in chunks loaded only for `--transport http`), nor
+ * the `doctor` subcommand.
  */
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -37,13 +38,13 @@ describe("the bundle", () => {
     assert.include(inputsOf(program[0]!.path), "src/program.ts")
   })
 
-  it("a stdio start loads no HTTP server, no Hono, no OAuth library (jose) and no node:http", () => {
+  it("a stdio start loads no HTTP server, no Hono, no OAuth library (jose), no node:http and no doctor", () => {
     const loaded = startupOutputs(metafile)
     assert.isAtLeast(loaded.length, 2)
     const inputs = loaded.flatMap(inputsOf)
     assert.include(inputs, "src/program.ts")
     const unwanted = inputs.filter((p) =>
-      /node_modules\/(jose|hono|@hono|@modelcontextprotocol\/node)\/|^src\/mcp\/(Http|auth\/OAuth)/.test(p)
+      /node_modules\/(jose|hono|@hono|@modelcontextprotocol\/node)\/|^src\/mcp\/(Http|auth\/OAuth|doctor\/)/.test(p)
     )
     assert.deepStrictEqual(unwanted, [])
     const builtins = loaded.flatMap((o) => (metafile.outputs[o]?.imports ?? []).filter((i) => i.external))

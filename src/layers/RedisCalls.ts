@@ -5,6 +5,7 @@
  * about the connection (Sentinel demotion, Cluster slot moves), and every reply's
  * latency recorded (`RedisLatency`).
  */
+import { createHash } from "node:crypto"
 import { type Clock, Duration, Effect, Ref, Schedule } from "effect"
 import type { Redis } from "ioredis"
 import { RedisBusy, type RedisError, RedisUnavailable } from "../Errors.ts"
@@ -22,6 +23,16 @@ export interface RunOptions {
    * to take long (a script with a large budget); at most the command timeout (the cap).
    */
   readonly timeoutMs?: number
+}
+
+export interface ScriptOptions {
+  /** Replies as Buffers (binary-safe values) instead of UTF-8 strings. @default false */
+  readonly buffers?: boolean
+  /**
+   * The script only reads: on a Cluster that reads from replicas (`scaleReads`), it
+   * is sent as EVALSHA_RO (Redis 7), which replicas serve. @default false
+   */
+  readonly readOnly?: boolean
 }
 
 /** A Lua script, sent by EVALSHA with fallback to EVAL (ioredis `defineCommand`). */
@@ -43,7 +54,7 @@ export interface Calls {
     f: (node: Redis) => Promise<A>,
     options?: RunOptions
   ) => Effect.Effect<A, RedisError>
-  readonly script: (name: string, lua: string) => ScriptRunner
+  readonly script: (name: string, lua: string, options?: ScriptOptions) => ScriptRunner
   readonly health: Effect.Effect<Health>
   readonly latencies: Effect.Effect<Latencies>
 }
@@ -218,8 +229,13 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
   const runOnPrimary = <A>(slot: number, command: string, f: (node: Redis) => Promise<A>, options?: RunOptions) =>
     execute(tracker.handle(command), command, connection.primaryFor(slot), f, options)
 
-  const script = (name: string, lua: string): ScriptRunner => {
+  const script = (name: string, lua: string, scriptOptions?: ScriptOptions): ScriptRunner => {
+    if (scriptOptions?.readOnly === true && cluster !== undefined && settings.scaleReads !== "master") {
+      return readOnlyScript(name, lua, scriptOptions.buffers === true)
+    }
     const commandName = `mcp_${name}`
+    // defineCommand also defines `<name>Buffer`, the same script with Buffer replies.
+    const method = scriptOptions?.buffers === true ? `${commandName}Buffer` : commandName
     const command = `script ${name}`
     const stats = tracker.handle(command)
     client.defineCommand(commandName, { lua })
@@ -234,11 +250,36 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
         command,
         wholeClient,
         (c) =>
-          (c as unknown as Record<string, (...a: Array<unknown>) => Promise<unknown>>)[commandName]!(
+          (c as unknown as Record<string, (...a: Array<unknown>) => Promise<unknown>>)[method]!(
             keys.length,
             ...keys,
             ...args
           ),
+        options
+      )
+  }
+
+  /** EVALSHA_RO (routed like any read-only command), loading the script with EVAL_RO when the node lacks it. */
+  const readOnlyScript = (name: string, lua: string, buffers: boolean): ScriptRunner => {
+    const sha = createHash("sha1").update(lua).digest("hex")
+    const suffix = buffers ? "Buffer" : ""
+    const command = `script ${name}`
+    const stats = tracker.handle(command)
+    // As for defined scripts: the first argument is no key, so these must not be auto-pipelined by slot.
+    cluster?.options.autoPipeliningIgnoredCommands?.push("evalsha_ro", "eval_ro")
+    return (keys, args, options) =>
+      execute(
+        stats,
+        command,
+        wholeClient,
+        (c) => {
+          const client = c as unknown as Record<string, (...a: Array<unknown>) => Promise<unknown>>
+          return client[`evalsha_ro${suffix}`]!(sha, keys.length, ...keys, ...args).catch((e: unknown) =>
+            e instanceof Error && e.message.includes("NOSCRIPT")
+              ? client[`eval_ro${suffix}`]!(lua, keys.length, ...keys, ...args)
+              : Promise.reject(e)
+          )
+        },
         options
       )
   }

@@ -14,13 +14,13 @@ import type { Cluster, Redis } from "ioredis"
 import type { RedisError, RedisUnavailable } from "../Errors.ts"
 import type { PrimaryNode } from "./ClusterRouting.ts"
 import type { RedisSettings } from "./Config.ts"
-import { makeCalls, type RunOptions, type ScriptRunner } from "./RedisCalls.ts"
+import { makeCalls, type RunOptions, type ScriptOptions, type ScriptRunner } from "./RedisCalls.ts"
 import type { RedisLike } from "./RedisConnect.ts"
 import { type Health, makeConnection } from "./RedisConnection.ts"
 import { type Latencies, LatencyTracker } from "./RedisLatency.ts"
 
 export type { PrimaryNode } from "./ClusterRouting.ts"
-export type { RunOptions, ScriptRunner } from "./RedisCalls.ts"
+export type { RunOptions, ScriptOptions, ScriptRunner } from "./RedisCalls.ts"
 export type { RedisLike } from "./RedisConnect.ts"
 export { type Health, MAX_WAITING_CALLS, memoryHealth } from "./RedisConnection.ts"
 export type { CommandLatency, Latencies } from "./RedisLatency.ts"
@@ -32,8 +32,8 @@ export interface RedisClientShape {
     f: (client: RedisLike) => Promise<A>,
     options?: RunOptions
   ) => Effect.Effect<A, RedisError>
-  /** Register a Lua script once; the returned runner calls it by SHA. */
-  readonly script: (name: string, lua: string) => ScriptRunner
+  /** Register a Lua script once; the returned runner calls it by SHA (with Buffer replies when `buffers`). */
+  readonly script: (name: string, lua: string, options?: ScriptOptions) => ScriptRunner
   /** Current health, refreshed with a PING when connected. */
   readonly health: Effect.Effect<Health>
   /**

@@ -1,8 +1,8 @@
 /**
  * What the collection services (hashes, lists, sets, sorted sets) share: their
  * option and result types, input limits checked before Redis is touched, and the
- * Lua scripts that write and set a TTL in one step and read index ranges.
- * Output pages and cursors are in Paging.ts.
+ * Lua script that writes and sets a TTL in one step. Output pages and cursors
+ * are in Paging.ts, the scripts that read them in PageScripts.ts.
  */
 import { Effect } from "effect"
 import { InvalidArgument, type RedisError, TooLarge } from "../Errors.ts"
@@ -199,23 +199,3 @@ export const resolveRange = (len: number, start: number, stop: number): readonly
   if (e >= len) e = len - 1
   return [s, e]
 }
-
-/**
- * One chunk of an index range, resolved atomically. KEYS[1]; ARGV: length
- * command, range command, start, stop, skip, count, extra range args…
- * Returns {length, resolved start, resolved stop, elements}.
- */
-export const RANGE_LUA = `
-local len = redis.call(ARGV[1], KEYS[1])
-local s, e = tonumber(ARGV[3]), tonumber(ARGV[4])
-if s < 0 then s = len + s end
-if e < 0 then e = len + e end
-if s < 0 then s = 0 end
-if e >= len then e = len - 1 end
-local from = s + tonumber(ARGV[5])
-if from > e then return {len, s, e, {}} end
-local to = math.min(e, from + tonumber(ARGV[6]) - 1)
-local args = {KEYS[1], from, to}
-for i = 7, #ARGV do args[#args + 1] = ARGV[i] end
-return {len, s, e, redis.call(ARGV[2], unpack(args))}
-`

@@ -8,6 +8,7 @@ import type { Redis } from "ioredis"
 import { quote } from "../Errors.ts"
 import { ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
+import { jsonBound } from "./Budget.ts"
 import {
   type CollectionError,
   checkItemCount,
@@ -24,7 +25,9 @@ import {
 } from "./Collection.ts"
 import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
+import { pageScripts, scanIntoPage } from "./PageScripts.ts"
 import {
+  type Build,
   decodeAfterCursor,
   decodeScanCursor,
   encodeAfterCursor,
@@ -33,26 +36,25 @@ import {
   keysAfter,
   memberBytes,
   memberKey,
-  Page,
-  scanCount,
-  scanPage
+  Page
 } from "./Paging.ts"
 import { explainWrongType } from "./RedisTypes.ts"
+import { checkRange, missing, type RangeOptions, readLength, toPart, type ValuePart } from "./ValueRange.ts"
 import { type Encoding, fromBuffer } from "./Values.ts"
 
-/** One field of a hash page. `fieldEncoding` is "base64" when the field name is not UTF-8. */
+/**
+ * One field of a hash page. `fieldEncoding` is "base64" when the field name is not
+ * UTF-8. A value cut to fit has `truncated`, its `length` and the `offset` where
+ * `hget` reads on.
+ */
 export interface HashField extends Item {
   readonly field: string
   readonly fieldEncoding: Encoding
+  readonly offset?: number
 }
 
-export interface HashValue {
-  readonly found: boolean
-  readonly value: string | null
-  readonly encoding?: Encoding
-  readonly truncated?: boolean
-  readonly length?: number
-}
+/** One field's value, or the part of it read (`offset`/`length` as `get`). */
+export type HashValue = ValuePart
 
 export interface HashesShape {
   /** HSET: set fields (creating the hash); returns how many fields are new. */
@@ -61,8 +63,8 @@ export interface HashesShape {
     fields: Readonly<Record<string, string>>,
     options?: WriteOptions
   ) => Effect.Effect<{ readonly added: number }, CollectionError>
-  /** HGET: one field's value; `found: false` for a missing key or field. */
-  readonly hget: (key: string, field: string) => Effect.Effect<HashValue, CollectionError>
+  /** HGET: one field's value (or a byte range of it, within the output cap); `found: false` for a missing key or field. */
+  readonly hget: (key: string, field: string, options?: RangeOptions) => Effect.Effect<HashValue, CollectionError>
   /** HSCAN: one page of fields and values. */
   readonly hgetall: (key: string, options?: PageOptions) => Effect.Effect<Paged<HashField>, CollectionError>
   /** HDEL: remove fields; returns how many existed. An emptied hash disappears. */
@@ -95,17 +97,27 @@ const checkIncrement = (increment: number) =>
 const INT64_MAX = 2n ** 63n - 1n
 const INT64_MIN = -(2n ** 63n)
 
-const hashField = (field: Buffer) => {
-  const f = fromBuffer(field)
-  return (v: Item): HashField => ({ field: f.value, fieldEncoding: f.encoding, ...v })
-}
+const hashField =
+  (field: Buffer): Build<HashField> =>
+  (v, cutBytes) => {
+    const f = fromBuffer(field)
+    return { field: f.value, fieldEncoding: f.encoding, ...v, ...(cutBytes === undefined ? {} : { offset: cutBytes }) }
+  }
 
-const toHashValue = (raw: Buffer | null | undefined, budget: number): HashValue => {
-  if (raw === null || raw === undefined) return { found: false, value: null }
-  const page = new Page<Item>(1, budget)
-  page.offer(raw, (v) => v)
-  return { found: true, ...page.items[0]! }
-}
+/**
+ * One field's bytes from `offset`, at most `n` of them: KEYS[1]; ARGV: field,
+ * offset, n. Returns {exists, total length, bytes}. Redis has no range read for a
+ * hash field, so the script reads the value and returns only the part.
+ */
+const HGET_LUA = `
+local len = redis.call('HSTRLEN', KEYS[1], ARGV[1])
+if len == 0 then return {redis.call('HEXISTS', KEYS[1], ARGV[1]), 0, ''} end
+local from, n = tonumber(ARGV[2]), tonumber(ARGV[3])
+if from >= len then return {1, len, ''} end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if from == 0 and n >= len then return {1, len, v} end
+return {1, len, string.sub(v, from + 1, from + n)}
+`
 
 const flatten = (fields: Readonly<Record<string, string>>, values: ReadonlyArray<Buffer>): Array<Buffer> =>
   Object.keys(fields).flatMap((f, i) => [Buffer.from(f, "utf8"), values[i]!])
@@ -128,7 +140,8 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
       const { limits } = yield* ServerConfig
       const budget = itemBudget(limits)
       const write = redis.script("hash_write", WRITE_LUA)
-      const count = scanCount(limits)
+      const read = redis.script("hash_get", HGET_LUA, { buffers: true, readOnly: true })
+      const pages = pageScripts(redis.script)
       const asHash = (key: string) => explainWrongType(redis, key, "hash")
       const r = (c: unknown) => c as Redis
 
@@ -140,27 +153,24 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
           }).pipe(asHash(key))
           return { added: toWriteReply(reply).sum }
         }),
-        hget: Effect.fn("Hashes.hget")(function* (key, field) {
-          const raw = yield* redis
-            .run("HGET", (c) => r(c).hgetBuffer(key, field), { idempotent: true })
-            .pipe(asHash(key))
-          return toHashValue(raw, budget)
+        hget: Effect.fn("Hashes.hget")(function* (key, field, options = {}) {
+          yield* checkRange(options)
+          const offset = options.offset ?? 0
+          const [exists, total, chunk] = (yield* read([key], [field, offset, readLength(options, limits)], {
+            idempotent: true
+          }).pipe(asHash(key))) as [number, number, Buffer]
+          return exists === 0 ? missing : toPart(chunk, offset, total, limits)
         }),
         hgetall: Effect.fn("Hashes.hgetall")(function* (key, options) {
           const size = yield* pageSize(limits, options?.limit)
           const from = yield* decodeScanCursor(options?.cursor)
           const page = new Page<HashField>(size, budget)
-          const next = yield* scanPage(
-            (cursor) =>
-              redis
-                .run("HSCAN", (c) => r(c).hscanBuffer(key, cursor, "COUNT", count), { idempotent: true })
-                .pipe(
-                  Effect.map(([c, elements]) => [c.toString(), elements] as const),
-                  asHash(key)
-                ),
-            2,
+          const next = yield* scanIntoPage(
+            (args) => pages.scan([key], args, { idempotent: true }).pipe(asHash(key)),
+            "HSCAN",
             from,
-            ([f, v]) => page.offer(v!, hashField(f!))
+            page,
+            (item) => hashField(item.name!)
           )
           return next === undefined
             ? { items: page.items, truncated: false }
@@ -224,9 +234,13 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
           if (ttl > 0) entry.expiresAt = (yield* store.now) + ttl * 1000
           return { added }
         }),
-        hget: Effect.fn("Hashes.hget")(function* (key, field) {
+        hget: Effect.fn("Hashes.hget")(function* (key, field, options = {}) {
+          yield* checkRange(options)
           const entry = yield* store.getTyped(key, "hash")
-          return toHashValue(entry?.value.get(memberKey(Buffer.from(field, "utf8"))), budget)
+          const value = entry?.value.get(memberKey(Buffer.from(field, "utf8")))
+          if (value === undefined) return missing
+          const offset = options.offset ?? 0
+          return toPart(value.subarray(offset, offset + readLength(options, limits)), offset, value.length, limits)
         }),
         hgetall: Effect.fn("Hashes.hgetall")(function* (key, options) {
           const size = yield* pageSize(limits, options?.limit)
@@ -235,7 +249,8 @@ export class Hashes extends Context.Service<Hashes, HashesShape>()("effect-redis
           const page = new Page<HashField>(size, budget)
           let last: string | undefined
           for (const k of keysAfter(entry?.value.keys() ?? [], after)) {
-            if (!page.offer(entry!.value.get(k)!, hashField(memberBytes(k)))) {
+            const name = memberBytes(k)
+            if (!page.offer(entry!.value.get(k)!, hashField(name), jsonBound(name))) {
               return { items: page.items, truncated: true, cursor: encodeAfterCursor(last!) }
             }
             last = k

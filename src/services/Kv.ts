@@ -9,26 +9,14 @@ import { isInternalKey, withKeyGuard } from "./KeyNames.ts"
 import { makeMemory } from "./kv/KvMemory.ts"
 import { makeRedis } from "./kv/KvRedis.ts"
 import type { RedisType } from "./MemoryStore.ts"
+import type { RangeOptions, ValuePart } from "./ValueRange.ts"
 import type { Encoding } from "./Values.ts"
 
-export interface GetOptions {
-  /** First byte to read. @default 0 */
-  readonly offset?: number
-  /** Most bytes to read (the output cap may return fewer). @default to the end */
-  readonly length?: number
-}
+/** `offset`/`length` of a ranged `get` (GETRANGE). */
+export type GetOptions = RangeOptions
 
-export interface GetResult {
-  readonly found: boolean
-  readonly value: string | null
-  readonly encoding: Encoding
-  /** Total size of the stored value in bytes (0 when missing). */
-  readonly length: number
-  /** More of the value follows the returned part. */
-  readonly truncated: boolean
-  /** Where the next part starts: pass it back as `offset` (only when truncated). */
-  readonly offset?: number
-}
+/** A value or the part of it read; `offset` says where the next part starts. */
+export type GetResult = ValuePart
 
 export type SetCondition = "always" | "ifAbsent" | "ifPresent"
 
@@ -41,11 +29,31 @@ export interface SetOptions {
   readonly keepTtl?: boolean
 }
 
+/**
+ * One key of an `mget`. A value not read in this call has `value: null`,
+ * `truncated: true` and its `length` (its key is in `remaining`); a value too big
+ * for one result comes as its first part with `truncated`, `length` and the
+ * `offset` for `get` to read on.
+ */
 export interface MgetItem {
   readonly key: string
   readonly found: boolean
   readonly value: string | null
   readonly encoding: Encoding
+  /** Total size in bytes, when `truncated`. */
+  readonly length?: number
+  readonly truncated?: boolean
+  /** Only on a first part: where `get` goes on. */
+  readonly offset?: number
+}
+
+export interface MgetResult {
+  /** One entry per distinct key, in the order first given. */
+  readonly values: ReadonlyArray<MgetItem>
+  /** Some values were not read (see `remaining`) or came as a first part. */
+  readonly truncated: boolean
+  /** Keys whose values did not fit this call: pass them to `mget` again. */
+  readonly remaining: ReadonlyArray<string>
 }
 
 export interface MsetEntry {
@@ -89,10 +97,13 @@ export interface ScanOptions {
 }
 
 export interface ScanPage {
+  /** At most `limit` keys (and never more than maxItems). */
   readonly keys: ReadonlyArray<string>
   /** Pass back to continue; "0" when done. */
   readonly cursor: string
   readonly done: boolean
+  /** More keys may follow (the same as `!done`). */
+  readonly truncated: boolean
 }
 
 /** Failures of the key operations. */
@@ -103,8 +114,11 @@ export interface KvShape {
   readonly get: (key: string, options?: GetOptions) => Effect.Effect<GetResult, KvError>
   /** Write a string value; false when the condition did not hold. */
   readonly set: (key: string, value: string, options?: SetOptions) => Effect.Effect<boolean, KvError>
-  /** Several string values at once; a key holding another type reads as not found (as MGET). */
-  readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<MgetItem>, KvError>
+  /**
+   * Several string values at once, within the output cap (sizes are checked before
+   * any value is read); a key holding another type reads as not found (as MGET).
+   */
+  readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<MgetResult, KvError>
   /** Write several values at once (atomically), optionally all with one TTL. */
   readonly mset: (entries: ReadonlyArray<MsetEntry>, ttlSeconds?: number) => Effect.Effect<boolean, KvError>
   /** Delete keys of any type; the number deleted. */

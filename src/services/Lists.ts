@@ -7,6 +7,7 @@ import type { Redis } from "ioredis"
 import { quote, TooLarge } from "../Errors.ts"
 import { ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
+import { LUA_BUDGET } from "./Budget.ts"
 import {
   type CollectionError,
   checkCount,
@@ -14,7 +15,6 @@ import {
   type Item,
   invalid,
   type Paged,
-  RANGE_LUA,
   resolveRange,
   sendBuffer,
   toWriteReply,
@@ -24,6 +24,7 @@ import {
 } from "./Collection.ts"
 import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
+import { pageScripts, rangeIntoPage } from "./PageScripts.ts"
 import { decodeProgressCursor, estimateItemBytes, itemBudget, Page } from "./Paging.ts"
 import { explainWrongType } from "./RedisTypes.ts"
 import { fromBuffer } from "./Values.ts"
@@ -69,9 +70,6 @@ export interface ListsShape {
   readonly length: (key: string) => Effect.Effect<{ readonly length: number }, CollectionError>
 }
 
-/** Elements fetched per round trip while filling a page. */
-const CHUNK = 100
-
 const pushCommand = (end: End, onlyIfExists: boolean) =>
   (end === "left" ? "LPUSH" : "RPUSH") + (onlyIfExists ? "X" : "")
 const popCommand = (end: End) => (end === "left" ? "LPOP" : "RPOP")
@@ -88,33 +86,40 @@ const tooLargeToPop = (key: string, bytes: number, budget: number) =>
 
 /**
  * Pop at most ARGV[2] elements whose JSON fits ARGV[3] bytes (estimateItemBytes,
- * in Lua). KEYS[1]; ARGV: LPOP|RPOP, count, budget.
+ * in Lua), looking at the elements a few at a time so that Redis never copies
+ * many more than it pops. KEYS[1]; ARGV: LPOP|RPOP, count, budget.
  * Returns {popped count, length after, elements} or {-1, length, size of the next element}.
  */
-const POP_LUA = `
-local n, budget = tonumber(ARGV[2]), tonumber(ARGV[3])
-local peek
-if ARGV[1] == 'LPOP' then
-  peek = redis.call('LRANGE', KEYS[1], 0, n - 1)
-else
-  local tail = redis.call('LRANGE', KEYS[1], -n, -1)
-  peek = {}
-  for i = #tail, 1, -1 do peek[#peek + 1] = tail[i] end
+const POP_LUA = `${LUA_BUDGET}
+local n, budget, head = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[1] == 'LPOP'
+local len = redis.call('LLEN', KEYS[1])
+if len == 0 then return {0, 0, {}} end
+local total, k, step, biggest, full, firstSize = 0, 0, 8, 1, false, 0
+while not full and k < n and k < len do
+  local want = math.min(step, n - k, len - k)
+  local peek
+  if head then
+    peek = redis.call('LRANGE', KEYS[1], k, k + want - 1)
+  else
+    local tail = redis.call('LRANGE', KEYS[1], -(k + want), -(k + 1))
+    peek = {}
+    for i = #tail, 1, -1 do peek[#peek + 1] = tail[i] end
+  end
+  for i = 1, #peek do
+    local s = peek[i]
+    if k == 0 then firstSize = #s end
+    local c = cost(s, budget - total - 30)
+    if c == nil then
+      full = true
+      break
+    end
+    total = total + c + 30
+    k = k + 1
+    if #s > biggest then biggest = #s end
+  end
+  step = math.max(1, math.min(64, math.floor((budget - total) / biggest)))
 end
-if #peek == 0 then return {0, 0, {}} end
-local total, k = 0, 0
-for i = 1, #peek do
-  local s = peek[i]
-  local _, ctl = string.gsub(s, '[%z\\1-\\31]', '')
-  local _, esc = string.gsub(s, '["\\\\]', '')
-  local size = #s + 5 * ctl + esc
-  if string.find(s, '[\\128-\\255]') then size = math.max(math.ceil(#s / 3) * 4, size) end
-  size = size + 32
-  if total + size > budget then break end
-  total = total + size
-  k = k + 1
-end
-if k == 0 then return {-1, redis.call('LLEN', KEYS[1]), #peek[1]} end
+if k == 0 then return {-1, len, firstSize} end
 local popped = redis.call(ARGV[1], KEYS[1], k)
 return {k, redis.call('LLEN', KEYS[1]), popped}
 `
@@ -138,6 +143,7 @@ export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mc
       const { limits } = yield* ServerConfig
       const budget = itemBudget(limits)
       const write = redis.script("list_write", WRITE_LUA)
+      const pages = pageScripts(redis.script)
       const asList = (key: string) => explainWrongType(redis, key, "list")
       const r = (c: unknown) => c as Redis
 
@@ -168,25 +174,17 @@ export class Lists extends Context.Service<Lists, ListsShape>()("effect-redis-mc
         range: Effect.fn("Lists.range")(function* (key, start, stop, cursor) {
           yield* checkIndex("start", start)
           yield* checkIndex("stop", stop)
-          let progress = yield* decodeProgressCursor(cursor)
+          const progress = yield* decodeProgressCursor(cursor)
           const page = new Page<Item>(limits.maxItems, budget)
-          while (true) {
-            const want = Math.min(CHUNK, limits.maxItems - page.items.length)
-            const [length, s, e, elements] = (yield* redis
-              .run(
-                "LRANGE",
-                (c) => sendBuffer(c, "eval", RANGE_LUA, 1, key, "LLEN", "LRANGE", start, stop, progress, want),
-                { idempotent: true }
-              )
-              .pipe(asList(key))) as [number, number, number, ReadonlyArray<Buffer>]
-            for (const el of elements) {
-              if (!page.offer(el, identity))
-                return { items: page.items, length, truncated: true, cursor: String(progress) }
-              progress++
-            }
-            if (s + progress > e) return { items: page.items, length, truncated: false }
-            if (page.full) return { items: page.items, length, truncated: true, cursor: String(progress) }
-          }
+          const r = yield* rangeIntoPage(
+            (args) => pages.range([key], args, { idempotent: true }).pipe(asList(key)),
+            { kind: "list", start, stop, reverse: false, offset: 0, count: undefined, progress },
+            page,
+            () => identity
+          )
+          return r.done
+            ? { items: page.items, length: r.length, truncated: false }
+            : { items: page.items, length: r.length, truncated: true, cursor: String(r.progress) }
         }),
         length: Effect.fn("Lists.length")(function* (key) {
           const length = yield* redis.run("LLEN", (c) => r(c).llen(key), { idempotent: true }).pipe(asList(key))

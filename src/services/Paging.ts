@@ -3,63 +3,40 @@
  * (ServerConfig limits), with the cursors that continue them, on Redis (SCAN
  * positions, index progress) and in memory (stable, in byte order).
  */
-
-import { isUtf8 } from "node:buffer"
 import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import type { InvalidArgument } from "../Errors.ts"
 import { quote } from "../Errors.ts"
 import type { Limits } from "../layers/Config.ts"
+import { costWithin, cutToFit, ITEM_OVERHEAD, jsonBound } from "./Budget.ts"
 import { type Item, invalid } from "./Collection.ts"
-import { type EncodedValue, fromBuffer } from "./Values.ts"
+import { fromBuffer } from "./Values.ts"
 
 /** Bytes left for items once the envelope (key, cursor, flags) is paid for. */
 export const itemBudget = (limits: Limits): number =>
   limits.maxOutputBytes - Math.min(1024, Math.floor(limits.maxOutputBytes / 4))
 
-const jsonBytes = (x: unknown): number => Buffer.byteLength(JSON.stringify(x))
-
 /**
- * An upper bound on the JSON size of one popped value, computed the same way in
- * Lua (the lists' pop script) and here: escaped text for ASCII; for anything
- * else base64 or escaped text, whichever is larger; plus the item's own keys.
+ * An upper bound on the JSON size of one popped value (the lists' pop script
+ * computes the same in Lua): its string plus the item's own keys.
  */
-export const estimateItemBytes = (raw: Buffer): number => {
-  let ctl = 0
-  let esc = 0
-  let high = false
-  for (const b of raw) {
-    if (b < 0x20) ctl++
-    else if (b === 0x22 || b === 0x5c) esc++
-    else if (b >= 0x80) high = true
-  }
-  const text = raw.length + 5 * ctl + esc
-  return (high ? Math.max(Math.ceil(raw.length / 3) * 4, text) : text) + 32
-}
+export const estimateItemBytes = (raw: Buffer): number => jsonBound(raw) + 30
 
-/** The longest prefix of `raw` whose encoded JSON string fits in `maxJson` bytes. */
-export const cutToFit = (raw: Buffer, maxJson: number): EncodedValue => {
-  const room = Math.max(0, maxJson - 2)
-  if (!isUtf8(raw)) return { value: raw.subarray(0, Math.floor(room / 4) * 3).toString("base64"), encoding: "base64" }
-  let k = Math.min(raw.length, room)
-  while (k > 0) {
-    while (k > 0 && k < raw.length && (raw[k]! & 0xc0) === 0x80) k--
-    const text = raw.subarray(0, k).toString("utf8")
-    const size = jsonBytes(text) - 2
-    if (size <= room) return { value: text, encoding: "utf8" }
-    k = Math.floor((k * room) / size)
-  }
-  return { value: "", encoding: "utf8" }
-}
+/** How a page builds one item around a value (cut or whole); `cutBytes` is set on a cut value. */
+export type Build<T> = (value: Item, cutBytes?: number) => T
 
 /**
- * Collects one output page within the item and byte caps. A first item that is
- * alone over the byte cap is cut to fit (`truncated: true`), so a page always
- * makes progress.
+ * One output page within the item and byte caps. An item costs
+ * `jsonBound(value) + extra + ITEM_OVERHEAD` (`extra`: its other strings, e.g. a
+ * hash field's name); the Lua page scripts count the same way, so a page read on
+ * Redis ends where the same page read in memory does. A first value that alone is
+ * over the byte cap is cut to fit (`truncated: true`, its full `length`), so a
+ * page always makes progress; nothing follows it on that page.
  */
 export class Page<T> {
   readonly items: Array<T> = []
-  private bytes = 0
+  private used = 0
+  private closed = false
   private readonly maxItems: number
   private readonly budget: number
   constructor(maxItems: number, budget: number) {
@@ -68,26 +45,53 @@ export class Page<T> {
   }
 
   get full(): boolean {
-    return this.items.length >= this.maxItems
+    return this.closed || this.items.length >= this.maxItems
   }
 
-  /** Add the item built around `raw` if it fits; false (nothing added) when the page is full. */
-  offer(raw: Buffer, build: (value: Item) => T): boolean {
+  /** Bytes still free. */
+  get left(): number {
+    return this.budget - this.used
+  }
+
+  /** Items still free. */
+  get room(): number {
+    return this.closed ? 0 : this.maxItems - this.items.length
+  }
+
+  /** Decide: add the value if it fits, cut it if the page is empty, refuse it (false) otherwise. */
+  offer(raw: Buffer, build: Build<T>, extra = 0): boolean {
     if (this.full) return false
-    const encoded = fromBuffer(raw)
-    const item = build(encoded)
-    const size = jsonBytes(item) + 1
-    if (this.bytes + size <= this.budget) {
-      this.items.push(item)
-      this.bytes += size
+    const cost = costWithin(raw, this.left - extra - ITEM_OVERHEAD)
+    if (cost !== undefined) {
+      this.items.push(build(fromBuffer(raw)))
+      this.used += cost + extra + ITEM_OVERHEAD
       return true
     }
     if (this.items.length > 0) return false
-    const overhead = size - jsonBytes(encoded.value)
-    const cut = cutToFit(raw, this.budget - overhead - 40)
-    this.items.push(build({ ...cut, truncated: true, length: raw.length }))
-    this.bytes = this.budget
+    // Only the bytes that could fit matter (the Lua scripts cut the same way before sending).
+    this.cut(raw.subarray(0, Math.max(0, this.left - extra - ITEM_OVERHEAD)), build, extra, raw.length)
     return true
+  }
+
+  /**
+   * Add a value a page script already chose: whole, or, when the script cut it
+   * (`total` given: the value's full size), its first bytes, cut again to fit exactly.
+   */
+  push(raw: Buffer, build: Build<T>, extra = 0, total?: number): void {
+    if (total !== undefined) {
+      this.cut(raw, build, extra, total)
+    } else {
+      this.items.push(build(fromBuffer(raw)))
+      this.used += jsonBound(raw) + extra + ITEM_OVERHEAD
+    }
+  }
+
+  /** The first bytes of a `total`-byte value, cut to what is left; the page is then full. */
+  private cut(raw: Buffer, build: Build<T>, extra: number, total: number): void {
+    const part = cutToFit(raw, this.left - extra - ITEM_OVERHEAD)
+    this.items.push(build({ value: part.value, encoding: part.encoding, truncated: true, length: total }, part.bytes))
+    this.used = this.budget
+    this.closed = true
   }
 }
 
@@ -109,33 +113,6 @@ export const decodeScanCursor = (cursor: string | undefined): Effect.Effect<Scan
   const m = /^(\d{1,20})(?::(\d{1,9}))?$/.exec(cursor)
   return m ? Effect.succeed({ cursor: m[1]!, skip: Number(m[2] ?? 0) }) : Effect.fail(badCursor(cursor))
 }
-
-/**
- * Walk an HSCAN/SSCAN from `from`, offering each entry (`stride` elements) to
- * `offer` until it refuses one. Returns where to continue, or undefined at the end.
- * COUNT stays the same across calls so that re-reading a batch to skip its
- * returned entries sees the same batch.
- */
-export const scanPage = <E>(
-  scan: (cursor: string) => Effect.Effect<readonly [string, ReadonlyArray<Buffer>], E>,
-  stride: number,
-  from: ScanPosition,
-  offer: (entry: ReadonlyArray<Buffer>) => boolean
-): Effect.Effect<ScanPosition | undefined, E> =>
-  Effect.gen(function* () {
-    let pos = from
-    while (true) {
-      const [next, elements] = yield* scan(pos.cursor)
-      for (let i = pos.skip * stride; i + stride <= elements.length; i += stride) {
-        if (!offer(elements.slice(i, i + stride))) return { cursor: pos.cursor, skip: i / stride }
-      }
-      if (next === "0") return undefined
-      pos = { cursor: next, skip: 0 }
-    }
-  })
-
-/** The HSCAN/SSCAN COUNT hint: fixed per server so a batch can be read again identically. */
-export const scanCount = (limits: Limits): number => Math.max(10, Math.min(limits.maxItems, 1000))
 
 /**
  * In memory, a cursor names the last key returned (a short key itself, a long one

@@ -20,6 +20,7 @@ import {
 } from "./Collection.ts"
 import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
+import { pageScripts, scanIntoPage } from "./PageScripts.ts"
 import {
   decodeAfterCursor,
   decodeScanCursor,
@@ -29,9 +30,7 @@ import {
   keysAfter,
   memberBytes,
   memberKey,
-  Page,
-  scanCount,
-  scanPage
+  Page
 } from "./Paging.ts"
 import { explainWrongType } from "./RedisTypes.ts"
 import { type Encoding, toBuffer } from "./Values.ts"
@@ -78,7 +77,7 @@ export class Sets extends Context.Service<Sets, SetsShape>()("effect-redis-mcp/S
       const { limits } = yield* ServerConfig
       const budget = itemBudget(limits)
       const write = redis.script("set_write", WRITE_LUA)
-      const count = scanCount(limits)
+      const pages = pageScripts(redis.script)
       const asSet = (key: string) => explainWrongType(redis, key, "set")
       const r = (c: unknown) => c as Redis
 
@@ -99,17 +98,12 @@ export class Sets extends Context.Service<Sets, SetsShape>()("effect-redis-mcp/S
           const size = yield* pageSize(limits, options?.limit)
           const from = yield* decodeScanCursor(options?.cursor)
           const page = new Page<Item>(size, budget)
-          const next = yield* scanPage(
-            (cursor) =>
-              redis
-                .run("SSCAN", (c) => r(c).sscanBuffer(key, cursor, "COUNT", count), { idempotent: true })
-                .pipe(
-                  Effect.map(([c, elements]) => [c.toString(), elements] as const),
-                  asSet(key)
-                ),
-            1,
+          const next = yield* scanIntoPage(
+            (args) => pages.scan([key], args, { idempotent: true }).pipe(asSet(key)),
+            "SSCAN",
             from,
-            ([m]) => page.offer(m!, identity)
+            page,
+            () => identity
           )
           return next === undefined
             ? { items: page.items, truncated: false }

@@ -15,7 +15,6 @@ import {
   type Item,
   invalid,
   type Paged,
-  sendBuffer,
   toWriteReply,
   WRITE_LUA,
   type WriteOptions,
@@ -23,20 +22,11 @@ import {
 } from "./Collection.ts"
 import { type KeysOf, withKeyGuard } from "./KeyNames.ts"
 import { MemoryStore } from "./MemoryStore.ts"
+import { pageScripts, rangeIntoPage } from "./PageScripts.ts"
 import { decodeProgressCursor, itemBudget, memberBytes, memberKey, Page } from "./Paging.ts"
 import { explainWrongType } from "./RedisTypes.ts"
 import { type Encoding, toBuffer } from "./Values.ts"
-import {
-  type ParsedRange,
-  parseRange,
-  parseRangeReply,
-  parseScore,
-  rangeCommand,
-  type Score,
-  selectRange,
-  toScore,
-  type ZRangeQuery
-} from "./ZRange.ts"
+import { parseRange, parseScore, type Score, selectRange, toScore, type ZRangeQuery } from "./ZRange.ts"
 
 export type { Score, ZRangeQuery } from "./ZRange.ts"
 
@@ -80,9 +70,6 @@ export interface SortedSetsShape {
     encoding?: Encoding
   ) => Effect.Effect<{ readonly score: Score }, CollectionError>
 }
-
-/** Elements fetched per round trip while filling a page. */
-const CHUNK = 100
 
 const checkScores = (members: ReadonlyArray<{ readonly score: number }>) => {
   const bad = members.find((m) => !Number.isFinite(m.score))
@@ -149,16 +136,7 @@ export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("
       const asZset = (key: string) => explainWrongType(redis, key, "zset")
       const r = (c: unknown) => c as Redis
 
-      /** One chunk of a range: members with their scores (when the range returns them). */
-      const fetch = (key: string, range: ParsedRange, reverse: boolean, from: number, n: number, offset: number) => {
-        const [command, ...args] = rangeCommand(key, range, reverse, from, n, offset)
-        return redis
-          .run("ZRANGE", (c) => sendBuffer(c, command, ...args), { idempotent: true })
-          .pipe(
-            asZset(key),
-            Effect.map((reply) => parseRangeReply(range, reply, from, n))
-          )
-      }
+      const pages = pageScripts(redis.script)
 
       return SortedSets.of({
         zadd: Effect.fn("SortedSets.zadd")(function* (key, members, options) {
@@ -179,26 +157,26 @@ export class SortedSets extends Context.Service<SortedSets, SortedSetsShape>()("
         }),
         zrange: Effect.fn("SortedSets.zrange")(function* (key, query) {
           const range = yield* parseRange(query)
-          let progress = yield* decodeProgressCursor(query.cursor)
-          const reverse = query.reverse === true
+          const progress = yield* decodeProgressCursor(query.cursor)
           const withScores = query.withScores === true
           const page = new Page<ZMember>(limits.maxItems, budget)
-          while (true) {
-            const left = query.count === undefined ? Infinity : query.count - progress
-            if (left <= 0) return { items: page.items, truncated: false }
-            const n = Math.min(CHUNK, left, limits.maxItems - page.items.length)
-            const chunk = yield* fetch(key, range, reverse, progress, n, query.offset ?? 0)
-            for (const [m, score] of chunk.members) {
-              if (!page.offer(m, zMember(withScores ? score : undefined))) {
-                return { items: page.items, truncated: true, cursor: String(progress) }
-              }
-              progress++
-            }
-            if (chunk.exhausted || (query.count !== undefined && progress >= query.count)) {
-              return { items: page.items, truncated: false }
-            }
-            if (page.full) return { items: page.items, truncated: true, cursor: String(progress) }
-          }
+          const r = yield* rangeIntoPage(
+            (args) => pages.range([key], args, { idempotent: true }).pipe(asZset(key)),
+            {
+              kind: range.by === "index" ? "zindex" : range.by === "score" ? "zscore" : "zlex",
+              start: range.by === "index" ? range.start : range.start.arg,
+              stop: range.by === "index" ? range.stop : range.stop.arg,
+              reverse: query.reverse === true,
+              offset: query.offset ?? 0,
+              count: query.count,
+              progress
+            },
+            page,
+            (item) => zMember(withScores && item.score !== undefined ? parseScore(item.score) : undefined)
+          )
+          return r.done
+            ? { items: page.items, truncated: false }
+            : { items: page.items, truncated: true, cursor: String(r.progress) }
         }),
         zrem: Effect.fn("SortedSets.zrem")(function* (key, members, encoding) {
           const bufs = yield* decodeWrite("zrem members", members, encoding, limits)

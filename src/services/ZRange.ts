@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import type { InvalidArgument } from "../Errors.ts"
-import { invalid, RANGE_LUA, resolveRange } from "./Collection.ts"
+import { invalid, resolveRange } from "./Collection.ts"
 import { byBytes } from "./Paging.ts"
 import { type Encoding, toBuffer } from "./Values.ts"
 
@@ -192,39 +192,4 @@ export const toScore = (n: number): Score => (n === Infinity ? "inf" : n === -In
 export const parseScore = (text: string): Score => {
   const t = text.toLowerCase()
   return t === "inf" || t === "+inf" ? "inf" : t === "-inf" ? "-inf" : Number(t)
-}
-
-/**
- * The Redis call for one chunk of a range (`from` items into it, at most `n`):
- * index ranges through RANGE_LUA (negative ranks resolved atomically), score and
- * lex ranges as ZRANGE … BYSCORE|BYLEX [REV] LIMIT.
- */
-export const rangeCommand = (
-  key: string,
-  range: ParsedRange,
-  reverse: boolean,
-  from: number,
-  n: number,
-  offset: number
-): [string, ...Array<string | number | Buffer>] => {
-  const rev = reverse ? ["REV"] : []
-  if (range.by === "index") {
-    return ["eval", RANGE_LUA, 1, key, "ZCARD", "ZRANGE", range.start, range.stop, from, n, ...rev, "WITHSCORES"]
-  }
-  const by = range.by === "score" ? ["BYSCORE"] : ["BYLEX"]
-  const scores = range.by === "score" ? ["WITHSCORES"] : []
-  return ["zrange", key, range.start.arg, range.stop.arg, ...by, ...rev, "LIMIT", offset + from, n, ...scores]
-}
-
-/** Members (and scores) of one chunk, and whether the range has nothing after it. */
-export const parseRangeReply = (range: ParsedRange, reply: unknown, from: number, n: number) => {
-  const flat = (range.by === "index" ? (reply as [number, number, number, Array<Buffer>])[3] : reply) as Array<Buffer>
-  const withScores = range.by !== "lex"
-  const members: Array<readonly [Buffer, Score | undefined]> = []
-  for (let i = 0; i < flat.length; i += withScores ? 2 : 1) {
-    members.push([flat[i]!, withScores ? parseScore(flat[i + 1]!.toString()) : undefined])
-  }
-  if (range.by !== "index") return { members, exhausted: members.length < n }
-  const [, s, e] = reply as [number, number, number]
-  return { members, exhausted: s + from + members.length > e }
 }

@@ -6,6 +6,7 @@ import { Hashes } from "../services/Hashes.ts"
 import { Encoding } from "../services/Values.ts"
 import { Cursor, InputEncoding, itemFields, Key, Limit, nonEmptyStrings, pageFields, TtlSeconds } from "./collection.ts"
 import * as Feature from "./Feature.ts"
+import { partOutput, rangeInput } from "./parts.ts"
 import { Text, wellFormedNames } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
@@ -42,19 +43,15 @@ export const hget = Tool.make({
   title: "Get a hash field",
   description:
     "Read one field of the hash at `key` (HGET). A missing key or field is not an error: it returns " +
-    "{found: false, value: null}. A value over the output cap comes back cut, with truncated: true and its full length.",
+    "{found: false, value: null}. A value too big for one result comes back as its first part with truncated: true, " +
+    "its total length in bytes and the offset to pass back to read the next part (offset/length read a byte range, " +
+    "as get does for strings).",
   toolset: "hash",
-  input: Schema.Struct({ key: Key, field: Field }),
-  output: Schema.Struct({
-    found: Schema.Boolean,
-    value: Schema.NullOr(Schema.String),
-    encoding: Schema.optionalKey(itemFields.encoding),
-    truncated: itemFields.truncated,
-    length: itemFields.length
-  }),
+  input: Schema.Struct({ key: Key, field: Field, ...rangeInput }),
+  output: Schema.Struct(partOutput),
   hints: Tool.hints.read,
   touches: Tool.touches.key,
-  handler: ({ key, field }) => Effect.flatMap(Hashes, (h) => h.hget(key, field))
+  handler: ({ key, field, ...range }) => Effect.flatMap(Hashes, (h) => h.hget(key, field, range))
 })
 
 export const hgetall = Tool.make({
@@ -62,8 +59,10 @@ export const hgetall = Tool.make({
   title: "Read a whole hash",
   description:
     "Read the fields and values of the hash at `key`, page by page (HSCAN, so big hashes never block Redis). " +
-    "Each page holds at most `limit` fields and stays under the output cap; when `truncated` is true, call again " +
-    "with the returned `cursor` until it is false. Field order is not defined. A missing key gives an empty list.",
+    "Each page holds at most `limit` fields and stays under the output cap (sizes are checked before values are " +
+    "sent); when `truncated` is true, call again with the returned `cursor` until it is false. A value too big for " +
+    "any page comes alone, cut, with truncated, length and offset on the field: read the rest with hget (offset). " +
+    "Field order is not defined. A missing key gives an empty list.",
   toolset: "hash",
   input: Schema.Struct({ key: Key, cursor: Cursor, limit: Limit }),
   output: Schema.Struct({
@@ -71,7 +70,10 @@ export const hgetall = Tool.make({
       Schema.Struct({
         field: Schema.String,
         fieldEncoding: Encoding.annotate({ description: '"base64" when the field name is not valid UTF-8.' }),
-        ...itemFields
+        ...itemFields,
+        offset: Schema.optionalKey(
+          Schema.Int.annotate({ description: "Only on a cut value: pass to hget as offset to read the rest." })
+        )
       })
     ),
     ...pageFields

@@ -7,6 +7,7 @@ import { MAX_GLOB_BYTES } from "../services/Glob.ts"
 import { Kv } from "../services/Kv.ts"
 import { Encoding } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"
+import { partOutput, rangeInput } from "./parts.ts"
 import { GlobPattern, KEY_RULES, KeyName, TtlSeconds } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
@@ -31,29 +32,8 @@ export const get = Tool.make({
     "part with truncated:true, its total length in bytes and the offset to pass back to read the next part " +
     "(offset/length read a byte range, like GETRANGE). A key holding a hash, list, set, zset or stream fails with WrongType naming the tool to use.",
   toolset: "keys",
-  input: Schema.Struct({
-    key: Key,
-    offset: Schema.optionalKey(
-      Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({
-        description: "First byte to read (default 0). Pass the offset of a truncated result to continue."
-      })
-    ),
-    length: Schema.optionalKey(
-      Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
-        description: "Most bytes to read from offset (default: to the end, within the output cap)."
-      })
-    )
-  }),
-  output: Schema.Struct({
-    found: Schema.Boolean,
-    value: Schema.NullOr(Schema.String).annotate({ description: "The value (or the part read); null when not found." }),
-    encoding: OutEncoding,
-    length: Schema.Int.annotate({ description: "Total size of the stored value in bytes (0 when not found)." }),
-    truncated: Schema.Boolean.annotate({ description: "True when more of the value follows the returned part." }),
-    offset: Schema.optionalKey(
-      Schema.Int.annotate({ description: "Only when truncated: pass this as offset to read the next part." })
-    )
-  }),
+  input: Schema.Struct({ key: Key, ...rangeInput }),
+  output: Schema.Struct(partOutput),
   hints: Tool.hints.read,
   touches: Tool.touches.key,
   handler: ({ key, ...options }) => Effect.flatMap(Kv, (kv) => kv.get(key, options))
@@ -97,9 +77,12 @@ export const mget = Tool.make({
   name: "mget",
   title: "Get several values",
   description:
-    "Read the string values of several keys in one call, in the order given. Missing keys (and keys holding another " +
-    "type, as with Redis MGET) come back found:false. Values are whole: when they would not fit one result the call fails " +
-    "with TooLarge; ask for fewer keys or read big values with get.",
+    "Read the string values of several keys in one call, in the order given (each key once). Missing keys (and keys " +
+    "holding another type, as with Redis MGET) come back found:false. Results stay under the output cap, decided from " +
+    "the sizes before any value is read: values come in order while they fit; when one does not, truncated is true, it " +
+    "and the values after it come back value:null with their length, and their keys are listed in remaining: call mget " +
+    "again with remaining to read them. A value too big for any one result comes back as its first part with offset: " +
+    "read the rest with get (offset).",
   toolset: "keys",
   input: Schema.Struct({ keys: Keys }),
   output: Schema.Struct({
@@ -107,14 +90,36 @@ export const mget = Tool.make({
       Schema.Struct({
         key: Schema.String,
         found: Schema.Boolean,
-        value: Schema.NullOr(Schema.String),
-        encoding: OutEncoding
+        value: Schema.NullOr(Schema.String).annotate({
+          description: "The value; null when not found, or when not read in this call (then truncated is true)."
+        }),
+        encoding: OutEncoding,
+        length: Schema.optionalKey(
+          Schema.Int.annotate({ description: "Only when truncated: the value's total size in bytes." })
+        ),
+        truncated: Schema.optionalKey(
+          Schema.Boolean.annotate({
+            description:
+              "The value is not all here: not read in this call (value null; its key is in remaining), or only its first part (see offset)."
+          })
+        ),
+        offset: Schema.optionalKey(
+          Schema.Int.annotate({
+            description: "Only on a first part: pass to get as offset (with the same key) to read on."
+          })
+        )
       })
-    ).annotate({ description: "One entry per requested key, in request order." })
+    ).annotate({ description: "One entry per distinct requested key, in the order first given." }),
+    truncated: Schema.Boolean.annotate({
+      description: "True when some values are not complete here: follow remaining (and offset, if any)."
+    }),
+    remaining: Schema.Array(Schema.String).annotate({
+      description: "Keys whose values did not fit this result; pass them as keys to the next mget call."
+    })
   }),
   hints: Tool.hints.read,
   touches: Tool.touches.keys,
-  handler: ({ keys }) => Effect.flatMap(Kv, (kv) => Effect.map(kv.mget(keys), (values) => ({ values })))
+  handler: ({ keys }) => Effect.flatMap(Kv, (kv) => kv.mget(keys))
 })
 
 export const mset = Tool.make({
@@ -268,8 +273,9 @@ export const scan = Tool.make({
   title: "List keys",
   description:
     "List keys page by page, optionally filtered by a glob pattern (match: * any run, ? one char, [abc] a class) and a type. " +
-    'Start with no cursor (or "0"), then pass back the returned cursor until done is true. A page may hold fewer keys ' +
-    "than limit, even none, while done is false: keep going. Each call does a bounded amount of work; it never blocks Redis. " +
+    'Start with no cursor (or "0"), then pass back the returned cursor (with the same match and type) until done is true ' +
+    "(truncated is its opposite, as on the other paged tools). A page holds at most limit keys, and may hold fewer, even " +
+    "none, while done is false: keep going. Each call does a bounded amount of work; it never blocks Redis. " +
     'Keys reserved for the task queue and the state documents ("task:…", "state:…") are never listed.',
   toolset: "keys",
   input: Schema.Struct({
@@ -290,14 +296,15 @@ export const scan = Tool.make({
     ),
     limit: Schema.optionalKey(
       Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
-        description: "About how many keys to return in this page (default 100, at most the server's item limit)."
+        description: "At most this many keys in this page (default 100, at most the server's item limit)."
       })
     )
   }),
   output: Schema.Struct({
     keys: Schema.Array(Schema.String),
     cursor: Schema.String.annotate({ description: 'Pass back as cursor for the next page; "0" when done.' }),
-    done: Schema.Boolean.annotate({ description: "True when the whole keyspace has been walked." })
+    done: Schema.Boolean.annotate({ description: "True when the whole keyspace has been walked." }),
+    truncated: Schema.Boolean.annotate({ description: "True while more keys may follow (the opposite of done)." })
   }),
   hints: Tool.hints.read,
   touches: ({ match }) => ({ keys: [match ?? "*"] }),

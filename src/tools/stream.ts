@@ -47,6 +47,12 @@ const Entry = Schema.Struct({
       description:
         "Only when re-reading pending entries: the entry was deleted after delivery (fields is empty). Ack it."
     })
+  ),
+  truncated: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "The entry alone is over the output cap: its fields come in order while they fit, the next one with its value cut, the rest left out."
+    })
   )
 })
 const Entries = Schema.Array(Entry)
@@ -96,8 +102,9 @@ export const xrange = Tool.make({
   description:
     "Read entries whose ids lie between start and end (inclusive), oldest first, or newest first with reverse:true. " +
     'start defaults to "-" (the first entry) and end to "+" (the last); "(<id>" excludes that id. A missing stream ' +
-    "gives no entries. Results are capped (count, item and byte limits): when truncated is true, call again with " +
-    "cursor as start (or as end when reverse) to get the next page.",
+    "gives no entries. Results are capped (count, item and byte limits, checked before entries are sent): when " +
+    "truncated is true, call again with cursor as start (or as end when reverse) to get the next page. An entry " +
+    "alone over the output cap comes cut, with truncated:true on the entry.",
   toolset: "stream",
   input: Schema.Struct({
     key: Key,
@@ -129,7 +136,8 @@ export const xread = Tool.make({
     "Read entries added after a given id in one or more streams, optionally waiting up to blockMs for new ones. Use it " +
     'to follow a stream: start with id "$" (only entries added from now on) or "0" (from the beginning), then pass ' +
     "each stream's lastId back as its id. Every requested stream is in the result, with the entries read (count per " +
-    "stream) and lastId. Without consumer groups every reader sees every entry; to share work use xreadgroup.",
+    "stream) and lastId. All streams of one call share the item and byte caps; a stream with truncated:true has more " +
+    "entries waiting. Without consumer groups every reader sees every entry; to share work use xreadgroup.",
   toolset: "stream",
   input: Schema.Struct({
     streams: Schema.Array(
@@ -241,8 +249,9 @@ export const xreadgroup = Tool.make({
     'Read entries as one consumer of a group. With id ">" (default) you get entries no consumer of the group has had ' +
     'yet; they become pending on you until you xack them. Wait up to blockMs when none are ready. With id "0" (or an ' +
     "id) you re-read your own pending entries after that id instead, e.g. after a restart. Process each entry, then xack " +
-    "it; entries you never ack can be taken over by another consumer with xautoclaim. Fails with NotFound when the " +
-    "group does not exist (create it with xgroup_create).",
+    "it; entries you never ack can be taken over by another consumer with xautoclaim. Only the entries that fit the " +
+    "result are delivered (nothing becomes pending that you were not shown); truncated:true means more are waiting. " +
+    "Fails with NotFound when the group does not exist (create it with xgroup_create).",
   toolset: "stream",
   input: Schema.Struct({
     key: Key,
@@ -262,9 +271,12 @@ export const xreadgroup = Tool.make({
   output: Schema.Struct({
     entries: Entries,
     truncated: Schema.Boolean.annotate({
-      description: "True when more of your entries may be waiting; read them with id set to cursor."
+      description:
+        'True when more entries are waiting: call again (with id ">" for new entries; with id set to cursor when re-reading your pending entries).'
     }),
-    cursor: Schema.optionalKey(Schema.String.annotate({ description: "Only when truncated: pass as id." }))
+    cursor: Schema.optionalKey(
+      Schema.String.annotate({ description: "Only when re-reading pending entries and truncated: pass as id." })
+    )
   }),
   hints: Tool.hints.write,
   touches: Tool.touches.key,
@@ -329,8 +341,8 @@ export const xautoclaim = Tool.make({
   description:
     "Take over pending entries that have been idle at least minIdleMs (their consumer crashed or stalled) and return " +
     'them, now pending on consumer: process them, then xack. Scans the pending list from start (default "0-0"); call ' +
-    'again with cursor as start until done is true (cursor "0-0"). deletedIds were deleted from the stream; they are ' +
-    "dropped from the pending list and need no ack.",
+    'again with cursor as start until done is true (cursor "0-0"). Only entries that fit the result are claimed. ' +
+    "deletedIds were deleted from the stream; they are dropped from the pending list and need no ack.",
   toolset: "stream",
   input: Schema.Struct({
     key: Key,
@@ -346,13 +358,9 @@ export const xautoclaim = Tool.make({
     cursor: Schema.String.annotate({ description: 'Pass as start to continue; "0-0" when the scan is complete.' }),
     done: Schema.Boolean.annotate({ description: "True when the whole pending list was scanned." }),
     truncated: Schema.Boolean.annotate({
-      description: "True when some claimed entries did not fit in this result; they are pending on you already."
-    }),
-    pendingCursor: Schema.optionalKey(
-      Schema.String.annotate({
-        description: "Only when truncated: read the rest with xreadgroup (same group and consumer) and id set to this."
-      })
-    )
+      description:
+        "True when the first entry alone was over the output cap and comes cut (see its truncated). Entries are only claimed when they fit the result."
+    })
   }),
   hints: Tool.hints.write,
   touches: Tool.touches.key,

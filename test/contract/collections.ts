@@ -12,7 +12,7 @@ import { Lists } from "../../src/services/Lists.ts"
 import { MemoryStore } from "../../src/services/MemoryStore.ts"
 import { Sets } from "../../src/services/Sets.ts"
 import { SortedSets } from "../../src/services/SortedSets.ts"
-import { onMemory, onRedis } from "./layers.ts"
+import { onMemory, onRedis, Traffic } from "./layers.ts"
 
 export interface RawShape {
   /** SET key value (a string key). */
@@ -25,6 +25,8 @@ export interface RawShape {
   readonly saddBytes: (key: string, value: Buffer) => Effect.Effect<void>
   /** PTTL: -2 when missing, -1 without TTL. */
   readonly pttl: (key: string) => Effect.Effect<number>
+  /** ZADD one member with raw bytes (any size). */
+  readonly zaddBytes: (key: string, score: number, member: Buffer) => Effect.Effect<void>
 }
 
 export class Raw extends Context.Service<Raw, RawShape>()("test/Raw") {
@@ -59,6 +61,13 @@ export class Raw extends Context.Service<Raw, RawShape>()("test/Raw") {
             if (e === undefined) return -2
             if (e.expiresAt === null) return -1
             return e.expiresAt - (yield* store.now)
+          }),
+        zaddBytes: (key, score, member) =>
+          Effect.gen(function* () {
+            const e = yield* Effect.orDie(store.getTyped(key, "zset"))
+            const k = member.toString("latin1")
+            if (e) e.value.set(k, score)
+            else yield* store.put(key, { type: "zset", expiresAt: null, value: new Map([[k, score]]) })
           })
       })
     })
@@ -74,7 +83,8 @@ export class Raw extends Context.Service<Raw, RawShape>()("test/Raw") {
         hsetBytes: (key, field, value) => p(() => c.hset(key, field, value)),
         rpushBytes: (key, value) => p(() => c.rpush(key, value)),
         saddBytes: (key, value) => p(() => c.sadd(key, value)),
-        pttl: (key) => Effect.promise(() => c.pttl(key))
+        pttl: (key) => Effect.promise(() => c.pttl(key)),
+        zaddBytes: (key, score, member) => p(() => c.zadd(key, score, member))
       })
     })
   )
@@ -91,16 +101,24 @@ export const env = {
 }
 
 export const memoryLayer = onMemory(
-  Layer.mergeAll(Hashes.layerMemory, Lists.layerMemory, Sets.layerMemory, SortedSets.layerMemory, Raw.memory).pipe(
-    Layer.provide(MemoryStore.layer)
-  ),
+  Layer.mergeAll(
+    Hashes.layerMemory,
+    Lists.layerMemory,
+    Sets.layerMemory,
+    SortedSets.layerMemory,
+    Raw.memory,
+    Traffic.memory
+  ).pipe(Layer.provide(MemoryStore.layer)),
   env
 )
 
-export const redisLayer = onRedis(Layer.mergeAll(Hashes.layer, Lists.layer, Sets.layer, SortedSets.layer, Raw.redis), {
-  ...env,
-  REDIS_MCP_KEY_PREFIX: "pfx:"
-})
+export const redisLayer = onRedis(
+  Layer.mergeAll(Hashes.layer, Lists.layer, Sets.layer, SortedSets.layer, Raw.redis, Traffic.redis),
+  {
+    ...env,
+    REDIS_MCP_KEY_PREFIX: "pfx:"
+  }
+)
 
 let n = 0
 /** A key no other test uses. */

@@ -28,9 +28,27 @@ runContract("Hashes contract", memoryLayer, redisLayer, (it, target) => {
       const key = uniqueKey("h")
       assert.deepStrictEqual(yield* h.hset(key, { name: "Ada", role: "eng" }), { added: 2 })
       assert.deepStrictEqual(yield* h.hset(key, { role: "lead", team: "core" }), { added: 1 })
-      assert.deepStrictEqual(yield* h.hget(key, "role"), { found: true, value: "lead", encoding: "utf8" })
-      assert.deepStrictEqual(yield* h.hget(key, "nope"), { found: false, value: null })
-      assert.deepStrictEqual(yield* h.hget(uniqueKey("missing"), "f"), { found: false, value: null })
+      assert.deepStrictEqual(yield* h.hget(key, "role"), {
+        found: true,
+        value: "lead",
+        encoding: "utf8",
+        length: 4,
+        truncated: false
+      })
+      assert.deepStrictEqual(yield* h.hget(key, "nope"), {
+        found: false,
+        value: null,
+        encoding: "utf8",
+        length: 0,
+        truncated: false
+      })
+      assert.deepStrictEqual(yield* h.hget(uniqueKey("missing"), "f"), {
+        found: false,
+        value: null,
+        encoding: "utf8",
+        length: 0,
+        truncated: false
+      })
       const [page] = yield* allPages(key)
       assert.deepStrictEqual(
         [...page!.items].sort((a, b) => a.field.localeCompare(b.field)),
@@ -68,7 +86,13 @@ runContract("Hashes contract", memoryLayer, redisLayer, (it, target) => {
       const key = uniqueKey("h")
       assert.deepStrictEqual(yield* h.hincrby(key, "n", 5), { value: 5 })
       assert.deepStrictEqual(yield* h.hincrby(key, "n", -7), { value: -2 })
-      assert.deepStrictEqual(yield* h.hget(key, "n"), { found: true, value: "-2", encoding: "utf8" })
+      assert.deepStrictEqual(yield* h.hget(key, "n"), {
+        found: true,
+        value: "-2",
+        encoding: "utf8",
+        length: 2,
+        truncated: false
+      })
       yield* h.hset(key, { text: "hello", big: "9223372036854775800" })
       const notInt = yield* Effect.flip(h.hincrby(key, "text", 1))
       assert.strictEqual(notInt._tag, "InvalidArgument")
@@ -85,8 +109,20 @@ runContract("Hashes contract", memoryLayer, redisLayer, (it, target) => {
       const key = uniqueKey("h")
       yield* h.hset(key, { bin: BINARY_B64 }, { encoding: "base64" })
       yield* h.hset(key, { text: "aGk=" }, { encoding: "base64" })
-      assert.deepStrictEqual(yield* h.hget(key, "bin"), { found: true, value: BINARY_B64, encoding: "base64" })
-      assert.deepStrictEqual(yield* h.hget(key, "text"), { found: true, value: "hi", encoding: "utf8" })
+      assert.deepStrictEqual(yield* h.hget(key, "bin"), {
+        found: true,
+        value: BINARY_B64,
+        encoding: "base64",
+        length: 4,
+        truncated: false
+      })
+      assert.deepStrictEqual(yield* h.hget(key, "text"), {
+        found: true,
+        value: "hi",
+        encoding: "utf8",
+        length: 2,
+        truncated: false
+      })
       const bad = yield* Effect.flip(h.hset(key, { x: "not base64!" }, { encoding: "base64" }))
       assert.strictEqual(bad._tag, "InvalidArgument")
     })
@@ -196,7 +232,13 @@ runContract("Hashes contract", memoryLayer, redisLayer, (it, target) => {
       yield* h.hset(key, { b: "2" })
       assert.isAbove(yield* raw.pttl(key), 0)
       yield* target.advance(1100)
-      assert.deepStrictEqual(yield* h.hget(key, "a"), { found: false, value: null })
+      assert.deepStrictEqual(yield* h.hget(key, "a"), {
+        found: false,
+        value: null,
+        encoding: "utf8",
+        length: 0,
+        truncated: false
+      })
       assert.strictEqual(yield* raw.pttl(key), -2)
     })
   )

@@ -5,6 +5,7 @@
 import { describe, layer, type Vitest } from "@effect/vitest"
 import { ConfigProvider, Context, Duration, Effect, Layer, References } from "effect"
 import { TestClock } from "effect/testing"
+import type { Redis } from "ioredis"
 import { RedisConfig, ServerConfig } from "../../src/layers/Config.ts"
 import { RedisClient } from "../../src/layers/RedisClient.ts"
 import { requireRedis } from "../support/env.ts"
@@ -74,4 +75,33 @@ export const runContract = <A, E1, E2>(
     layer(redis, { timeout: 60_000, excludeTestServices: true })("redis", (it) =>
       body(it, { name: "redis", advance: (ms) => Effect.sleep(Duration.millis(ms)) })
     )
+  })
+
+/**
+ * What Redis sent its clients so far (INFO stats `total_net_output_bytes`); always
+ * 0 on memory. With `sentFor`, a test can assert that a read was answered with no
+ * more than one result's worth of data: bounded before it was fetched.
+ */
+export class Traffic extends Context.Service<Traffic, { readonly sent: Effect.Effect<number> }>()("test/Traffic") {
+  static readonly memory = Layer.succeed(Traffic, { sent: Effect.succeed(0) })
+
+  static readonly redis = Layer.effect(
+    Traffic,
+    Effect.map(RedisClient, (redis) => ({
+      sent: Effect.promise(() => (redis.unsafeClient as Redis).info("stats")).pipe(
+        Effect.map((info) => Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1] ?? 0))
+      )
+    }))
+  )
+}
+
+/** Run `effect`; also say how many bytes Redis sent meanwhile (one INFO reply's size taken off; 0 on memory). */
+export const sentFor = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const traffic = yield* Traffic
+    const a = yield* traffic.sent
+    const b = yield* traffic.sent
+    const result = yield* effect
+    const c = yield* traffic.sent
+    return { result, bytes: Math.max(0, c - b - (b - a)) }
   })

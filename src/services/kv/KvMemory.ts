@@ -16,11 +16,9 @@ import {
   checkGet,
   checkIncrement,
   checkKeys,
-  checkMgetOutput,
   checkMset,
   checkSet,
   distinct,
-  mgetItem,
   missing,
   notInteger,
   readLength,
@@ -28,6 +26,7 @@ import {
   scanLimit,
   toPart
 } from "./KvShared.ts"
+import { mgetBudget, selectInMemory, toMgetResult } from "./Mget.ts"
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
@@ -91,13 +90,14 @@ export const makeMemory = Effect.gen(function* () {
 
   const mget = Effect.fn("Kv.mget")(function* (keys: ReadonlyArray<string>) {
     yield* checkKeys("mget", keys, limits)
-    const items = []
-    for (const key of keys) {
+    const unique = distinct(keys)
+    const stored: Array<Buffer | null | "other"> = []
+    for (const key of unique) {
       const e = yield* store.get(key)
-      items.push(mgetItem(key, e?.type === "string" ? e.value : null))
+      stored.push(e === undefined ? null : e.type === "string" ? e.value : "other")
     }
-    yield* checkMgetOutput(items, limits)
-    return items
+    const budget = mgetBudget(unique, limits)
+    return toMgetResult(unique, selectInMemory(stored, budget), budget)
   })
 
   const mset = Effect.fn("Kv.mset")(function* (entries: ReadonlyArray<MsetEntry>, ttlSeconds?: number) {
@@ -187,7 +187,7 @@ export const makeMemory = Effect.gen(function* () {
       keys.push(key)
     }
     const done = last === undefined || last === all[all.length - 1]
-    return { keys, cursor: done ? "0" : encodeCursor(last!), done }
+    return { keys, cursor: done ? "0" : encodeCursor(last!), done, truncated: !done }
   })
 
   return { get, set, mget, mset, del, exists, expire, keyInfo, rename, incr, scan } satisfies KvShape

@@ -18,12 +18,10 @@ import {
   checkGet,
   checkIncrement,
   checkKeys,
-  checkMgetOutput,
   checkMset,
   checkSet,
   distinct,
   MAX_SCAN_ROUNDS,
-  mgetItem,
   missing,
   notInteger,
   readLength,
@@ -31,6 +29,8 @@ import {
   scanLimit,
   toPart
 } from "./KvShared.ts"
+import { MGET_LUA, type MgetRaw, mgetBudget, mgetInTwoSteps, parseMgetReply, toMgetResult } from "./Mget.ts"
+import { decodeScanCursor, encodeScanCursor, scanKeyHash } from "./ScanCursor.ts"
 
 /**
  * The commands that touch several keys (and SCAN), one function each. On a
@@ -41,7 +41,8 @@ import {
  * primary behind one opaque cursor (`clusterOps` below).
  */
 export interface MultiKeyOps {
-  readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Buffer | null>, RedisError>
+  /** Distinct keys' sizes and the values that fit `budget` JSON bytes, read in order (see Mget.ts). */
+  readonly mget: (keys: ReadonlyArray<string>, budget: number) => Effect.Effect<ReadonlyArray<MgetRaw>, RedisError>
   /** All entries at once; with `ttlMs`, each with that TTL (atomic). */
   readonly mset: (
     entries: ReadonlyArray<{ readonly key: string; readonly bytes: Buffer }>,
@@ -70,9 +71,22 @@ const execReplies = (replies: ExecReply): Array<unknown> => {
   })
 }
 
+/** MGET_LUA on some keys (one slot on a Cluster). */
+type MgetScript = (
+  keys: ReadonlyArray<string>,
+  budget: number,
+  mayCut: boolean
+) => Effect.Effect<Array<MgetRaw>, RedisError>
+
+const mgetScript = (redis: RedisClientShape): MgetScript => {
+  const run = redis.script("mget", MGET_LUA, { buffers: true, readOnly: true })
+  return (keys, budget, mayCut) =>
+    Effect.map(run(keys, [budget, mayCut ? "1" : "0"], { idempotent: true }), parseMgetReply)
+}
+
 /** One command per operation: for a standalone server or Sentinel. */
-export const standaloneOps = (redis: RedisClientShape): MultiKeyOps => ({
-  mget: (keys) => redis.run("MGET", (c) => c.mgetBuffer([...keys]), { idempotent: true }),
+export const standaloneOps = (redis: RedisClientShape, script = mgetScript(redis)): MultiKeyOps => ({
+  mget: (keys, budget) => script(keys, budget, true),
   mset: (entries, ttlMs) =>
     ttlMs === undefined
       ? redis.run(
@@ -120,21 +134,27 @@ export const standaloneOps = (redis: RedisClientShape): MultiKeyOps => ({
  * a slot). `scanPage` walks the primaries one after another behind one cursor.
  */
 export const clusterOps = (redis: RedisClientShape): MultiKeyOps => {
-  const single = standaloneOps(redis)
+  const script = mgetScript(redis)
+  const single = standaloneOps(redis, script)
   const perSlot = <A>(keys: ReadonlyArray<string>, f: (part: Array<number>) => Effect.Effect<A, RedisError>) =>
     Effect.forEach(groupBySlot(keys, redis.keyPrefix), f, { concurrency: SLOT_CONCURRENCY })
-  return {
-    mget: (keys) =>
-      Effect.map(
-        perSlot(keys, (part) =>
-          Effect.map(single.mget(part.map((i) => keys[i]!)), (values) => part.map((i, j) => [i, values[j]] as const))
-        ),
-        (groups) => {
-          const out = new Array<Buffer | null>(keys.length).fill(null)
-          for (const [i, value] of groups.flat()) out[i] = value ?? null
-          return out
-        }
+  /** `run` once per slot's keys, its results put back in key order. */
+  const inOrder = (
+    keys: ReadonlyArray<string>,
+    run: (part: ReadonlyArray<string>) => Effect.Effect<Array<MgetRaw>, RedisError>
+  ) =>
+    Effect.map(
+      perSlot(keys, (part) =>
+        Effect.map(run(part.map((i) => keys[i]!)), (raws) => part.map((i, j) => [i, raws[j]!] as const))
       ),
+      (groups) => {
+        const out = new Array<MgetRaw>(keys.length)
+        for (const [i, raw] of groups.flat()) out[i] = raw
+        return out
+      }
+    )
+  return {
+    mget: (keys, budget) => mgetInTwoSteps(keys, budget, inOrder, script),
     mset: (entries, ttlMs) =>
       Effect.asVoid(
         perSlot(
@@ -239,10 +259,9 @@ export const makeRedis = Effect.gen(function* () {
 
   const mget = Effect.fn("Kv.mget")(function* (keys: ReadonlyArray<string>) {
     yield* checkKeys("mget", keys, limits)
-    const values = yield* ops.mget(keys)
-    const items = keys.map((k, i) => mgetItem(k, values[i]))
-    yield* checkMgetOutput(items, limits)
-    return items
+    const unique = distinct(keys)
+    const budget = mgetBudget(unique, limits)
+    return toMgetResult(unique, yield* ops.mget(unique, budget), budget)
   })
 
   const mset = Effect.fn("Kv.mset")(function* (entries: ReadonlyArray<MsetEntry>, ttlSeconds?: number) {
@@ -312,21 +331,39 @@ export const makeRedis = Effect.gen(function* () {
       )
   })
 
+  /**
+   * Pages hold at most `limit` keys. SCAN may answer a batch with more keys than
+   * are still wanted; the cursor then names that batch (its SCAN cursor and COUNT)
+   * and the keys of it already returned, and the next call reads the batch again
+   * and returns the others.
+   */
   const scan = Effect.fn("Kv.scan")(function* (options: ScanOptions = {}) {
-    let cursor = options.cursor ?? "0"
-    if (!/^[0-9]+$/.test(cursor)) return yield* badCursor(cursor)
+    const from = decodeScanCursor(options.cursor ?? "0")
+    if (from === undefined) return yield* badCursor(options.cursor!)
     const limit = scanLimit(options, limits)
     const match = escapeGlob(prefix) + (options.match ?? "*")
     const keys: Array<string> = []
+    let cursor = from.cursor
+    let again = from.batch
     for (let round = 0; round < MAX_SCAN_ROUNDS; round++) {
-      // COUNT stays within what is still wanted, so a page overshoots `limit` by at most a few keys.
-      const count = Math.max(1, Math.min(options.count ?? limit, limit - keys.length))
+      // COUNT stays within what is still wanted, so a batch rarely holds more than fits.
+      const count = again?.count ?? Math.max(1, Math.min(options.count ?? limit, limit - keys.length))
       const [next, batch] = yield* ops.scanPage(cursor, match, count, options.type)
-      for (const k of batch) keys.push(k.startsWith(prefix) ? k.slice(prefix.length) : k)
+      const seen = again?.seen ?? new Set<string>()
+      const fresh = again === undefined ? batch : batch.filter((k) => !seen.has(scanKeyHash(k)))
+      const room = limit - keys.length
+      for (const k of fresh.slice(0, room)) {
+        keys.push(k.startsWith(prefix) ? k.slice(prefix.length) : k)
+        seen.add(scanKeyHash(k))
+      }
+      if (fresh.length > room) {
+        return { keys, cursor: encodeScanCursor(cursor, { count, seen }), done: false, truncated: true }
+      }
+      again = undefined
       cursor = next
       if (cursor === "0" || keys.length >= limit) break
     }
-    return { keys, cursor, done: cursor === "0" }
+    return { keys, cursor, done: cursor === "0", truncated: cursor !== "0" }
   })
 
   return { get, set, mget, mset, del, exists, expire, keyInfo, rename, incr, scan } satisfies KvShape

@@ -2,70 +2,21 @@
  * What the Redis and memory layers of `Kv` share: argument checks (made before
  * the store is touched), cutting a value to the output cap, and error messages.
  */
-import { isUtf8 } from "node:buffer"
 import { Effect } from "effect"
-import { InvalidArgument, NotFound, quote, TooLarge } from "../../Errors.ts"
+import { InvalidArgument, NotFound, quote } from "../../Errors.ts"
 import type { Limits } from "../../layers/Config.ts"
-import type { ExpireOptions, GetOptions, GetResult, MgetItem, MsetEntry, ScanOptions, SetOptions } from "../Kv.ts"
+import type { ExpireOptions, MsetEntry, ScanOptions, SetOptions } from "../Kv.ts"
 import { checkTtlSeconds } from "../Ttl.ts"
-import { checkSize, fromBuffer, toBuffer } from "../Values.ts"
+import { checkSize, toBuffer } from "../Values.ts"
+
+export { checkRange as checkGet, missing, readLength, toPart } from "../ValueRange.ts"
 
 /** Keys per scan page when the caller does not say. */
 export const DEFAULT_SCAN_LIMIT = 100
 /** SCAN round trips one `scan` call may make before it hands back a cursor. */
 export const MAX_SCAN_ROUNDS = 64
-/** Room kept for the JSON around a value (field names, length, offset…). */
-const ENVELOPE_BYTES = 256
 
 const invalid = (message: string) => Effect.fail(new InvalidArgument({ message }))
-
-const isPositiveInt = (n: number) => Number.isSafeInteger(n) && n > 0
-
-/** Bytes of value one result may carry under the output cap. */
-export const valueBudget = (limits: Limits): number => Math.max(64, limits.maxOutputBytes - ENVELOPE_BYTES)
-
-export const missing: GetResult = { found: false, value: null, encoding: "utf8", length: 0, truncated: false }
-
-export const checkGet = (options: GetOptions): Effect.Effect<void, InvalidArgument> => {
-  if (options.offset !== undefined && !(Number.isSafeInteger(options.offset) && options.offset >= 0)) {
-    return invalid("offset must be a whole number of bytes, 0 or more.")
-  }
-  if (options.length !== undefined && !isPositiveInt(options.length)) {
-    return invalid("length must be a whole number of bytes above 0.")
-  }
-  return Effect.void
-}
-
-/** How many bytes to read from `offset`: what was asked, at most what fits the output. */
-export const readLength = (options: GetOptions, limits: Limits): number =>
-  Math.min(options.length ?? Number.POSITIVE_INFINITY, valueBudget(limits))
-
-/** A cut part that ends inside a UTF-8 character: drop the partial character so the part stays text. */
-const toCharBoundary = (part: Buffer): Buffer => {
-  if (isUtf8(part)) return part
-  for (let cut = 1; cut <= 3 && cut < part.length; cut++) {
-    const shorter = part.subarray(0, part.length - cut)
-    if (isUtf8(shorter)) return shorter
-  }
-  return part
-}
-
-/** The result for bytes read at `offset` of a `total`-byte value, shrunk until its JSON fits the cap. */
-export const toPart = (chunk: Buffer, offset: number, total: number, limits: Limits): GetResult => {
-  const budget = valueBudget(limits)
-  let part = chunk
-  while (true) {
-    if (offset + part.length < total) part = toCharBoundary(part)
-    const encoded = fromBuffer(part)
-    const cost = Buffer.byteLength(JSON.stringify(encoded.value))
-    if (cost <= budget || part.length <= 1) {
-      const end = offset + part.length
-      const truncated = end < total
-      return { found: true, ...encoded, length: total, truncated, ...(truncated ? { offset: end } : {}) }
-    }
-    part = part.subarray(0, Math.min(part.length - 1, Math.max(1, Math.floor((part.length * budget) / cost))))
-  }
-}
 
 /** A list of keys within 1..maxItems, de-duplicated in order when `distinct`. */
 export const checkKeys = (
@@ -153,22 +104,3 @@ export const renameMissing = (key: string) =>
   new NotFound({
     message: `Key ${quote(key)} does not exist, so it cannot be renamed. Check the name with exists or scan.`
   })
-
-/** mget reads whole values: refuse a result that cannot fit the output cap. */
-export const checkMgetOutput = (items: ReadonlyArray<MgetItem>, limits: Limits): Effect.Effect<void, TooLarge> => {
-  const size = items.reduce((n, i) => n + (i.value?.length ?? 0), 0)
-  return size > valueBudget(limits)
-    ? Effect.fail(
-        new TooLarge({
-          message: `The values of these ${items.length} keys total about ${size} bytes, over the ${limits.maxOutputBytes}-byte output cap. Ask for fewer keys, or read large values with get (offset/length).`,
-          size,
-          limit: limits.maxOutputBytes
-        })
-      )
-    : Effect.void
-}
-
-export const mgetItem = (key: string, buf: Buffer | null | undefined): MgetItem =>
-  buf === null || buf === undefined
-    ? { key, found: false, value: null, encoding: "utf8" }
-    : { key, found: true, ...fromBuffer(buf) }

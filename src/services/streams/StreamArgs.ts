@@ -8,7 +8,7 @@ import { InvalidArgument, quote, type TooLarge } from "../../Errors.ts"
 import { RedisConfig, ServerConfig } from "../../layers/Config.ts"
 import { checkSize, type Encoding, fromBuffer, toBuffer } from "../Values.ts"
 import * as Ids from "./StreamIds.ts"
-import type { StreamEntry, XAutoClaimResult, XReadStream } from "./StreamTypes.ts"
+import type { StreamEntry } from "./StreamTypes.ts"
 
 /** Longest wait a blocking read may ask for, unless REDIS_MCP_STREAM_MAX_BLOCK_MS says otherwise. */
 export const DEFAULT_MAX_BLOCK_MS = 10_000
@@ -152,47 +152,6 @@ export const toEntry = (id: string, flat: ReadonlyArray<Buffer> | null): StreamE
   return base64.size === 0 ? { id, fields } : { id, fields, base64Fields: [...base64] }
 }
 
-const entrySize = (e: StreamEntry): number => Buffer.byteLength(JSON.stringify(e)) + 1
-
-/**
- * The leading entries that fit in `budget` bytes; with `atLeastOne`, the first
- * entry is kept whatever its size, so a paging caller always makes progress.
- */
-export const withinBudget = (
-  entries: ReadonlyArray<StreamEntry>,
-  budget: number,
-  atLeastOne = true
-): { readonly entries: ReadonlyArray<StreamEntry>; readonly cut: boolean; readonly bytes: number } => {
-  let bytes = 0
-  for (let i = 0; i < entries.length; i++) {
-    const size = entrySize(entries[i]!)
-    if (bytes + size > budget && !(atLeastOne && i === 0)) return { entries: entries.slice(0, i), cut: true, bytes }
-    bytes += size
-  }
-  return { entries, cut: false, bytes }
-}
-
-/**
- * XREAD results in tool shape: each stream gets at most `count` entries, all of
- * them together at most the item limit and the byte budget. `found` holds up to
- * count + 1 entries per stream, so `truncated` knows whether more are waiting.
- */
-export const shapeRead = (
-  found: ReadonlyArray<{ readonly key: string; readonly after: string; readonly entries: ReadonlyArray<StreamEntry> }>,
-  count: number,
-  limits: StreamLimits
-): Array<XReadStream> => {
-  let bytes = limits.entryBudgetBytes
-  let items = limits.maxItems
-  return found.map(({ key, after, entries: all }) => {
-    const fit = withinBudget(all.slice(0, Math.min(count, items)), bytes, items === limits.maxItems)
-    bytes -= fit.bytes
-    items -= fit.entries.length
-    const lastId = fit.entries.length > 0 ? fit.entries[fit.entries.length - 1]!.id : after
-    return { key, entries: fit.entries, lastId, truncated: all.length > fit.entries.length }
-  })
-}
-
 /** Messages for the id errors both layers report the same way. */
 export const addIdError = (reason: "zero" | "notGreater" | "overflow", key: string) =>
   invalid(
@@ -205,17 +164,3 @@ export const addIdError = (reason: "zero" | "notGreater" | "overflow", key: stri
 
 export const noGroup = (key: string, group: string) =>
   `No consumer group ${quote(group)} on stream ${quote(key)} (or no such stream). Create it with xgroup_create (mkstream: true creates the stream too).`
-
-/** XAUTOCLAIM results in tool shape: claimed entries beyond the byte budget stay pending on the claimer. */
-export const shapeAutoClaim = (
-  claimed: ReadonlyArray<StreamEntry>,
-  deletedIds: ReadonlyArray<string>,
-  cursor: string,
-  limits: StreamLimits
-): XAutoClaimResult => {
-  const fit = withinBudget(claimed, limits.entryBudgetBytes)
-  const base = { entries: fit.entries, deletedIds, cursor, done: cursor === "0-0" }
-  return fit.cut && fit.entries.length > 0
-    ? { ...base, truncated: true, pendingCursor: fit.entries[fit.entries.length - 1]!.id }
-    : { ...base, truncated: false }
-}

@@ -75,9 +75,10 @@ export const range = (
     const next = Ids.next(end)
     return next === undefined ? s.entries.length : lowerBound(s, next)
   })()
-  const slice = s.entries.slice(from, to)
-  if (reverse) slice.reverse()
-  return slice.slice(0, limit)
+  // Only the `limit` entries wanted are sliced out, never the whole range.
+  return reverse
+    ? s.entries.slice(Math.max(from, to - limit), to).reverse()
+    : s.entries.slice(from, Math.min(to, from + limit))
 }
 
 /** Append with a valid new id (see `Ids.nextAddId`). */

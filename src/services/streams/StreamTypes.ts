@@ -14,6 +14,11 @@ export interface StreamEntry {
   readonly base64Fields?: ReadonlyArray<string>
   /** Only in pending-history reads: the entry was deleted after delivery (fields is empty). */
   readonly deleted?: boolean
+  /**
+   * The entry alone is over the output cap: its fields come in order while they
+   * fit, the first that does not with its value cut, the rest left out.
+   */
+  readonly truncated?: boolean
 }
 
 export interface XAddInput {
@@ -82,7 +87,9 @@ export interface XReadGroupInput {
 }
 export interface XReadGroupResult {
   readonly entries: ReadonlyArray<StreamEntry>
+  /** More entries are waiting: new ones (read again with ">"), or pending ones (read again with id = cursor). */
   readonly truncated: boolean
+  /** Only when re-reading pending entries and truncated: the id to pass next. */
   readonly cursor?: string
 }
 
@@ -124,10 +131,11 @@ export interface XAutoClaimResult {
   readonly deletedIds: ReadonlyArray<string>
   readonly cursor: string
   readonly done: boolean
-  /** Some claimed entries did not fit in the result; they are pending on the consumer. */
+  /**
+   * The first entry alone was over the output cap and comes cut (see its own
+   * `truncated`). Entries are only claimed when they fit the result.
+   */
   readonly truncated: boolean
-  /** Only when truncated: re-read the rest with xreadgroup, id = this. */
-  readonly pendingCursor?: string
 }
 
 export interface XInfoInput {

@@ -5,12 +5,14 @@
  */
 import { Clock, Deferred, Duration, Effect } from "effect"
 import { NotFound, quote } from "../../Errors.ts"
+import { jsonBound } from "../Budget.ts"
 import { MemoryStore } from "../MemoryStore.ts"
 import * as Args from "./StreamArgs.ts"
+import { type Candidate, cutEntry, entryCost, firstMisfit, takeEntries } from "./StreamBudget.ts"
 import * as Ids from "./StreamIds.ts"
 import * as Model from "./StreamModel.ts"
 import * as Plans from "./StreamPlans.ts"
-import type { StreamEntry, StreamsShape } from "./StreamTypes.ts"
+import type { StreamEntry, StreamsShape, XReadStream } from "./StreamTypes.ts"
 
 const toEntry = (e: Model.MemEntry): StreamEntry => Args.toEntry(e.idText, e.fields.flat())
 
@@ -58,10 +60,8 @@ export const makeMemory = Effect.gen(function* () {
       }
     })
 
-  const withinBudget = (entries: ReadonlyArray<StreamEntry>) => {
-    const fit = Args.withinBudget(entries, limits.entryBudgetBytes)
-    return [fit.entries, fit.cut] as const
-  }
+  const budget = limits.entryBudgetBytes
+  const candidate = (e: Model.MemEntry): Candidate => ({ id: e.idText, pairs: e.fields })
 
   const shape: StreamsShape = {
     xadd: Effect.fn("Streams.xadd")(function* (input) {
@@ -81,10 +81,11 @@ export const makeMemory = Effect.gen(function* () {
       const plan = yield* Plans.planRange(input, limits)
       const s = yield* find(plan.key)
       if (s === undefined) return { entries: [], truncated: false }
-      const found = Model.range(s, plan.start, plan.end, plan.count + 1, plan.reverse).map(toEntry)
-      const [entries, cut] = withinBudget(found.slice(0, plan.count))
-      const truncated = cut || found.length > plan.count
-      return truncated ? { entries, truncated, cursor: Plans.rangeCursor(entries) } : { entries, truncated }
+      const found = Model.range(s, plan.start, plan.end, plan.count + 1, plan.reverse)
+      const { entries } = takeEntries(found.slice(0, plan.count).map(candidate), budget)
+      return found.length > entries.length && entries.length > 0
+        ? { entries, truncated: true, cursor: Plans.rangeCursor(entries) }
+        : { entries, truncated: false }
     }),
 
     xread: Effect.fn("Streams.xread")(function* (input) {
@@ -96,17 +97,23 @@ export const makeMemory = Effect.gen(function* () {
         streams.push({ key, after: after === "$" ? (newest ?? Ids.ZERO) : after })
       }
       const attempt = Effect.gen(function* () {
-        const found: Array<{ key: string; after: string; entries: Array<StreamEntry> }> = []
+        const out: Array<XReadStream> = []
+        let used = 0
+        let total = 0
+        let stop = false
         for (const { key, after } of streams) {
           const s = yield* find(key)
           const from = Ids.next(after)
-          const entries =
-            s === undefined || from === undefined
-              ? []
-              : Model.range(s, from, Ids.MAX, plan.count + 1, false).map(toEntry)
-          found.push({ key, after: Ids.format(after), entries })
+          const room = stop ? 0 : Math.min(plan.count, limits.maxItems - total)
+          const found = s === undefined || from === undefined ? [] : Model.range(s, from, Ids.MAX, room + 1, false)
+          const took = takeEntries(found.slice(0, room).map(candidate), budget, used)
+          used = took.used
+          total += took.entries.length
+          stop ||= took.stopped
+          const lastId = took.entries.at(-1)?.id ?? Ids.format(after)
+          out.push({ key, entries: took.entries, lastId, truncated: found.length > took.entries.length })
         }
-        return Args.shapeRead(found, plan.count, limits)
+        return out
       })
       const result = yield* blocking(plan.blockMs, attempt, (out) => out.some((s) => s.entries.length > 0))
       return { streams: result }
@@ -157,23 +164,31 @@ export const makeMemory = Effect.gen(function* () {
         const after = plan.after
         const [s, g] = yield* findGroup(plan.key, plan.group)
         const now = yield* Clock.currentTimeMillis
-        const found = Model.redeliverPending(s, g, plan.consumer, after, plan.count, now).map((p) =>
-          p.entry === undefined ? Args.toEntry(p.idText, null) : toEntry(p.entry)
+        const mine = Model.sortedPel(g)
+          .filter((n) => n.consumer === plan.consumer && Ids.compare(n.id, after) > 0)
+          .slice(0, plan.count + 1)
+        const { entries } = takeEntries(
+          mine.slice(0, plan.count).map((n) => ({ id: n.idText, pairs: Model.find(s, n.id)?.fields ?? null })),
+          budget
         )
-        const [entries, cut] = withinBudget(found)
-        const truncated = cut || found.length === plan.count
-        return truncated && entries.length > 0
-          ? { entries, truncated, cursor: entries[entries.length - 1]!.id }
+        // Count a new delivery for exactly the entries returned.
+        Model.redeliverPending(s, g, plan.consumer, after, Math.max(1, entries.length), now)
+        return mine.length > entries.length && entries.length > 0
+          ? { entries, truncated: true, cursor: entries[entries.length - 1]!.id }
           : { entries, truncated: false }
       }
       const attempt = Effect.gen(function* () {
         const [s, g] = yield* findGroup(plan.key, plan.group)
         const now = yield* Clock.currentTimeMillis
-        return Model.deliverNew(s, g, plan.consumer, plan.count, now, plan.noAck).map(toEntry)
+        const after = Ids.next(g.lastDeliveredId)
+        const from = after === undefined ? s.entries.length : Model.lowerBound(s, after)
+        const next = s.entries.slice(from, from + plan.count + 1)
+        const { entries } = takeEntries(next.slice(0, plan.count).map(candidate), budget)
+        // Deliver exactly the entries returned: nothing becomes pending that the result does not show.
+        Model.deliverNew(s, g, plan.consumer, Math.max(1, entries.length), now, plan.noAck)
+        return { entries, truncated: next.length > entries.length }
       })
-      const found = yield* blocking(plan.blockMs, attempt, (entries) => entries.length > 0)
-      const [entries, cut] = withinBudget(found)
-      return cut ? { entries, truncated: true, cursor: entries[entries.length - 1]!.id } : { entries, truncated: false }
+      return yield* blocking(plan.blockMs, attempt, (r) => r.entries.length > 0)
     }),
 
     xack: Effect.fn("Streams.xack")(function* (key, group, ids) {
@@ -218,8 +233,34 @@ export const makeMemory = Effect.gen(function* () {
       const plan = yield* Plans.planAutoClaim(input, limits)
       const [s, g] = yield* findGroup(plan.key, plan.group)
       const now = yield* Clock.currentTimeMillis
-      const r = Model.autoclaim(s, g, plan.consumer, plan.minIdleMs, plan.start, plan.count, now)
-      return Args.shapeAutoClaim(r.claimed.map(toEntry), r.deleted, r.cursor, limits)
+      // What XAUTOCLAIM would visit, chosen while it fits (as the Redis layer's script does).
+      const visit = Model.sortedPel(g)
+        .filter((n) => Ids.compare(n.id, plan.start) >= 0)
+        .slice(0, plan.count * 10)
+      let take = 0
+      let used = 0
+      let cut = false
+      for (const nack of visit) {
+        const entry = Model.find(s, nack.id)
+        if (entry !== undefined && now - nack.deliveryTime < plan.minIdleMs) continue
+        const cost =
+          entry === undefined ? jsonBound(Buffer.from(nack.idText)) + 2 : entryCost(nack.idText, entry.fields)
+        if (used + cost > budget) {
+          if (take === 0) {
+            cut = true
+            take = 1
+          }
+          break
+        }
+        used += cost
+        take++
+        if (take >= plan.count) break
+      }
+      const r = Model.autoclaim(s, g, plan.consumer, plan.minIdleMs, plan.start, take === 0 ? plan.count : take, now)
+      const entries = r.claimed.map((e) =>
+        cut ? cutEntry(e.idText, e.fields, firstMisfit(e.idText, e.fields, budget), budget) : toEntry(e)
+      )
+      return { entries, deletedIds: r.deleted, cursor: r.cursor, done: r.cursor === "0-0", truncated: cut }
     }),
 
     xinfo: Effect.fn("Streams.xinfo")(function* (input) {

@@ -15,9 +15,11 @@ import { RedisClient } from "../../layers/RedisClient.ts"
 import { toRedisError } from "../../layers/RedisErrors.ts"
 import { explainWrongType } from "../RedisTypes.ts"
 import * as Args from "./StreamArgs.ts"
+import { readEntries } from "./StreamBudget.ts"
 import * as Ids from "./StreamIds.ts"
 import * as Plans from "./StreamPlans.ts"
-import type { StreamEntry, StreamsShape } from "./StreamTypes.ts"
+import { XAUTOCLAIM_LUA, XRANGE_LUA, XREAD_LUA, XREADGROUP_NEW_LUA, XREADGROUP_PENDING_LUA } from "./StreamScripts.ts"
+import type { StreamEntry, StreamsShape, XReadStream } from "./StreamTypes.ts"
 
 /** Blocking reads in flight at once, each on its own connection. */
 export const MAX_BLOCKING_CONNECTIONS = 8
@@ -51,23 +53,6 @@ const send = (client: object, command: string, args: ReadonlyArray<Arg>): Promis
   (client as Record<string, (...a: Array<Arg>) => Promise<unknown>>)[`${command.toLowerCase()}Buffer`]!(...args)
 
 const text = (x: unknown): string => (Buffer.isBuffer(x) ? x.toString("utf8") : String(x))
-
-const toEntries = (reply: unknown): Array<StreamEntry> =>
-  Array.isArray(reply)
-    ? reply.map((item) => {
-        const [id, fields] = item as [Buffer, Array<Buffer> | null]
-        return Args.toEntry(text(id), fields ?? null)
-      })
-    : []
-
-/** XREAD/XREADGROUP replies: RESP2 `[[key, entries], …]`, or RESP3 maps flattened to `[key, entries, …]`. */
-const streamPairs = (reply: unknown): Array<[string, unknown]> => {
-  if (!Array.isArray(reply) || reply.length === 0) return []
-  if (Array.isArray(reply[0])) return reply.map((p) => [text((p as Array<unknown>)[0]), (p as Array<unknown>)[1]])
-  const out: Array<[string, unknown]> = []
-  for (let i = 0; i + 1 < reply.length; i += 2) out.push([text(reply[i]), reply[i + 1]])
-  return out
-}
 
 /** A flat `[field, value, …]` reply (or a RESP2 nested one) as a Map. */
 const asMap = (reply: unknown): Map<string, unknown> => {
@@ -201,10 +186,15 @@ export const makeRedis = Effect.gen(function* () {
     )
   }
 
-  const withinBudget = (entries: ReadonlyArray<StreamEntry>) => {
-    const fit = Args.withinBudget(entries, limits.entryBudgetBytes)
-    return [fit.entries, fit.cut] as const
+  const budget = limits.entryBudgetBytes
+  const scripts = {
+    range: redis.script("xrange_page", XRANGE_LUA, { buffers: true, readOnly: true }),
+    read: redis.script("xread_page", XREAD_LUA, { buffers: true, readOnly: true }),
+    readNew: redis.script("xreadgroup_new", XREADGROUP_NEW_LUA, { buffers: true }),
+    readPending: redis.script("xreadgroup_pending", XREADGROUP_PENDING_LUA, { buffers: true }),
+    autoclaim: redis.script("xautoclaim_page", XAUTOCLAIM_LUA, { buffers: true })
   }
+  const flat = (reply: unknown) => reply as ReadonlyArray<unknown>
 
   const shape: StreamsShape = {
     xadd: Effect.fn("Streams.xadd")(function* (input) {
@@ -218,46 +208,50 @@ export const makeRedis = Effect.gen(function* () {
     xrange: Effect.fn("Streams.xrange")(function* (input) {
       const plan = yield* Plans.planRange(input, limits)
       const [start, end] = [Ids.format(plan.start), Ids.format(plan.end)]
-      const reply = yield* (
-        plan.reverse
-          ? call("XREVRANGE", [plan.key, end, start, "COUNT", plan.count + 1], true)
-          : call("XRANGE", [plan.key, start, end, "COUNT", plan.count + 1], true)
-      ).pipe(onKey(plan.key))
-      const found = toEntries(reply)
-      const [entries, cut] = withinBudget(found.slice(0, plan.count))
-      const truncated = cut || found.length > plan.count
-      return truncated ? { entries, truncated, cursor: Plans.rangeCursor(entries) } : { entries, truncated }
+      const args = plan.reverse ? ["XREVRANGE", end, start] : ["XRANGE", start, end]
+      const reply = flat(
+        yield* scripts.range([plan.key], [...args, plan.count, budget], { idempotent: true }).pipe(onKey(plan.key))
+      )
+      const { entries } = readEntries(reply, 2, Number(reply[1]), budget)
+      return Number(reply[0]) === 1 && entries.length > 0
+        ? { entries, truncated: true, cursor: Plans.rangeCursor(entries) }
+        : { entries, truncated: false }
     }),
 
     xread: Effect.fn("Streams.xread")(function* (input) {
       const plan = yield* Plans.planRead(input, limits)
       const keys = plan.streams.map((s) => s.key)
       if (redis.settings.mode === "cluster") yield* checkSameSlot(keys, redis.keyPrefix)
-      const after = yield* Effect.forEach(
-        plan.streams,
-        (s) =>
-          s.after === "$"
-            ? call("XREVRANGE", [s.key, "+", "-", "COUNT", 1], true).pipe(
-                onKey(s.key),
-                Effect.map((r) => toEntries(r)[0]?.id ?? "0-0")
-              )
-            : Effect.succeed(Ids.format(s.after)),
-        { concurrency: "unbounded" }
-      )
-      const args = (blockMs: number): ReadonlyArray<Arg> => [
-        "COUNT",
-        plan.count + 1,
-        ...(blockMs > 0 ? ["BLOCK", blockMs] : []),
-        "STREAMS",
-        ...keys,
-        ...after
-      ]
-      const reply = yield* readMaybeBlocking("XREAD", keys[0]!, args, plan.blockMs, (r) => r !== null, true).pipe(
-        onKeys(keys)
-      )
-      const byKey = new Map(streamPairs(reply).map(([k, v]) => [k.slice(redis.keyPrefix.length), toEntries(v)]))
-      const found = plan.streams.map(({ key }, i) => ({ key, after: after[i]!, entries: byKey.get(key) ?? [] }))
-      return { streams: Args.shapeRead(found, plan.count, limits) }
+      const read = (ids: ReadonlyArray<string>) =>
+        scripts
+          .read(keys, [plan.count, limits.maxItems, budget, ...ids], { idempotent: true })
+          .pipe(onKeys(keys), Effect.map(flat))
+      const shape = (reply: ReadonlyArray<unknown>) => {
+        const streams: Array<XReadStream> = []
+        let at = 0
+        for (const key of keys) {
+          const after = String(reply[at])
+          const more = Number(reply[at + 1]) === 1
+          const { entries, next } = readEntries(reply, at + 3, Number(reply[at + 2]), budget)
+          at = next
+          streams.push({ key, entries, lastId: entries.at(-1)?.id ?? after, truncated: more })
+        }
+        return streams
+      }
+      const first = shape(yield* read(plan.streams.map((s) => (s.after === "$" ? "$" : Ids.format(s.after)))))
+      if (plan.blockMs === 0 || first.some((s) => s.entries.length > 0)) return { streams: first }
+      // Nothing yet: wait (bounded) until an entry arrives, then read what fits. The wake-up read
+      // takes at most one entry per stream, and only to learn that something arrived.
+      const after = first.map((s) => s.lastId)
+      const woke = yield* readMaybeBlocking(
+        "XREAD",
+        keys[0]!,
+        (blockMs) => ["COUNT", 1, ...(blockMs > 0 ? ["BLOCK", blockMs] : []), "STREAMS", ...keys, ...after],
+        plan.blockMs,
+        (r) => r !== null,
+        true
+      ).pipe(onKeys(keys))
+      return { streams: woke === null ? first : shape(yield* read(after)) }
     }),
 
     xlen: Effect.fn("Streams.xlen")(function* (key) {
@@ -294,29 +288,53 @@ export const makeRedis = Effect.gen(function* () {
 
     xreadgroup: Effect.fn("Streams.xreadgroup")(function* (input) {
       const plan = yield* Plans.planReadGroup(input, limits)
-      const id = plan.after === ">" ? ">" : Ids.format(plan.after)
-      const args = (blockMs: number): ReadonlyArray<Arg> => [
-        "GROUP",
-        plan.group,
-        plan.consumer,
-        "COUNT",
-        plan.count,
-        ...(blockMs > 0 ? ["BLOCK", blockMs] : []),
-        ...(plan.noAck ? ["NOACK"] : []),
-        "STREAMS",
-        plan.key,
-        id
-      ]
-      const blockMs = plan.after === ">" ? plan.blockMs : 0
-      const reply = yield* readMaybeBlocking("XREADGROUP", plan.key, args, blockMs, (r) => r !== null, false).pipe(
-        onKey(plan.key, plan.group)
-      )
-      const found = toEntries(streamPairs(reply)[0]?.[1])
-      const [entries, cut] = withinBudget(found)
-      const truncated = cut || (plan.after !== ">" && found.length === plan.count)
-      return truncated && entries.length > 0
-        ? { entries, truncated, cursor: entries[entries.length - 1]!.id }
-        : { entries, truncated: false }
+      if (plan.after !== ">") {
+        const reply = flat(
+          yield* scripts
+            .readPending([plan.key], [plan.group, plan.consumer, Ids.format(plan.after), plan.count, budget])
+            .pipe(onKey(plan.key, plan.group))
+        )
+        const { entries } = readEntries(reply, 2, Number(reply[1]), budget)
+        return Number(reply[0]) === 1 && entries.length > 0
+          ? { entries, truncated: true, cursor: entries[entries.length - 1]!.id }
+          : { entries, truncated: false }
+      }
+      const readNew = scripts
+        .readNew([plan.key], [plan.group, plan.consumer, plan.count, budget, plan.noAck ? "1" : "0"])
+        .pipe(onKey(plan.key, plan.group), Effect.map(flat))
+      const shape = (reply: ReadonlyArray<unknown>) => ({
+        lastDelivered: String(reply[0]),
+        more: Number(reply[1]) === 1,
+        entries: readEntries(reply, 3, Number(reply[2]), budget).entries
+      })
+      let got = shape(yield* readNew)
+      if (plan.blockMs > 0 && got.entries.length === 0) {
+        // Wait (bounded) for an entry after the group's last delivered one, then deliver what fits;
+        // another consumer may take it first, so go on until the time is up.
+        const deadline = (yield* Clock.currentTimeMillis) + plan.blockMs
+        while (got.entries.length === 0) {
+          const left = deadline - (yield* Clock.currentTimeMillis)
+          if (left <= 0) break
+          const woke = yield* readMaybeBlocking(
+            "XREAD",
+            plan.key,
+            (blockMs) => [
+              "COUNT",
+              1,
+              ...(blockMs > 0 ? ["BLOCK", blockMs] : []),
+              "STREAMS",
+              plan.key,
+              got.lastDelivered
+            ],
+            left,
+            (r) => r !== null,
+            true
+          ).pipe(onKey(plan.key, plan.group))
+          if (woke === null) break
+          got = shape(yield* readNew)
+        }
+      }
+      return { entries: got.entries, truncated: got.more }
     }),
 
     xack: Effect.fn("Streams.xack")(function* (key, group, ids) {
@@ -364,13 +382,17 @@ export const makeRedis = Effect.gen(function* () {
 
     xautoclaim: Effect.fn("Streams.xautoclaim")(function* (input) {
       const plan = yield* Plans.planAutoClaim(input, limits)
-      const args = [plan.key, plan.group, plan.consumer, plan.minIdleMs, Ids.format(plan.start), "COUNT", plan.count]
-      const reply = (yield* call("XAUTOCLAIM", args, false).pipe(onKey(plan.key, plan.group))) as [
-        Buffer,
-        unknown,
-        Array<Buffer> | undefined
-      ]
-      return Args.shapeAutoClaim(toEntries(reply[1]), (reply[2] ?? []).map(text), text(reply[0]), limits)
+      const args = [plan.group, plan.consumer, plan.minIdleMs, Ids.format(plan.start), plan.count, budget]
+      const reply = flat(yield* scripts.autoclaim([plan.key], args).pipe(onKey(plan.key, plan.group)))
+      const cursor = text(reply[0])
+      const { entries, next } = readEntries(reply, 2, Number(reply[1]), budget)
+      return {
+        entries,
+        deletedIds: reply.slice(next).map(text),
+        cursor,
+        done: cursor === "0-0",
+        truncated: entries.some((e) => e.truncated === true)
+      }
     }),
 
     xinfo: Effect.fn("Streams.xinfo")(function* (input) {

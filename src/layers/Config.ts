@@ -94,6 +94,17 @@ export interface PubSubSettings {
   readonly maxSubscriptions: number
   /** Messages kept per subscription; older ones are dropped (REDIS_MCP_PUBSUB_BUFFER). @default 1000 */
   readonly bufferSize: number
+  /**
+   * Bytes (message plus channel name) kept per subscription; older messages are
+   * dropped, and a message bigger than this is not kept at all
+   * (REDIS_MCP_PUBSUB_BUFFER_BYTES). @default 4 MiB
+   */
+  readonly bufferBytes: number
+  /**
+   * Bytes kept by all subscriptions together; past it the subscription holding the
+   * most loses its oldest messages (REDIS_MCP_PUBSUB_TOTAL_BYTES). @default 32 MiB
+   */
+  readonly totalBytes: number
   /** A subscription not read for this long is closed (REDIS_MCP_PUBSUB_IDLE_MS). @default 600000 */
   readonly idleMs: number
 }
@@ -328,6 +339,8 @@ export const serverSettingsConfig: Config.Config<ServerSettings> = Config.all({
   pubsub: Config.all({
     maxSubscriptions: positiveInt("REDIS_MCP_PUBSUB_MAX_SUBSCRIPTIONS", 50),
     bufferSize: positiveInt("REDIS_MCP_PUBSUB_BUFFER", 1000),
+    bufferBytes: positiveInt("REDIS_MCP_PUBSUB_BUFFER_BYTES", 4 * 1024 * 1024),
+    totalBytes: positiveInt("REDIS_MCP_PUBSUB_TOTAL_BYTES", 32 * 1024 * 1024),
     idleMs: positiveInt("REDIS_MCP_PUBSUB_IDLE_MS", 600_000)
   }),
   stateHistory: positiveInt("REDIS_MCP_STATE_HISTORY", 20),

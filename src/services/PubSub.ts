@@ -2,9 +2,10 @@
  * Pub/sub for request/response clients: `subscribe` opens a subscription with
  * its own buffer (on Redis, its own connection), `read` drains it (optionally
  * waiting a bounded time for the first message), `unsubscribe` closes it.
- * Subscriptions are capped in number and buffer size (the oldest messages are
- * dropped and counted), expire when not read for a while (a sweep fiber on the
- * layer's Clock), and are all closed with the layer. Channels live under the
+ * Subscriptions are capped in number; their buffers in messages and in bytes,
+ * each and all together (the oldest messages are dropped and counted, a message
+ * bigger than a buffer is not kept at all); they expire when not read for a while
+ * (a sweep fiber on the layer's Clock), and are all closed with the layer. Channels live under the
  * server's key prefix, like keys.
  */
 import { randomUUID } from "node:crypto"
@@ -40,8 +41,10 @@ export interface Subscription {
 
 export interface ReadResult {
   readonly messages: ReadonlyArray<Message>
-  /** Messages lost since the last read because the buffer was full (oldest first). */
+  /** Messages lost since the last read because the buffer was full (oldest first) or one was too big to keep. */
   readonly dropped: number
+  /** Their bytes (message plus channel name). */
+  readonly droppedBytes: number
   /** Messages still buffered (read again to get them). */
   readonly remaining: number
   readonly truncated: boolean
@@ -63,6 +66,8 @@ export interface PubSubShape {
   readonly unsubscribe: (subscriptionId: string) => Effect.Effect<boolean>
   /** How many subscriptions are open. */
   readonly size: Effect.Effect<number>
+  /** Bytes the subscriptions hold in all (at most REDIS_MCP_PUBSUB_TOTAL_BYTES). */
+  readonly bufferedBytes: Effect.Effect<number>
 }
 
 interface Raw {
@@ -70,6 +75,8 @@ interface Raw {
   readonly pattern?: string
   readonly message: Buffer
   readonly receivedAt: number
+  /** What it counts against the byte caps: the message plus its channel (and pattern) name. */
+  readonly bytes: number
 }
 
 /** One subscription's state, shared by both backings. */
@@ -80,7 +87,10 @@ interface Sub {
   readonly buffer: Array<Raw>
   readonly waiters: Set<() => void>
   readonly scope: Scope.Closeable
+  /** Bytes held by `buffer`. */
+  bytes: number
   dropped: number
+  droppedBytes: number
   lastReadAt: number
   readers: number
   /** Why the subscription stopped receiving (its connection was lost). */
@@ -96,10 +106,12 @@ interface Backing {
    */
   readonly open: (
     sub: Sub,
-    hooks: { readonly deliver: (raw: Omit<Raw, "receivedAt">) => void; readonly lost: (reason: string) => void }
+    hooks: { readonly deliver: (raw: Incoming) => void; readonly lost: (reason: string) => void }
   ) => Effect.Effect<void, RedisError, Scope.Scope>
   readonly publish: (channel: string, message: Buffer) => Effect.Effect<number, RedisError>
 }
+
+type Incoming = Omit<Raw, "receivedAt" | "bytes">
 
 const asMessage = ({ channel, pattern, receivedAt }: Raw, bytes: Buffer): Message => {
   const { value, encoding } = fromBuffer(bytes)
@@ -114,6 +126,8 @@ const makeRegistry = Effect.fnUntraced(function* (
   const clock = yield* Clock.Clock
   const subs = new Map<string, Sub>()
   let opening = 0
+  /** Bytes buffered by every subscription together. */
+  let held = 0
   const wake = (sub: Sub) => {
     for (const w of [...sub.waiters]) w()
   }
@@ -123,17 +137,50 @@ const makeRegistry = Effect.fnUntraced(function* (
       if (sub.closed) return Effect.void
       sub.closed = true
       subs.delete(sub.id)
+      held -= sub.bytes
+      sub.buffer.length = 0
+      sub.bytes = 0
       wake(sub)
       return Scope.close(sub.scope, Exit.void)
     })
 
-  const deliver = (sub: Sub) => (raw: Omit<Raw, "receivedAt">) => {
-    if (sub.closed) return
-    if (sub.buffer.length >= settings.bufferSize) {
-      sub.buffer.shift()
+  /** Take the oldest message off a buffer: as read (`dropped` false) or lost to a cap. */
+  const shift = (sub: Sub, dropped: boolean): Raw => {
+    const raw = sub.buffer.shift()!
+    sub.bytes -= raw.bytes
+    held -= raw.bytes
+    if (dropped) {
       sub.dropped++
+      sub.droppedBytes += raw.bytes
     }
-    sub.buffer.push({ ...raw, receivedAt: clock.currentTimeMillisUnsafe() })
+    return raw
+  }
+
+  /** The subscription holding the most bytes: it gives way when all of them together are full. */
+  const largest = (): Sub | undefined => {
+    let out: Sub | undefined
+    for (const s of subs.values()) if (out === undefined || s.bytes > out.bytes) out = s
+    return out
+  }
+
+  const deliver = (sub: Sub) => (incoming: Incoming) => {
+    if (sub.closed) return
+    const bytes =
+      incoming.message.length + Buffer.byteLength(incoming.channel) + Buffer.byteLength(incoming.pattern ?? "")
+    if (bytes > settings.bufferBytes || bytes > settings.totalBytes) {
+      sub.dropped++
+      sub.droppedBytes += bytes
+      return
+    }
+    while (sub.buffer.length >= settings.bufferSize || sub.bytes + bytes > settings.bufferBytes) shift(sub, true)
+    while (held + bytes > settings.totalBytes) {
+      const victim = largest()
+      if (victim === undefined || victim.buffer.length === 0) break
+      shift(victim, true)
+    }
+    sub.buffer.push({ ...incoming, receivedAt: clock.currentTimeMillisUnsafe(), bytes })
+    sub.bytes += bytes
+    held += bytes
     wake(sub)
   }
 
@@ -161,7 +208,9 @@ const makeRegistry = Effect.fnUntraced(function* (
       buffer: [],
       waiters: new Set(),
       scope,
+      bytes: 0,
       dropped: 0,
+      droppedBytes: 0,
       lastReadAt: yield* Clock.currentTimeMillis,
       readers: 0,
       lost: undefined,
@@ -204,7 +253,7 @@ const makeRegistry = Effect.fnUntraced(function* (
           length: raw.message.length
         })
       } else break
-      sub.buffer.shift()
+      shift(sub, false)
     }
     return out
   }
@@ -233,15 +282,16 @@ const makeRegistry = Effect.fnUntraced(function* (
     )
     if (sub.closed) return yield* notFound(id)
     const messages = take(sub, Math.min(options?.maxCount ?? 100, maxItems))
-    const dropped = sub.dropped
+    const { dropped, droppedBytes } = sub
     sub.dropped = 0
+    sub.droppedBytes = 0
     if (messages.length === 0 && sub.lost !== undefined) {
       yield* close(sub)
       return yield* new RedisUnavailable({
         message: `Subscription ${id} stopped receiving: ${sub.lost}. Messages published since then were missed; call subscribe again.`
       })
     }
-    return { messages, dropped, remaining: sub.buffer.length, truncated: sub.buffer.length > 0 }
+    return { messages, dropped, droppedBytes, remaining: sub.buffer.length, truncated: sub.buffer.length > 0 }
   })
 
   const sweep = Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -268,7 +318,8 @@ const makeRegistry = Effect.fnUntraced(function* (
       yield* close(sub)
       return true
     }),
-    size: Effect.sync(() => subs.size)
+    size: Effect.sync(() => subs.size),
+    bufferedBytes: Effect.sync(() => held)
   })
 })
 
@@ -333,7 +384,7 @@ export class PubSub extends Context.Service<PubSub, PubSubShape>()("effect-redis
     PubSub,
     Effect.gen(function* () {
       const { pubsub, limits } = yield* ServerConfig
-      const bus = new Map<Sub, { deliver: (raw: Omit<Raw, "receivedAt">) => void; patterns: Array<[string, Glob]> }>()
+      const bus = new Map<Sub, { deliver: (raw: Incoming) => void; patterns: Array<[string, Glob]> }>()
       return yield* makeRegistry(pubsub, limits, {
         publish: (channel, message) =>
           Effect.sync(() => {

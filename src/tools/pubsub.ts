@@ -49,8 +49,9 @@ export const subscribe = Tool.make({
   description:
     "Start buffering messages from channels and/or glob patterns (news.*, user:[0-9]*). Returns a subscriptionId; " +
     "call read_messages with it to collect what arrived. Only messages published after this call are seen. " +
-    "The buffer keeps the newest messages (older ones are dropped and counted); a subscription not read for " +
-    "idleTimeoutMs is closed. Call unsubscribe when done: the number of open subscriptions is capped.",
+    "The buffer keeps the newest messages, within a count and a byte cap per subscription and a byte cap for all " +
+    "subscriptions together (older ones are dropped and counted; a message bigger than the buffer is dropped); a " +
+    "subscription not read for idleTimeoutMs is closed. Call unsubscribe when done: the number of open subscriptions is capped.",
   toolset: "pubsub",
   input: Schema.Struct({
     channels: Schema.optionalKey(
@@ -94,8 +95,9 @@ export const readMessages = Tool.make({
   title: "Read subscribed messages",
   description:
     "Take the messages a subscription buffered since the last read, oldest first, and remove them from the buffer. " +
-    "With waitMs, wait up to that long (at most 30000) for the first message when none is buffered. `dropped` counts " +
-    "messages lost to the full buffer since the last read; `remaining` > 0 means more are buffered: read again.",
+    "With waitMs, wait up to that long (at most 30000) for the first message when none is buffered. The result stays " +
+    "under the output cap (a message alone over it comes cut). `dropped` (and `droppedBytes`) count messages lost to " +
+    "a full buffer, or too big to keep, since the last read; `remaining` > 0 means more are buffered: read again.",
   toolset: "pubsub",
   input: Schema.Struct({
     subscriptionId: SubscriptionId,
@@ -112,7 +114,10 @@ export const readMessages = Tool.make({
   }),
   output: Schema.Struct({
     messages: Schema.Array(Message),
-    dropped: Schema.Int,
+    dropped: Schema.Int.annotate({
+      description: "Messages lost since the last read (buffer full, or too big to keep)."
+    }),
+    droppedBytes: Schema.Int.annotate({ description: "Their bytes (message plus channel name)." }),
     remaining: Schema.Int,
     truncated: Schema.Boolean.annotate({ description: "More messages are buffered than were returned." })
   }),

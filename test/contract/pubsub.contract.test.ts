@@ -15,7 +15,9 @@ import { configLayer, onMemory, onRedis, redisServer, runContract } from "./laye
 const env = {
   REDIS_MCP_PUBSUB_IDLE_MS: "1000",
   REDIS_MCP_PUBSUB_BUFFER: "5",
-  REDIS_MCP_PUBSUB_MAX_SUBSCRIPTIONS: "4"
+  REDIS_MCP_PUBSUB_MAX_SUBSCRIPTIONS: "4",
+  REDIS_MCP_PUBSUB_BUFFER_BYTES: "4096",
+  REDIS_MCP_PUBSUB_TOTAL_BYTES: "9000"
 }
 const unique = (name: string) => `${name}.${randomBytes(4).toString("hex")}`
 
@@ -52,7 +54,7 @@ runContract("PubSub contract", onMemory(PubSub.layerMemory, env), onRedis(PubSub
       )
       assert.isNumber(got[0]!.receivedAt)
       const empty = yield* pubsub.read(sub.subscriptionId)
-      assert.deepStrictEqual(empty, { messages: [], dropped: 0, remaining: 0, truncated: false })
+      assert.deepStrictEqual(empty, { messages: [], dropped: 0, droppedBytes: 0, remaining: 0, truncated: false })
       assert.isTrue(yield* pubsub.unsubscribe(sub.subscriptionId))
       assert.isFalse(yield* pubsub.unsubscribe(sub.subscriptionId))
       assert.strictEqual(yield* pubsub.publish(channel, Buffer.from("gone")), 0)
@@ -118,6 +120,76 @@ runContract("PubSub contract", onMemory(PubSub.layerMemory, env), onRedis(PubSub
         assert.strictEqual(dropped, 35)
       }
       assert.strictEqual((yield* pubsub.read(sub.subscriptionId)).dropped, 0)
+      yield* pubsub.unsubscribe(sub.subscriptionId)
+    })
+  )
+
+  it.effect("buffers are capped in bytes: per subscription and in all, the oldest dropped and counted", () =>
+    Effect.gen(function* () {
+      const pubsub = yield* PubSub
+      const base = unique("bytes")
+      const [a, b, c] = [`${base}.a`, `${base}.b`, `${base}.c`]
+      const name = Buffer.byteLength(a)
+      const subs: Array<string> = []
+      const unsubscribeAll = Effect.forEach(subs, (id) => pubsub.unsubscribe(id), { discard: true })
+      yield* Effect.gen(function* () {
+        for (const channel of [a, b, c]) subs.push((yield* pubsub.subscribe({ channels: [channel] })).subscriptionId)
+        /** Wait until the subscriptions hold `bytes` in all (on Redis messages arrive a moment after PUBLISH). */
+        const held = (bytes: number) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 200 && (yield* pubsub.bufferedBytes) !== bytes; i++) yield* target.advance(10)
+            assert.strictEqual(yield* pubsub.bufferedBytes, bytes)
+          })
+        const publish = (channel: string, text: string, size: number) =>
+          pubsub.publish(channel, Buffer.from(text.repeat(size)))
+        // Each state below holds a different number of bytes, so each wait knows its messages arrived.
+        for (const i of ["0", "1", "2", "3"]) yield* publish(a, i, 1000)
+        yield* held(4 * (1000 + name))
+        // 4096 bytes per subscription: this one pushes out a's oldest.
+        yield* publish(a, "4", 500)
+        yield* held(3 * (1000 + name) + 500 + name)
+        for (const i of ["0", "1", "2", "3"]) yield* publish(b, i, 1000)
+        yield* held(7 * (1000 + name) + 500 + name)
+        // 9000 bytes in all: c's second message pushes out the oldest of b, the subscription holding most.
+        yield* publish(c, "0", 1000)
+        yield* publish(c, "1", 800)
+        yield* held(7 * (1000 + name) + 500 + name + 800 + name)
+        const [fromA, fromB, fromC] = [
+          yield* pubsub.read(subs[0]!),
+          yield* pubsub.read(subs[1]!),
+          yield* pubsub.read(subs[2]!)
+        ]
+        assert.deepStrictEqual(
+          [fromA, fromB, fromC].map((r) => [r.messages.map((m) => m.message[0]).join(""), r.dropped, r.droppedBytes]),
+          [
+            ["1234", 1, 1000 + name],
+            ["123", 1, 1000 + name],
+            ["01", 0, 0]
+          ]
+        )
+        yield* held(0)
+      }).pipe(Effect.ensuring(unsubscribeAll))
+    })
+  )
+
+  it.effect("a message bigger than a subscription's buffer is not kept, only counted", () =>
+    Effect.gen(function* () {
+      const pubsub = yield* PubSub
+      const channel = unique("huge")
+      const sub = yield* pubsub.subscribe({ channels: [channel] })
+      yield* pubsub.publish(channel, Buffer.alloc(5000, 0x61))
+      yield* pubsub.publish(channel, Buffer.from("small"))
+      const seen: Array<string> = []
+      let [dropped, droppedBytes] = [0, 0]
+      for (let i = 0; i < 20 && seen.length === 0; i++) {
+        const r = yield* pubsub.read(sub.subscriptionId, { waitMs: 2000 })
+        seen.push(...r.messages.map((m) => m.message))
+        dropped += r.dropped
+        droppedBytes += r.droppedBytes
+      }
+      assert.deepStrictEqual(seen, ["small"])
+      assert.deepStrictEqual([dropped, droppedBytes], [1, 5000 + Buffer.byteLength(channel)])
+      assert.strictEqual(yield* pubsub.bufferedBytes, 0)
       yield* pubsub.unsubscribe(sub.subscriptionId)
     })
   )

@@ -185,7 +185,13 @@ describe("REDIS_MCP_COMMAND_* and REDIS_MCP_PUBSUB_* settings", () => {
       assert.isUndefined(s.commands.deny)
       assert.deepStrictEqual(s.commands.allow, [])
       assert.strictEqual(s.commands.pipelineMaxCommands, 100)
-      assert.deepStrictEqual(s.pubsub, { maxSubscriptions: 50, bufferSize: 1000, idleMs: 600_000 })
+      assert.deepStrictEqual(s.pubsub, {
+        maxSubscriptions: 50,
+        bufferSize: 1000,
+        bufferBytes: 4 * 1024 * 1024,
+        totalBytes: 32 * 1024 * 1024,
+        idleMs: 600_000
+      })
     })
   )
 

@@ -225,23 +225,34 @@ if sizes[t] then size = redis.call(sizes[t], k) end
 return {t, redis.call('PTTL', k), size}
 `
 
+/**
+ * A value's size and at most ARGV[2] bytes of it from ARGV[1], in one round trip
+ * (never the whole of a value bigger than that): {exists, length, bytes}.
+ */
+const GET_LUA = `
+local n = redis.call('STRLEN', KEYS[1])
+if n == 0 then return {redis.call('EXISTS', KEYS[1]), 0, ''} end
+local from, m = tonumber(ARGV[1]), tonumber(ARGV[2])
+if from >= n then return {1, n, ''} end
+if from == 0 and m >= n then return {1, n, redis.call('GET', KEYS[1])} end
+return {1, n, redis.call('GETRANGE', KEYS[1], from, from + m - 1)}
+`
+
 export const makeRedis = Effect.gen(function* () {
   const redis = yield* RedisClient
   const { limits } = yield* ServerConfig
   const prefix = redis.keyPrefix
   const ops = redis.settings.mode === "cluster" ? clusterOps(redis) : standaloneOps(redis)
   const keyInfoScript = redis.script("key_info", KEY_INFO_LUA)
+  const getScript = redis.script("get_range", GET_LUA, { buffers: true, readOnly: true })
 
   const get = Effect.fn("Kv.get")(function* (key: string, options: GetOptions = {}) {
     yield* checkGet(options)
     const offset = options.offset ?? 0
-    const end = offset + readLength(options, limits) - 1
-    const [exists, total, chunk] = yield* redis
-      .run("GET", (c) => c.multi().exists(key).strlen(key).getrangeBuffer(key, offset, end).exec().then(execReplies), {
-        idempotent: true
-      })
-      .pipe(explainWrongType(redis, key, "string"))
-    return exists === 0 ? missing : toPart(chunk as Buffer, offset, total as number, limits)
+    const [exists, total, chunk] = (yield* getScript([key], [offset, readLength(options, limits)], {
+      idempotent: true
+    }).pipe(explainWrongType(redis, key, "string"))) as [number, number, Buffer]
+    return exists === 0 ? missing : toPart(chunk, offset, total, limits)
   })
 
   const set = Effect.fn("Kv.set")(function* (key: string, value: string, options: SetOptions = {}) {

@@ -56,8 +56,20 @@ const suite = (mode: "memory" | "redis") =>
       const fields = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`f${i}`, `v${i}`]))
       assert.deepStrictEqual(await ok("hset", { key, fields, ttlSeconds: 60 }), { added: 5 })
       assert.deepStrictEqual(await ok("hset", { key, fields: { visits: "1", f0: "new" } }), { added: 1 })
-      assert.deepStrictEqual(await ok("hget", { key, field: "f0" }), { found: true, value: "new", encoding: "utf8" })
-      assert.deepStrictEqual(await ok("hget", { key, field: "nope" }), { found: false, value: null })
+      assert.deepStrictEqual(await ok("hget", { key, field: "f0" }), {
+        found: true,
+        value: "new",
+        encoding: "utf8",
+        length: 3,
+        truncated: false
+      })
+      assert.deepStrictEqual(await ok("hget", { key, field: "nope" }), {
+        found: false,
+        value: null,
+        encoding: "utf8",
+        length: 0,
+        truncated: false
+      })
       assert.deepStrictEqual(await ok("hincrby", { key, field: "visits", increment: 41 }), { value: 42 })
       const seen: Array<string> = []
       let cursor: string | undefined

@@ -56,7 +56,9 @@ const suite = (mode: "memory" | "redis") =>
           { key: `${p}:nope`, found: false, value: null, encoding: "utf8" },
           { key: `${p}:b`, found: true, value: "beta", encoding: "utf8" },
           { key: `${p}:bin`, found: true, value: "//4=", encoding: "base64" }
-        ]
+        ],
+        truncated: false,
+        remaining: []
       })
       assert.deepStrictEqual(await ok("del", { keys: [`${p}:a`, `${p}:b`, `${p}:nope`] }), { deleted: 2 })
       assert.deepStrictEqual(await ok("exists", { keys: [`${p}:a`, `${p}:bin`] }), {
@@ -112,6 +114,8 @@ const suite = (mode: "memory" | "redis") =>
       let pages = 0
       do {
         const page = await ok("scan", { cursor, match: `${p}:scan:*`, limit: 5 })
+        assert.isAtMost(page.keys.length, 5)
+        assert.strictEqual(page.truncated, !page.done)
         for (const k of page.keys) seen.add(k)
         cursor = page.cursor
         pages++

@@ -2,11 +2,10 @@
  * Pub/sub for request/response clients: `subscribe` opens a subscription with
  * its own buffer (on Redis, its own connection), `read` drains it (optionally
  * waiting a bounded time for the first message), `unsubscribe` closes it.
- * Subscriptions are capped in number; their buffers in messages and in bytes,
- * each and all together (the oldest messages are dropped and counted, a message
- * bigger than a buffer is not kept at all); they expire when not read for a while
- * (a sweep fiber on the layer's Clock), and are all closed with the layer. Channels live under the
- * server's key prefix, like keys.
+ * Subscriptions are capped in number, their buffers in messages and in bytes,
+ * each and all together (PubSubBuffers.ts); they expire when not read for a
+ * while (a sweep fiber on the layer's Clock), and are all closed with the layer.
+ * Channels live under the server's key prefix, like keys.
  */
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Duration, Effect, Exit, Layer, Schedule, Scope } from "effect"
@@ -15,7 +14,8 @@ import { type Limits, type PubSubSettings, ServerConfig } from "../layers/Config
 import { RedisClient } from "../layers/RedisClient.ts"
 import { toRedisError } from "../layers/RedisErrors.ts"
 import { compileGlob, escapeGlob, type Glob } from "./Glob.ts"
-import { checkSize, type Encoding, fromBuffer } from "./Values.ts"
+import { type Incoming, type Mailbox, Mailboxes } from "./PubSubBuffers.ts"
+import { checkSize, type Encoding } from "./Values.ts"
 
 export interface Message {
   readonly channel: string
@@ -70,27 +70,14 @@ export interface PubSubShape {
   readonly bufferedBytes: Effect.Effect<number>
 }
 
-interface Raw {
-  readonly channel: string
-  readonly pattern?: string
-  readonly message: Buffer
-  readonly receivedAt: number
-  /** What it counts against the byte caps: the message plus its channel (and pattern) name. */
-  readonly bytes: number
-}
-
 /** One subscription's state, shared by both backings. */
 interface Sub {
   readonly id: string
   readonly channels: ReadonlyArray<string>
   readonly patterns: ReadonlyArray<string>
-  readonly buffer: Array<Raw>
+  readonly box: Mailbox
   readonly waiters: Set<() => void>
   readonly scope: Scope.Closeable
-  /** Bytes held by `buffer`. */
-  bytes: number
-  dropped: number
-  droppedBytes: number
   lastReadAt: number
   readers: number
   /** Why the subscription stopped receiving (its connection was lost). */
@@ -111,13 +98,6 @@ interface Backing {
   readonly publish: (channel: string, message: Buffer) => Effect.Effect<number, RedisError>
 }
 
-type Incoming = Omit<Raw, "receivedAt" | "bytes">
-
-const asMessage = ({ channel, pattern, receivedAt }: Raw, bytes: Buffer): Message => {
-  const { value, encoding } = fromBuffer(bytes)
-  return { channel, ...(pattern === undefined ? {} : { pattern }), message: value, encoding, receivedAt }
-}
-
 const makeRegistry = Effect.fnUntraced(function* (
   settings: PubSubSettings,
   { maxOutputBytes, maxValueBytes, maxItems }: Limits,
@@ -125,9 +105,8 @@ const makeRegistry = Effect.fnUntraced(function* (
 ) {
   const clock = yield* Clock.Clock
   const subs = new Map<string, Sub>()
+  const boxes = new Mailboxes(settings)
   let opening = 0
-  /** Bytes buffered by every subscription together. */
-  let held = 0
   const wake = (sub: Sub) => {
     for (const w of [...sub.waiters]) w()
   }
@@ -137,50 +116,14 @@ const makeRegistry = Effect.fnUntraced(function* (
       if (sub.closed) return Effect.void
       sub.closed = true
       subs.delete(sub.id)
-      held -= sub.bytes
-      sub.buffer.length = 0
-      sub.bytes = 0
+      boxes.close(sub.box)
       wake(sub)
       return Scope.close(sub.scope, Exit.void)
     })
 
-  /** Take the oldest message off a buffer: as read (`dropped` false) or lost to a cap. */
-  const shift = (sub: Sub, dropped: boolean): Raw => {
-    const raw = sub.buffer.shift()!
-    sub.bytes -= raw.bytes
-    held -= raw.bytes
-    if (dropped) {
-      sub.dropped++
-      sub.droppedBytes += raw.bytes
-    }
-    return raw
-  }
-
-  /** The subscription holding the most bytes: it gives way when all of them together are full. */
-  const largest = (): Sub | undefined => {
-    let out: Sub | undefined
-    for (const s of subs.values()) if (out === undefined || s.bytes > out.bytes) out = s
-    return out
-  }
-
   const deliver = (sub: Sub) => (incoming: Incoming) => {
     if (sub.closed) return
-    const bytes =
-      incoming.message.length + Buffer.byteLength(incoming.channel) + Buffer.byteLength(incoming.pattern ?? "")
-    if (bytes > settings.bufferBytes || bytes > settings.totalBytes) {
-      sub.dropped++
-      sub.droppedBytes += bytes
-      return
-    }
-    while (sub.buffer.length >= settings.bufferSize || sub.bytes + bytes > settings.bufferBytes) shift(sub, true)
-    while (held + bytes > settings.totalBytes) {
-      const victim = largest()
-      if (victim === undefined || victim.buffer.length === 0) break
-      shift(victim, true)
-    }
-    sub.buffer.push({ ...incoming, receivedAt: clock.currentTimeMillisUnsafe(), bytes })
-    sub.bytes += bytes
-    held += bytes
+    boxes.put(sub.box, incoming, clock.currentTimeMillisUnsafe())
     wake(sub)
   }
 
@@ -205,12 +148,9 @@ const makeRegistry = Effect.fnUntraced(function* (
       id: `sub_${randomUUID()}`,
       channels,
       patterns,
-      buffer: [],
+      box: boxes.open(),
       waiters: new Set(),
       scope,
-      bytes: 0,
-      dropped: 0,
-      droppedBytes: 0,
       lastReadAt: yield* Clock.currentTimeMillis,
       readers: 0,
       lost: undefined,
@@ -222,7 +162,14 @@ const makeRegistry = Effect.fnUntraced(function* (
     }
     yield* backing.open(sub, { deliver: deliver(sub), lost }).pipe(
       Scope.provide(scope),
-      Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))),
+      Effect.onExit((exit) =>
+        Exit.isSuccess(exit)
+          ? Effect.void
+          : Effect.andThen(
+              Effect.sync(() => boxes.close(sub.box)),
+              Scope.close(scope, exit)
+            )
+      ),
       Effect.ensuring(Effect.sync(() => opening--))
     )
     subs.set(sub.id, sub)
@@ -234,37 +181,13 @@ const makeRegistry = Effect.fnUntraced(function* (
       message: `No open subscription ${id}: it was unsubscribed, expired after ${settings.idleMs} ms without a read, or the server restarted. Call subscribe again.`
     })
 
-  const take = (sub: Sub, maxCount: number): Array<Message> => {
-    const budget = maxOutputBytes - 1024
-    const out: Array<Message> = []
-    let used = 0
-    while (out.length < maxCount && sub.buffer.length > 0) {
-      const raw = sub.buffer[0]!
-      const full = asMessage(raw, raw.message)
-      const size = Buffer.byteLength(JSON.stringify(full))
-      if (used + size <= budget) {
-        out.push(full)
-        used += size
-      } else if (out.length === 0) {
-        // One message larger than the whole output cap: send its start rather than nothing.
-        out.push({
-          ...asMessage(raw, raw.message.subarray(0, Math.floor(budget / 6))),
-          truncated: true,
-          length: raw.message.length
-        })
-      } else break
-      shift(sub, false)
-    }
-    return out
-  }
-
   const read: PubSubShape["read"] = Effect.fn("PubSub.read")(function* (id, options) {
     const sub = subs.get(id)
     if (sub === undefined) return yield* notFound(id)
     const waitMs = options?.waitMs ?? 0
     sub.readers++
     yield* Effect.gen(function* () {
-      if (sub.buffer.length > 0 || waitMs <= 0 || sub.lost !== undefined) return
+      if (sub.box.messages.length > 0 || waitMs <= 0 || sub.lost !== undefined) return
       yield* Effect.callback<void>((resume) => {
         const waiter = () => resume(Effect.void)
         sub.waiters.add(waiter)
@@ -281,17 +204,16 @@ const makeRegistry = Effect.fnUntraced(function* (
       )
     )
     if (sub.closed) return yield* notFound(id)
-    const messages = take(sub, Math.min(options?.maxCount ?? 100, maxItems))
-    const { dropped, droppedBytes } = sub
-    sub.dropped = 0
-    sub.droppedBytes = 0
+    const messages = boxes.take(sub.box, Math.min(options?.maxCount ?? 100, maxItems), maxOutputBytes - 1024)
+    const { dropped, droppedBytes } = boxes.losses(sub.box)
     if (messages.length === 0 && sub.lost !== undefined) {
       yield* close(sub)
       return yield* new RedisUnavailable({
         message: `Subscription ${id} stopped receiving: ${sub.lost}. Messages published since then were missed; call subscribe again.`
       })
     }
-    return { messages, dropped, droppedBytes, remaining: sub.buffer.length, truncated: sub.buffer.length > 0 }
+    const remaining = sub.box.messages.length
+    return { messages, dropped, droppedBytes, remaining, truncated: remaining > 0 }
   })
 
   const sweep = Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -319,7 +241,7 @@ const makeRegistry = Effect.fnUntraced(function* (
       return true
     }),
     size: Effect.sync(() => subs.size),
-    bufferedBytes: Effect.sync(() => held)
+    bufferedBytes: Effect.sync(() => boxes.held)
   })
 })
 

@@ -1,56 +1,23 @@
 /**
  * The Streams service on Redis. Every argument is checked first (`StreamArgs`).
- * Blocking reads (`blockMs` > 0) run on a dedicated connection of their own (on a
- * Cluster, to the node that owns the stream's slot), at most
- * `MAX_BLOCKING_CONNECTIONS` at once, each with its own timeout of blockMs plus a
- * margin, so they never hold up other calls on the shared connection. When all
- * are in use, or a Cluster moved the slot under the read, the read polls instead.
- * On a Cluster the streams of one `xread` must share a hash slot (InvalidArgument
- * otherwise, before anything is sent: Redis would answer CROSSSLOT).
+ * Reads go through the Lua scripts of StreamScripts.ts, which stop at the
+ * result's caps before anything is sent; a read asked to wait (`blockMs` > 0)
+ * with nothing to read yet waits without holding up other calls
+ * (StreamBlocking.ts), then reads what fits. On a Cluster the streams of one
+ * `xread` must share a hash slot (InvalidArgument otherwise, before anything is
+ * sent: Redis would answer CROSSSLOT).
  */
-import { Clock, Data, Duration, Effect, Option, Semaphore } from "effect"
-import { InvalidArgument, NotFound, quote, type RedisError, Timeout, type WrongType } from "../../Errors.ts"
-import { keySlot } from "../../layers/ClusterSlots.ts"
+import { Clock, Effect, Option, Semaphore } from "effect"
+import { InvalidArgument, NotFound, quote, type RedisError, type WrongType } from "../../Errors.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
-import { toRedisError } from "../../layers/RedisErrors.ts"
 import { explainWrongType } from "../RedisTypes.ts"
 import * as Args from "./StreamArgs.ts"
+import { type Arg, checkSameSlot, MAX_BLOCKING_CONNECTIONS, makeWaiter, send } from "./StreamBlocking.ts"
 import { readEntries } from "./StreamBudget.ts"
 import * as Ids from "./StreamIds.ts"
 import * as Plans from "./StreamPlans.ts"
 import { XAUTOCLAIM_LUA, XRANGE_LUA, XREAD_LUA, XREADGROUP_NEW_LUA, XREADGROUP_PENDING_LUA } from "./StreamScripts.ts"
 import type { StreamEntry, StreamsShape, XReadStream } from "./StreamTypes.ts"
-
-/** Blocking reads in flight at once, each on its own connection. */
-export const MAX_BLOCKING_CONNECTIONS = 8
-const POLL_INTERVAL_MS = 50
-
-/** A node connection answered MOVED/ASK: the slot moved since the slot map was read; the read polls instead. */
-class Redirected extends Data.TaggedError("Redirected")<{}> {}
-const redirectedReply = (e: unknown) => e instanceof Error && /^(MOVED|ASK) /.test(e.message)
-
-/** Streams read by one XREAD on a Cluster: all in one slot, or InvalidArgument naming hash tags. */
-export const checkSameSlot = (keys: ReadonlyArray<string>, prefix: string): Effect.Effect<void, InvalidArgument> => {
-  const first = keys[0]
-  if (first === undefined) return Effect.void
-  const slot = keySlot(prefix + first)
-  const other = keys.find((k) => keySlot(prefix + k) !== slot)
-  if (other === undefined) return Effect.void
-  return Effect.fail(
-    new InvalidArgument({
-      message: `On a Redis Cluster one xread can only read streams that share a hash slot, and ${quote(first)} and ${quote(other)} are in different slots. Read them in separate xread calls, or name streams that are read together with a common hash tag (the part in braces decides the slot), e.g. "{orders}:eu" and "{orders}:us".`
-    })
-  )
-}
-
-type Arg = string | number | Buffer
-
-/**
- * Send a command with Buffer replies through its named `<command>Buffer` method: ioredis's
- * `callBuffer` loses the command name when auto-pipelining is on (it only re-adds it for `call`).
- */
-const send = (client: object, command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
-  (client as Record<string, (...a: Array<Arg>) => Promise<unknown>>)[`${command.toLowerCase()}Buffer`]!(...args)
 
 const text = (x: unknown): string => (Buffer.isBuffer(x) ? x.toString("utf8") : String(x))
 
@@ -126,65 +93,7 @@ export const makeRedis = Effect.gen(function* () {
         })
       ) as Effect.Effect<A, E | WrongType | RedisError, R>
 
-  /** Poll a non-blocking read until it has data or `blockMs` passed. */
-  const poll = <A>(read: Effect.Effect<A, RedisError>, hasData: (a: A) => boolean, blockMs: number) =>
-    Effect.gen(function* () {
-      const deadline = (yield* Clock.currentTimeMillis) + blockMs
-      while (true) {
-        const result = yield* read
-        const left = deadline - (yield* Clock.currentTimeMillis)
-        if (hasData(result) || left <= 0) return result
-        yield* Effect.sleep(Duration.millis(Math.min(POLL_INTERVAL_MS, left)))
-      }
-    })
-
-  /**
-   * A read that may block: `args(blockMs)` builds the command. With blockMs 0 it runs on the
-   * shared connection; otherwise on a dedicated one to the node serving `key` (every key of
-   * the command shares its slot), with its own timeout, or it polls.
-   */
-  const readMaybeBlocking = (
-    command: string,
-    key: string,
-    args: (blockMs: number) => ReadonlyArray<Arg>,
-    blockMs: number,
-    hasData: (reply: unknown) => boolean,
-    idempotent: boolean
-  ): Effect.Effect<unknown, RedisError> => {
-    const nonBlocking = call(command, args(0), idempotent)
-    if (blockMs === 0) return nonBlocking
-    const timeoutMs = blockMs + limits.blockMarginMs
-    const onDedicated = Effect.scoped(
-      Effect.gen(function* () {
-        const conn = yield* redis.dedicatedFor(key)
-        return yield* Effect.tryPromise({
-          try: () => send(conn, command, args(blockMs)),
-          catch: (e): RedisError | Redirected =>
-            redirectedReply(e) ? new Redirected() : toRedisError(e, command, timeoutMs)
-        }).pipe(
-          Effect.timeoutOrElse({
-            duration: Duration.millis(timeoutMs),
-            orElse: () =>
-              Effect.fail(
-                new Timeout({
-                  message: `${command} blocked for ${blockMs} ms and got no answer within ${timeoutMs} ms. Redis may be overloaded; retry with a smaller blockMs and check the \`health\` tool.`,
-                  timeoutMs
-                })
-              )
-          })
-        )
-      })
-    )
-    const polling = poll(nonBlocking, hasData, blockMs)
-    return Semaphore.withPermitsIfAvailable(
-      slots,
-      1
-    )(onDedicated).pipe(
-      Effect.flatMap((done) => (Option.isSome(done) ? Effect.succeed(done.value) : polling)),
-      // Nothing was read on the node that no longer owns the slot; the shared client follows the redirect.
-      Effect.catchTag("Redirected", () => polling)
-    )
-  }
+  const waitForEntry = makeWaiter(redis, limits, slots)
 
   const budget = limits.entryBudgetBytes
   const scripts = {
@@ -243,15 +152,8 @@ export const makeRedis = Effect.gen(function* () {
       // Nothing yet: wait (bounded) until an entry arrives, then read what fits. The wake-up read
       // takes at most one entry per stream, and only to learn that something arrived.
       const after = first.map((s) => s.lastId)
-      const woke = yield* readMaybeBlocking(
-        "XREAD",
-        keys[0]!,
-        (blockMs) => ["COUNT", 1, ...(blockMs > 0 ? ["BLOCK", blockMs] : []), "STREAMS", ...keys, ...after],
-        plan.blockMs,
-        (r) => r !== null,
-        true
-      ).pipe(onKeys(keys))
-      return { streams: woke === null ? first : shape(yield* read(after)) }
+      const woke = yield* waitForEntry(keys, after, plan.blockMs).pipe(onKeys(keys))
+      return { streams: woke ? shape(yield* read(after)) : first }
     }),
 
     xlen: Effect.fn("Streams.xlen")(function* (key) {
@@ -315,22 +217,8 @@ export const makeRedis = Effect.gen(function* () {
         while (got.entries.length === 0) {
           const left = deadline - (yield* Clock.currentTimeMillis)
           if (left <= 0) break
-          const woke = yield* readMaybeBlocking(
-            "XREAD",
-            plan.key,
-            (blockMs) => [
-              "COUNT",
-              1,
-              ...(blockMs > 0 ? ["BLOCK", blockMs] : []),
-              "STREAMS",
-              plan.key,
-              got.lastDelivered
-            ],
-            left,
-            (r) => r !== null,
-            true
-          ).pipe(onKey(plan.key, plan.group))
-          if (woke === null) break
+          const woke = yield* waitForEntry([plan.key], [got.lastDelivered], left).pipe(onKey(plan.key, plan.group))
+          if (!woke) break
           got = shape(yield* readNew)
         }
       }

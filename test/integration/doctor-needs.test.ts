@@ -143,6 +143,7 @@ describe.runIf(requireRedis())("doctor's command table matches what the tools se
         [
           ["hset", { key: "h1", fields: { a: "1", b: "2" }, ttlSeconds: 100 }],
           ["hget", { key: "h1", field: "a" }],
+          ["hget", { key: "h1", field: "nope" }],
           ["hgetall", { key: "h1" }],
           ["hincrby", { key: "h1", field: "a", increment: 2 }],
           ["hdel", { key: "h1", fields: ["b"] }],
@@ -330,6 +331,7 @@ describe.runIf(requireRedis())("doctor's command table matches what the tools se
         "keys",
         [
           ["get", { key: "k2" }],
+          ["get", { key: "str" }],
           ["get", { key: "h" }, "WrongType"],
           ["mget", { keys: ["k2", "nope"] }],
           ["exists", { keys: ["k2"] }],
@@ -341,6 +343,7 @@ describe.runIf(requireRedis())("doctor's command table matches what the tools se
         "hash",
         [
           ["hget", { key: "h1", field: "a" }],
+          ["hget", { key: "h1", field: "nope" }],
           ["hgetall", { key: "h1" }],
           ["hget", { key: "str", field: "a" }, "WrongType"]
         ]
@@ -374,6 +377,8 @@ describe.runIf(requireRedis())("doctor's command table matches what the tools se
           ["xrange", { key: "st" }],
           ["xrange", { key: "st", reverse: true }],
           ["xread", { streams: [{ key: "st", id: "0" }] }],
+          // Nothing new after "$": the read waits (XREAD BLOCK, only as a wake-up) until blockMs passed.
+          ["xread", { streams: [{ key: "st", id: "$" }], blockMs: 10 }],
           ["xlen", { key: "st" }],
           ["xpending", { key: "st", group: "g" }],
           ["xinfo", { key: "st", group: "g" }],

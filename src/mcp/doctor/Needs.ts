@@ -61,7 +61,8 @@ const CONNECTION: ReadonlyArray<Template> = [
 
 /**
  * Lua scripts go by EVALSHA, falling back to EVAL when Redis does not know the script yet (its
- * first run, or after a restart). Read tools use them too in some toolsets (those: `read`).
+ * first run, or after a restart). Read tools use them too in most toolsets (those: `read`):
+ * multi-value reads choose what fits the output cap inside a script before anything is sent.
  */
 const scripts = (write: boolean): ReadonlyArray<Template> => [
   ["EVALSHA {sha} 1 {k}", write],
@@ -71,12 +72,12 @@ const scripts = (write: boolean): ReadonlyArray<Template> => [
 /** Per toolset. `batch` and `command` send what the agent asks for: only their own machinery is listed. */
 const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
   keys: [
-    ["MULTI", R],
-    ["EXEC", R],
+    ["MULTI", W],
+    ["EXEC", W],
     ["EXISTS {k}", R],
     ["STRLEN {k}", R],
+    ["GET {k}", R],
     ["GETRANGE {k} 0 -1", R],
-    ["MGET {k} {k2}", R],
     ["TYPE {k}", R],
     ["PTTL {k}", R],
     ["HLEN {k}", R],
@@ -97,13 +98,15 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
   ],
   hash: [
     ["HGET {k} f", R],
+    ["HSTRLEN {k} f", R],
+    ["HEXISTS {k} f", R],
     ["HSCAN {k} 0 COUNT 10", R],
     ["TYPE {k}", R],
     ["HSET {k} f v", W],
     ["HDEL {k} f", W],
     ["HINCRBY {k} f 1", W],
     ["EXPIRE {k} 10", W],
-    ...scripts(W)
+    ...scripts(R)
   ],
   list: [
     ["LRANGE {k} 0 -1", R],
@@ -114,8 +117,7 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
     ["LPOP {k}", W],
     ["RPOP {k}", W],
     ["EXPIRE {k} 10", W],
-    ["EVAL return 1 {k}", R],
-    ["EVALSHA {sha} 1 {k}", W]
+    ...scripts(R)
   ],
   set: [
     ["SSCAN {k} 0 COUNT 10", R],
@@ -124,7 +126,7 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
     ["SADD {k} m", W],
     ["SREM {k} m", W],
     ["EXPIRE {k} 10", W],
-    ...scripts(W)
+    ...scripts(R)
   ],
   zset: [
     ["ZRANGE {k} 0 -1", R],
@@ -135,8 +137,7 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
     ["ZREM {k} m", W],
     ["ZINCRBY {k} 1 m", W],
     ["EXPIRE {k} 10", W],
-    ["EVAL return 1 {k}", R],
-    ["EVALSHA {sha} 1 {k}", W]
+    ...scripts(R)
   ],
   stream: [
     ["XRANGE {k} - +", R],
@@ -154,7 +155,8 @@ const TOOLSETS: Readonly<Record<string, ReadonlyArray<Template>>> = {
     ["XGROUP CREATE {k} g $ MKSTREAM", W],
     ["XREADGROUP GROUP g c STREAMS {k} >", W],
     ["XACK {k} g 0-1", W],
-    ["XAUTOCLAIM {k} g c 0 0", W]
+    ["XAUTOCLAIM {k} g c 0 0", W],
+    ...scripts(R)
   ],
   pubsub: [
     ["SUBSCRIBE {ch}", R],

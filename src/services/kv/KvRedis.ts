@@ -227,14 +227,14 @@ return {t, redis.call('PTTL', k), size}
 
 /**
  * A value's size and at most ARGV[2] bytes of it from ARGV[1], in one round trip
- * (never the whole of a value bigger than that): {exists, length, bytes}.
+ * (never the whole of a value bigger than that: GETRANGE, which is as cheap as GET
+ * for a value that fits): {exists, length, bytes}.
  */
 const GET_LUA = `
 local n = redis.call('STRLEN', KEYS[1])
 if n == 0 then return {redis.call('EXISTS', KEYS[1]), 0, ''} end
 local from, m = tonumber(ARGV[1]), tonumber(ARGV[2])
 if from >= n then return {1, n, ''} end
-if from == 0 and m >= n then return {1, n, redis.call('GET', KEYS[1])} end
 return {1, n, redis.call('GETRANGE', KEYS[1], from, from + m - 1)}
 `
 

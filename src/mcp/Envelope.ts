@@ -63,9 +63,13 @@ export const INTERNAL_ERROR = -32603
 /**
  * A typed failure of a resource read or prompt as a JSON-RPC error. A missing
  * resource is -32602 with `data: {uri}` (the 2026-07-28 spec's code, which the
- * SDK uses on every revision; clients also accept the older -32002).
+ * SDK uses on every revision; clients also accept the older -32002); bad input
+ * and a role's refusal are -32602, anything else -32603.
  */
 export const toProtocolError = (error: AppError, uri?: string): ProtocolError =>
   error._tag === "NotFound" && uri !== undefined
     ? new ResourceNotFoundError(uri, error.message)
-    : new ProtocolError(error._tag === "InvalidArgument" ? INVALID_PARAMS : INTERNAL_ERROR, error.message)
+    : new ProtocolError(
+        error._tag === "InvalidArgument" || error._tag === "PermissionDenied" ? INVALID_PARAMS : INTERNAL_ERROR,
+        error.message
+      )

@@ -5,7 +5,7 @@
  * the error envelope, never a failure.
  */
 import { Cause, Effect, Exit, Option, Schema } from "effect"
-import { InvalidArgument, TooLarge } from "../Errors.ts"
+import { type AppError, InvalidArgument, TooLarge } from "../Errors.ts"
 import type { AnyTool, ToolHints } from "../tools/Tool.ts"
 import { type CallOutcome, cancelled, defect, envelope } from "./Envelope.ts"
 import { toMcpJsonSchema } from "./JsonSchema.ts"
@@ -130,20 +130,27 @@ export const makeToolTable = <R>(tools: ReadonlyArray<AnyTool<R>>): ReadonlyArra
     }
   })
 
+/** Checks a call's decoded input before its handler runs (the session's role); a failure is the call's result. */
+export type CallCheck<R> = (tool: AnyTool<R>, input: unknown) => Effect.Effect<void, AppError, R>
+
 /**
  * One call of a tool: an Effect that never fails, with the outcome to send back. `decoded`, when
- * given, sees the decoded input before the handler runs (the audit takes the call's keys from it).
+ * given, sees the decoded input before the handler runs (the audit takes the call's keys from it);
+ * `check`, when given, may refuse the call then (the session's role).
  */
 export const callTool = <R>(
   tool: AnyTool<R>,
   c: Codecs,
   args: unknown,
   maxOutputBytes: number,
-  decoded?: (input: unknown) => void
+  decoded?: (input: unknown) => void,
+  check?: CallCheck<R>
 ): Effect.Effect<CallOutcome, never, R> =>
   c.decode(args).pipe(
     Effect.tap((input) => (decoded === undefined ? Effect.void : Effect.sync(() => decoded(input)))),
-    Effect.flatMap((input) => tool.handler(input)),
+    Effect.flatMap((input) =>
+      check === undefined ? tool.handler(input) : Effect.andThen(check(tool, input), () => tool.handler(input))
+    ),
     Effect.flatMap(c.encode),
     Effect.flatMap((value) => {
       const size = Buffer.byteLength(JSON.stringify(value))

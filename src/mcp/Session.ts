@@ -3,19 +3,22 @@
  * 2025 client's `resources/subscribe` / `resources/unsubscribe`, or a 2026
  * client's `subscriptions/listen` streams (seen on the way in, see Listen.ts).
  * Each URI is watched once on the shared hub however many times it was asked
- * for, and every update goes out once, through the connection's server.
+ * for, and every update goes out once, through the connection's server. With a
+ * role, only the queues and namespaces it may touch can be watched.
  */
 import { Effect } from "effect"
 import type { AppError } from "../Errors.ts"
 import type { ResourceDef } from "../tools/Feature.ts"
+import type { Role } from "./auth/Role.ts"
 import type { ChangeHub, Sink } from "./Changes.ts"
+import { checkResource } from "./Resources.ts"
 
 type Id = string | number
 
 export interface Session<R> {
   /** Where updates go: the connection's server (set when the factory makes it). */
   readonly attach: (notify: (uri: string) => void) => void
-  /** `resources/subscribe`: false when no subscribable family of this session owns the URI. */
+  /** `resources/subscribe`: false when no subscribable family of this session owns the URI; PermissionDenied outside the role. */
   readonly subscribe: (uri: string) => Effect.Effect<boolean, AppError, R>
   /** `resources/unsubscribe`. */
   readonly unsubscribe: (uri: string) => Effect.Effect<void, never, R>
@@ -27,7 +30,7 @@ export interface Session<R> {
   readonly close: () => void
 }
 
-export const makeSession = <R>(hub: ChangeHub<R>, families: ReadonlyArray<ResourceDef<R>>): Session<R> => {
+export const makeSession = <R>(hub: ChangeHub<R>, families: ReadonlyArray<ResourceDef<R>>, role?: Role): Session<R> => {
   const subscribable = families.filter((d) => d.changes !== undefined)
   let target: ((uri: string) => void) | undefined
   const sink: Sink = { notify: (uri) => target?.(uri) }
@@ -55,6 +58,7 @@ export const makeSession = <R>(hub: ChangeHub<R>, families: ReadonlyArray<Resour
       }
       const owner = yield* resolve(uri)
       if (owner === undefined) return false
+      yield* checkResource(owner.def, role, uri)
       interest.set(uri, { count: 1, ...owner })
       yield* hub.watch(owner.def, owner.canonical, uri, sink)
       return true

@@ -54,11 +54,21 @@ const SCRIPT = "runs a script, which may touch keys and channels it does not dec
 const KEYSPACE = "works on the whole keyspace, not on keys it names"
 const OTHER_DB = "moves keys out of this database"
 
+/** Commands that run (or manage) scripts, which may touch keys and channels they do not declare. */
+export const SCRIPT_COMMANDS: ReadonlyArray<string> = [
+  "EVAL",
+  "EVAL_RO",
+  "EVALSHA",
+  "EVALSHA_RO",
+  "FCALL",
+  "FCALL_RO",
+  "FUNCTION",
+  "SCRIPT"
+]
+
 /** Decided by name alone, before any lookup, so every backing answers the same. */
 const BY_NAME: ReadonlyMap<string, string> = new Map([
-  ...["EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "FCALL", "FCALL_RO", "FUNCTION", "SCRIPT"].map(
-    (n) => [n, SCRIPT] as const
-  ),
+  ...SCRIPT_COMMANDS.map((n) => [n, SCRIPT] as const),
   ...["SCAN", "KEYS", "RANDOMKEY", "DBSIZE", "FLUSHDB", "FLUSHALL", "SWAPDB", "SELECT"].map(
     (n) => [n, KEYSPACE] as const
   ),

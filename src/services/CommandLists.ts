@@ -2,6 +2,7 @@
  * The built-in lists of the command policy: what the raw `command` and `pipeline`
  * tools refuse by default, and what they never run.
  */
+import { SCRIPT_COMMANDS } from "./CommandKeys.ts"
 
 /**
  * Refused by default; `REDIS_MCP_COMMAND_DENY` replaces the list, `REDIS_MCP_COMMAND_ALLOW` lifts entries.
@@ -10,14 +11,7 @@
  * MONITOR, SYNC and PSYNC are refused with the connection-state commands below.
  */
 export const DEFAULT_DENY: ReadonlyArray<string> = [
-  "EVAL",
-  "EVAL_RO",
-  "EVALSHA",
-  "EVALSHA_RO",
-  "FCALL",
-  "FCALL_RO",
-  "FUNCTION",
-  "SCRIPT",
+  ...SCRIPT_COMMANDS,
   "CONFIG",
   "ACL",
   "DEBUG",

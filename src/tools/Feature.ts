@@ -6,7 +6,7 @@
  */
 import type { Effect, Layer, Stream } from "effect"
 import type { AppError } from "../Errors.ts"
-import type { AnyTool } from "./Tool.ts"
+import type { AnyTool, Touches } from "./Tool.ts"
 
 /** A family of resources, as `resources/templates/list` shows it. */
 export interface ResourceTemplate {
@@ -49,6 +49,8 @@ export interface ResourceDef<R = never> {
    * for another family's URI; a malformed URI of this family is `InvalidArgument`.
    */
   readonly canonical: (uri: string) => Effect.Effect<string | undefined, AppError>
+  /** The queue or namespace a URI of this family names, checked against a session's role before a read or a watch. */
+  readonly touches: (uri: string) => Effect.Effect<Touches, AppError>
   /** Reads a URI of this family: a missing resource is `NotFound`, a malformed URI `InvalidArgument`. */
   readonly read: (uri: string) => Effect.Effect<ReadonlyArray<ResourceContents>, AppError, R>
   /** Changes to the family, made through any server on the same store; offering it makes the family subscribable. */

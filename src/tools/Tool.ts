@@ -19,16 +19,25 @@ export interface ToolHints {
 
 /**
  * What one call reaches, as logical names (before the key prefix), so a role's
- * glob lists can be checked before anything is sent. Channel subscriptions list
- * their patterns as given; `scan` lists its match glob (`*` when absent). Locks
- * are the namespace `lock:<name>`. `pipeline` and `command` declare nothing here:
- * their keys come from Redis's command key specs.
+ * glob lists can be checked before anything is sent. Names are exact; glob
+ * patterns a call takes (a `scan` MATCH, `subscribe` patterns) are listed apart,
+ * since a pattern reaches every name it matches. Locks are the namespace
+ * `lock:<name>`. Raw commands (`pipeline`, `command`) list the commands: their
+ * keys and channels come from Redis's command key specs.
  */
 export interface Touches {
   readonly keys?: ReadonlyArray<string>
   readonly channels?: ReadonlyArray<string>
   readonly queues?: ReadonlyArray<string>
   readonly namespaces?: ReadonlyArray<string>
+  /** Glob patterns over key names (`scan` MATCH; `*` when absent). */
+  readonly keyPatterns?: ReadonlyArray<string>
+  /** Glob patterns over channel names (pattern subscriptions). */
+  readonly channelPatterns?: ReadonlyArray<string>
+  /** Raw commands, each `[name, ...args]`. */
+  readonly commands?: ReadonlyArray<ReadonlyArray<string>>
+  /** The call reports on the whole keyspace or on other clients (key names, commands, counts), not on names it is given. */
+  readonly serverWide?: true
 }
 
 export interface ToolDef<I extends ToolSchema, O extends ToolSchema, R> {
@@ -77,9 +86,10 @@ export const hints = {
   destroy: { readOnly: false, destructive: true, idempotent: false }
 } as const satisfies Record<string, ToolHints>
 
-/** Common `touches`: nothing (server-wide reads), one `key`, the `keys` list. */
+/** Common `touches`: nothing, reports on the whole server, one `key`, the `keys` list. */
 export const touches = {
   nothing: (): Touches => ({}),
+  serverWide: (): Touches => ({ serverWide: true }),
   key: (input: { readonly key: string }): Touches => ({ keys: [input.key] }),
   keys: (input: { readonly keys: ReadonlyArray<string> }): Touches => ({ keys: input.keys }),
   queue: (input: { readonly queue: string }): Touches => ({ queues: [input.queue] }),

@@ -79,7 +79,9 @@ export const info = Tool.make({
     )
   }),
   hints: Tool.hints.read,
-  touches: Tool.touches.nothing,
+  // INFO keyspace (part of default too) counts every tenant's keys.
+  touches: ({ section }) =>
+    section === undefined || section === "default" || section === "keyspace" ? Tool.touches.serverWide() : {},
   handler: ({ section }) =>
     Effect.flatMap(Admin, (a) => Effect.map(a.info(section ?? "default"), (nodes) => ({ nodes })))
 })
@@ -98,7 +100,7 @@ export const dbsize = Tool.make({
     nodes: Schema.Array(Schema.Struct({ node: Node, keys: Schema.Int }))
   }),
   hints: Tool.hints.read,
-  touches: Tool.touches.nothing,
+  touches: Tool.touches.serverWide,
   handler: () => Effect.flatMap(Admin, (a) => a.dbsize)
 })
 
@@ -138,7 +140,7 @@ export const slowlog = Tool.make({
     )
   }),
   hints: Tool.hints.read,
-  touches: Tool.touches.nothing,
+  touches: Tool.touches.serverWide,
   handler: ({ count }) => Effect.flatMap(Admin, (a) => Effect.map(a.slowlog(count ?? 10), (entries) => ({ entries })))
 })
 
@@ -176,7 +178,7 @@ export const clientList = Tool.make({
     truncated: Schema.Boolean
   }),
   hints: Tool.hints.read,
-  touches: Tool.touches.nothing,
+  touches: Tool.touches.serverWide,
   handler: ({ limit }) => Effect.flatMap(Admin, (a) => a.clientList(limit ?? 100))
 })
 

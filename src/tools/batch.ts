@@ -58,7 +58,7 @@ export const pipeline = Tool.make({
   }),
   hints: Tool.hints.destroy,
   readOnlyHints: Tool.hints.read,
-  touches: Tool.touches.nothing,
+  touches: ({ commands }) => ({ commands: commands.map(toArgs) }),
   handler: ({ commands, atomic }) =>
     Effect.flatMap(Batch, (b) => b.pipeline(commands.map(toArgs), atomic === undefined ? {} : { atomic }))
 })

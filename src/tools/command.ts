@@ -42,7 +42,7 @@ export const command = Tool.make({
   }),
   hints: Tool.hints.destroy,
   readOnlyHints: Tool.hints.read,
-  touches: Tool.touches.nothing,
+  touches: ({ args }) => ({ commands: [toArgs(args)] }),
   handler: ({ args, dryRun }) =>
     Effect.flatMap(Batch, (b) => b.command(toArgs(args), dryRun === undefined ? {} : { dryRun }))
 })

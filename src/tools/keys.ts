@@ -307,7 +307,7 @@ export const scan = Tool.make({
     truncated: Schema.Boolean.annotate({ description: "True while more keys may follow (the opposite of done)." })
   }),
   hints: Tool.hints.read,
-  touches: ({ match }) => ({ keys: [match ?? "*"] }),
+  touches: ({ match }) => ({ keyPatterns: [match ?? "*"] }),
   handler: (options) => Effect.flatMap(Kv, (kv) => kv.scan(options))
 })
 

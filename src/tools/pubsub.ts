@@ -74,7 +74,7 @@ export const subscribe = Tool.make({
     idleTimeoutMs: Schema.Int.annotate({ description: "The subscription closes after this long without a read." })
   }),
   hints: { readOnly: true, destructive: false, idempotent: false },
-  touches: ({ channels, patterns }) => ({ channels: [...(channels ?? []), ...(patterns ?? [])] }),
+  touches: ({ channels, patterns }) => ({ channels: channels ?? [], channelPatterns: patterns ?? [] }),
   handler: (input) => Effect.flatMap(PubSub, (p) => p.subscribe(input))
 })
 

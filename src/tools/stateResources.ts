@@ -31,6 +31,7 @@ export const stateDocument: ResourceDef<State> = {
   },
   canonical: (uri) =>
     uri.startsWith("state://") ? Effect.map(parse(uri), (doc) => stateUri(doc.namespace, doc.key)) : Effect.undefined,
+  touches: (uri) => Effect.map(parse(uri), (doc) => ({ namespaces: [doc.namespace] })),
   read: (uri) =>
     Effect.gen(function* () {
       const doc = yield* parse(uri)

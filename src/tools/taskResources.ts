@@ -55,6 +55,7 @@ export const taskQueue: ResourceDef<Tasks> = {
     Effect.orElseSucceed((): ReadonlyArray<ResourceEntry> => [])
   ),
   canonical: (uri) => Effect.map(parseTaskUri(uri), (queue) => (queue === undefined ? undefined : taskUri(queue))),
+  touches: (uri) => Effect.map(parseTaskUri(uri), (queue) => (queue === undefined ? {} : { queues: [queue] })),
   read: (uri) =>
     Effect.gen(function* () {
       const queue = (yield* parseTaskUri(uri)) ?? ""

@@ -54,8 +54,8 @@ describe("touches", () => {
     assert.deepStrictEqual(touches("hset", { key: "h", fields: { f: "v" } }), { keys: ["h"] })
     assert.deepStrictEqual(touches("memory_usage", { key: "m" }), { keys: ["m"] })
     // scan declares its glob (all keys when there is none), to be matched as a pattern.
-    assert.deepStrictEqual(touches("scan", {}), { keys: ["*"] })
-    assert.deepStrictEqual(touches("scan", { match: "user:*" }), { keys: ["user:*"] })
+    assert.deepStrictEqual(touches("scan", {}), { keyPatterns: ["*"] })
+    assert.deepStrictEqual(touches("scan", { match: "user:*" }), { keyPatterns: ["user:*"] })
   })
 
   it("task tools name their queue, state tools their namespace, locks the namespace lock:<name>", () => {
@@ -95,19 +95,37 @@ describe("touches", () => {
     })
   })
 
-  it("publish names its channel, subscribe its channels and patterns", () => {
+  it("publish names its channel, subscribe its channels apart from its patterns", () => {
     assert.deepStrictEqual(touches("publish", { channel: "news", message: "hi" }), { channels: ["news"] })
     assert.deepStrictEqual(touches("subscribe", { channels: ["a", "b"], patterns: ["news.*"] }), {
-      channels: ["a", "b", "news.*"]
+      channels: ["a", "b"],
+      channelPatterns: ["news.*"]
     })
-    assert.deepStrictEqual(touches("subscribe", { patterns: ["x*"] }), { channels: ["x*"] })
+    assert.deepStrictEqual(touches("subscribe", { patterns: ["x*"] }), { channels: [], channelPatterns: ["x*"] })
   })
 
-  it("server-wide reads, pipeline and command declare nothing (raw commands' keys come from Redis key specs)", () => {
-    for (const name of ["ping", "health", "info", "dbsize", "slowlog", "topology"]) {
-      assert.deepStrictEqual(touches(name, {}), {}, name)
+  it("reads of the whole server say so; pipeline and command list their raw commands (keys from Redis key specs)", () => {
+    for (const name of ["ping", "health", "topology"]) assert.deepStrictEqual(touches(name, {}), {}, name)
+    for (const name of ["dbsize", "slowlog", "client_list", "info"]) {
+      assert.deepStrictEqual(touches(name, {}), { serverWide: true }, name)
     }
-    assert.deepStrictEqual(touches("pipeline", { commands: [["GET", "a"]] }), {})
-    assert.deepStrictEqual(touches("command", { args: ["GET", "a"] }), {})
+    // INFO sections other than keyspace (and default, which has it) say nothing of the keys.
+    assert.deepStrictEqual(touches("info", { section: "memory" }), {})
+    assert.deepStrictEqual(touches("info", { section: "keyspace" }), { serverWide: true })
+    assert.deepStrictEqual(
+      touches("pipeline", {
+        commands: [
+          ["GET", "a"],
+          ["INCRBY", "b", 2]
+        ]
+      }),
+      {
+        commands: [
+          ["GET", "a"],
+          ["INCRBY", "b", "2"]
+        ]
+      }
+    )
+    assert.deepStrictEqual(touches("command", { args: ["GET", "a"] }), { commands: [["GET", "a"]] })
   })
 })

@@ -34,6 +34,7 @@ const alpha = (changes: Queue.Queue<Feature.ResourceChange>): Feature.ResourceDe
   list: Effect.succeed([{ uri: "alpha://1", name: "alpha 1" }]),
   canonical: (uri) =>
     uri === "alpha://bad" ? Effect.fail(new InvalidArgument({ message: "bad alpha id" })) : ownScheme("alpha")(uri),
+  touches: () => Effect.succeed({}),
   read: (uri) =>
     uri === "alpha://missing"
       ? Effect.fail(new NotFound({ message: "no alpha called missing" }))
@@ -46,6 +47,7 @@ const beta: Feature.ResourceDef = {
   template: template("beta"),
   list: Effect.succeed([{ uri: "beta://x", name: "beta x" }]),
   canonical: ownScheme("beta"),
+  touches: () => Effect.succeed({}),
   read: (uri) => Effect.succeed(text(uri, `beta says ${uri}`))
 }
 

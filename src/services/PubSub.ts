@@ -5,14 +5,25 @@
  * Subscriptions are capped in number, their buffers in messages and in bytes,
  * each and all together (PubSubBuffers.ts); they expire when not read for a
  * while (a sweep fiber on the layer's Clock), and are all closed with the layer.
- * Channels live under the server's key prefix, like keys.
+ * Channels live under the server's key prefix, like keys. A subscription belongs
+ * to the caller that opened it (the `Caller` reference): to anyone else its id
+ * does not exist.
  */
 import { randomUUID } from "node:crypto"
 import { Clock, Context, Duration, Effect, Exit, Layer, Schedule, Scope } from "effect"
-import { InvalidArgument, NotFound, type RedisError, RedisUnavailable, Timeout, TooLarge } from "../Errors.ts"
+import {
+  InvalidArgument,
+  type LimitExceeded,
+  NotFound,
+  type RedisError,
+  RedisUnavailable,
+  Timeout,
+  TooLarge
+} from "../Errors.ts"
 import { type Limits, type PubSubSettings, ServerConfig } from "../layers/Config.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import { toRedisError } from "../layers/RedisErrors.ts"
+import { Caller } from "./Access.ts"
 import { compileGlob, escapeGlob, type Glob } from "./Glob.ts"
 import { type Incoming, type Mailbox, Mailboxes } from "./PubSubBuffers.ts"
 import { checkSize, type Encoding } from "./Values.ts"
@@ -56,13 +67,13 @@ export interface PubSubShape {
   readonly subscribe: (options: {
     readonly channels?: ReadonlyArray<string>
     readonly patterns?: ReadonlyArray<string>
-  }) => Effect.Effect<Subscription, InvalidArgument | TooLarge | RedisError>
+  }) => Effect.Effect<Subscription, InvalidArgument | TooLarge | LimitExceeded | RedisError>
   /** Take up to `maxCount` buffered messages; with `waitMs`, wait that long at most for the first one. */
   readonly read: (
     subscriptionId: string,
     options?: { readonly maxCount?: number; readonly waitMs?: number }
   ) => Effect.Effect<ReadResult, NotFound | RedisUnavailable>
-  /** Close a subscription; false when it was not open. */
+  /** Close a subscription; false when it was not open (or is another caller's). */
   readonly unsubscribe: (subscriptionId: string) => Effect.Effect<boolean>
   /** How many subscriptions are open. */
   readonly size: Effect.Effect<number>
@@ -78,6 +89,8 @@ interface Sub {
   readonly box: Mailbox
   readonly waiters: Set<() => void>
   readonly scope: Scope.Closeable
+  /** The principal that opened it; undefined: the process (no authenticated caller). */
+  readonly owner: string | undefined
   lastReadAt: number
   readers: number
   /** Why the subscription stopped receiving (its connection was lost). */
@@ -142,8 +155,12 @@ const makeRegistry = Effect.fnUntraced(function* (
         limit: settings.maxSubscriptions
       })
     }
+    const caller = yield* Caller
+    // The caller's own maximum, counted until the subscription closes however it closes.
+    const release = caller === undefined ? Effect.void : yield* caller.acquireSubscription
     opening++
     const scope = yield* Scope.make()
+    yield* Scope.addFinalizer(scope, release)
     const sub: Sub = {
       id: `sub_${randomUUID()}`,
       channels,
@@ -151,6 +168,7 @@ const makeRegistry = Effect.fnUntraced(function* (
       box: boxes.open(),
       waiters: new Set(),
       scope,
+      owner: caller?.principal,
       lastReadAt: yield* Clock.currentTimeMillis,
       readers: 0,
       lost: undefined,
@@ -181,8 +199,15 @@ const makeRegistry = Effect.fnUntraced(function* (
       message: `No open subscription ${id}: it was unsubscribed, expired after ${settings.idleMs} ms without a read, or the server restarted. Call subscribe again.`
     })
 
+  /** The open subscription `id` when the current caller owns it. */
+  const owned = (id: string) =>
+    Effect.map(Caller, (caller) => {
+      const sub = subs.get(id)
+      return sub !== undefined && sub.owner === caller?.principal ? sub : undefined
+    })
+
   const read: PubSubShape["read"] = Effect.fn("PubSub.read")(function* (id, options) {
-    const sub = subs.get(id)
+    const sub = yield* owned(id)
     if (sub === undefined) return yield* notFound(id)
     const waitMs = options?.waitMs ?? 0
     sub.readers++
@@ -235,7 +260,7 @@ const makeRegistry = Effect.fnUntraced(function* (
     subscribe,
     read,
     unsubscribe: Effect.fn("PubSub.unsubscribe")(function* (id) {
-      const sub = subs.get(id)
+      const sub = yield* owned(id)
       if (sub === undefined) return false
       yield* close(sub)
       return true

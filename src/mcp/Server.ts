@@ -17,15 +17,26 @@ import {
 } from "@modelcontextprotocol/server"
 import { Context, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "../layers/Config.ts"
-import { ReadOnly } from "../services/Access.ts"
+import { Caller as CallerRef, type CallerShape, ReadOnly } from "../services/Access.ts"
 import type { Services } from "../services/Stack.ts"
 import { features } from "../tools/index.ts"
 import { Audit, type AuditShape } from "./audit/Audit.ts"
 import { audited, type Caller, recordRefusal } from "./audit/AuditCall.ts"
+import { checkCall } from "./auth/CallGuard.ts"
+import { PrincipalLimits } from "./auth/PrincipalLimits.ts"
 import type { Role } from "./auth/Role.ts"
 import { type ChangeHub, makeChangeHub } from "./Changes.ts"
-import { cancelled, envelope, failure, INVALID_PARAMS, INVALID_REQUEST, type ToolResult, toResult } from "./Envelope.ts"
-import { argumentsProblem, callTool, type ToolEntry } from "./Registry.ts"
+import {
+  type CallOutcome,
+  cancelled,
+  envelope,
+  failure,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  type ToolResult,
+  toResult
+} from "./Envelope.ts"
+import { argumentsProblem, type CallCheck, callTool, type ToolEntry } from "./Registry.ts"
 import { extensionCapabilities, type Runner, serveExtensions } from "./Resources.ts"
 import { makeSession, type Session } from "./Session.ts"
 import { McpConfig } from "./Settings.ts"
@@ -103,11 +114,17 @@ const unknownTool = (name: string) =>
 
 /** How the transport wants an instance made. */
 export interface InstanceOptions {
-  /** The connection's session (subscriptions); one per stdio connection. */
-  readonly session: Session<Services>
-  /** The principal's role, when the transport authenticates one (HTTP). */
-  readonly role?: Role
-  /** Who is calling, for the audit: `token:<name>` / `oauth:<sub>` (HTTP). @default "stdio" */
+  /**
+   * The connection's session, for `resources/subscribe` (one per stdio connection). Absent over
+   * stateless HTTP: a 2026-07-28 client listens on a `subscriptions/listen` stream (the transport
+   * serves it), and a 2025 one gets no subscriptions (no stream could carry the updates).
+   */
+  readonly session?: Session<Services>
+  /**
+   * The authenticated principal the calls run for (HTTP with auth): `token:<name>` / `oauth:<sub>`.
+   * Its calls count against its limits, what they open is its own, and the audit names it.
+   * @default "stdio" in the audit, and no limits
+   */
   readonly principal?: string
   /** How the principal authenticated (`token`, `oauth`), for the audit. */
   readonly method?: string
@@ -118,7 +135,7 @@ export interface InstanceOptions {
 export interface McpEdgeShape {
   /** Runs an effect on the server's services (built once), interrupted when `signal` aborts. */
   readonly run: Runner<Services>
-  /** What a session with this role (none over stdio) sees. */
+  /** What a session with this role (none: the server's own settings) sees; one value per role, made once. */
   readonly surface: (role?: Role) => Surface<Services>
   /** A fresh session for a connection (its subscriptions), over the process's change listeners. */
   readonly session: (view: Surface<Services>) => Session<Services>
@@ -135,39 +152,77 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
       const { limits } = yield* ServerConfig
       // Optional, so an embedding or a test that builds the edge without one gets no audit.
       const audit: AuditShape = Option.getOrElse(yield* Effect.serviceOption(Audit), () => Audit.off)
+      const principalLimits = yield* PrincipalLimits
       const catalog: Catalog<Services> = makeCatalog(features)
       const hub: ChangeHub<Services> = yield* makeChangeHub<Services>()
       const context = yield* Effect.context<Services>()
       const runPromise = Effect.runPromiseWith(context)
       const run: Runner<Services> = (effect, signal) => runPromise(effect, signal ? { signal } : undefined)
-      const stdioSurface = surface(catalog, settings)
+      const ownSurface = surface(catalog, settings)
+      // Roles are replaced whole on a reload, so a role's surface is made once and dropped with it.
+      const surfaces = new WeakMap<Role, Surface<Services>>()
+      const surfaceOf = (role: Role | undefined) => {
+        if (role === undefined) return ownSurface
+        let view = surfaces.get(role)
+        if (view === undefined) {
+          view = surface(catalog, settings, role)
+          surfaces.set(role, view)
+        }
+        return view
+      }
+      const checks = new WeakMap<Role, CallCheck<Services>>()
+      const checkOf = (role: Role | undefined) => {
+        if (role === undefined) return undefined
+        let check = checks.get(role)
+        if (check === undefined) {
+          check = (tool, input) => checkCall(role, tool.touches(input))
+          checks.set(role, check)
+        }
+        return check
+      }
+      const callerOf = (principal: string): CallerShape => ({
+        principal,
+        acquireSubscription: principalLimits.acquireSubscription(principal)
+      })
 
       const call = (
         entry: ToolEntry<Services>,
         args: unknown,
         ctx: ServerContext,
-        readOnly: boolean,
-        caller: Caller
+        view: Surface<Services>,
+        caller: Caller,
+        principal: string | undefined
       ) => {
         const tool = entry.tool.name
-        const listed = readOnly ? entry.listedReadOnly : entry.listed
+        const listed = view.readOnly ? entry.listedReadOnly : entry.listed
         const auditedCall = {
           tool: entry.tool,
           readOnly: listed.annotations.readOnlyHint,
           caller,
           requestId: ctx.mcpReq.id
         }
-        const program = audited(audit, auditedCall, (decoded) =>
+        const run = (decoded: ((input: unknown) => void) | undefined) =>
           Effect.gen(function* () {
             const span = yield* Effect.currentSpan
             yield* Effect.logDebug("tool call", { tool, traceId: span.traceId, spanId: span.spanId })
-            return yield* callTool(entry.tool, entry.codecs, args, limits.maxOutputBytes, decoded)
+            return yield* callTool(entry.tool, entry.codecs, args, limits.maxOutputBytes, decoded, checkOf(view.role))
           })
-        ).pipe(
+        // An authenticated principal's calls count against its own maximum in flight, and what they
+        // open (subscriptions) is its own.
+        const limited = (decoded: ((input: unknown) => void) | undefined) =>
+          principal === undefined
+            ? run(decoded)
+            : principalLimits.call(principal, run(decoded)).pipe(
+                Effect.catchTag("LimitExceeded", (e) =>
+                  Effect.succeed<CallOutcome>({ _tag: "Failure", error: envelope(e) })
+                ),
+                Effect.provideService(CallerRef, callerOf(principal))
+              )
+        const program = audited(audit, auditedCall, limited).pipe(
           Effect.orDie,
           // The client cancelled (notifications/cancelled) or went away: the fiber is interrupted, say so.
           Effect.onInterrupt(() => Effect.logInfo("tool call cancelled", { tool })),
-          Effect.provideService(ReadOnly, readOnly),
+          Effect.provideService(ReadOnly, view.readOnly),
           // The span's place in our code is always this line: capturing a stack trace per call buys nothing
           // (data-first: effect 4.1's data-last withSpan ignores captureStackTrace).
           (self) => Effect.withSpan(self, `tool ${tool}`, { captureStackTrace: false }),
@@ -194,8 +249,10 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
       }
 
       const server = (ctx: McpRequestContext, view: Surface<Services>, options: InstanceOptions): Server => {
+        // A 2025 client over stateless HTTP has no stream to carry resource updates: subscribe is not offered.
+        const subscriptions = options.session !== undefined || ctx.era === "modern"
         const instance = new EdgeServer(SERVER_INFO, {
-          capabilities: { tools: { listChanged: false }, ...extensionCapabilities(view) },
+          capabilities: { tools: { listChanged: false }, ...extensionCapabilities(view, subscriptions) },
           instructions: INSTRUCTIONS,
           cacheHints: CACHE_HINTS
         })
@@ -220,12 +277,12 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
         instance.setRequestHandler("tools/call", (request, c) => {
           const entry = view.tools.get(request.params.name)
           if (entry === undefined) throw unknownTool(request.params.name)
-          return call(entry, request.params.arguments, c, view.readOnly, caller).then((result) =>
+          return call(entry, request.params.arguments, c, view, caller, options.principal).then((result) =>
             instance.projectCallToolResult(result as any, entry.listed.outputSchema)
           )
         })
         serveExtensions(instance, view, options.session, run)
-        options.session.attach((uri) => {
+        options.session?.attach((uri) => {
           instance.sendResourceUpdated({ uri }).catch(() => undefined)
         })
         return instance
@@ -233,8 +290,8 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
 
       return McpEdge.of({
         run,
-        surface: (role) => (role === undefined ? stdioSurface : surface(catalog, settings, role)),
-        session: (view) => makeSession(hub, view.resources),
+        surface: surfaceOf,
+        session: (view) => makeSession(hub, view.resources, view.role),
         server
       })
     })

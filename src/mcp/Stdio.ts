@@ -3,10 +3,12 @@
  * eras on one connection: 2026-07-28 (`server/discover`, a `_meta` envelope on
  * every request) and the 2025 revisions (`initialize`). It runs until the
  * client goes away (stdin ends, stdout breaks) or the layer's scope closes
- * (SIGINT/SIGTERM via runMain).
+ * (SIGINT/SIGTERM via runMain). With REDIS_MCP_ROLE, the session runs as that
+ * role of the auth file, read at start, for the life of the process.
  */
 import { serveStdio } from "@modelcontextprotocol/server/stdio"
 import { Deferred, Effect, Layer } from "effect"
+import { AuthStore } from "./auth/AuthStore.ts"
 import { ListenAwareTransport } from "./Listen.ts"
 import { McpEdge } from "./Server.ts"
 import { StdioWire } from "./StdioWire.ts"
@@ -18,7 +20,7 @@ export const layer = Layer.effect(
     const edge = yield* McpEdge
     const closed = yield* Deferred.make<void>()
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
-    const view = edge.surface()
+    const view = edge.surface(yield* (yield* AuthStore).sessionRole)
     const session = edge.session(view)
     // The wire: newline-delimited JSON-RPC on stdin/stdout, with a line limit, JSON-RPC errors for bad
     // lines, and a drain of the calls in flight when stdin ends (StdioWire.ts).

@@ -4,21 +4,39 @@
  * in-memory) → the MCP edge and its background work → the transport → launch,
  * until the client goes away or a signal arrives. stdout carries the protocol
  * only (and the answer to --help / --version); everything else goes to stderr.
- * Subcommands (`doctor`) are imported only when asked for, so a server's start
- * never loads them.
+ * Subcommands (the table below) and the HTTP transport (with OAuth) are imported
+ * only when asked for, so a stdio start never loads them.
  */
 import { ConfigProvider, Effect, Layer } from "effect"
-import { configProvider, HELP, parseCli, underFlagNames } from "./layers/Cli.ts"
+import { configProvider, HELP, parseCli, type Subcommand, subcommandOf, underFlagNames } from "./layers/Cli.ts"
 import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"
 import * as Logging from "./layers/Logging.ts"
 import { runMain } from "./layers/RunMain.ts"
 import { Audit } from "./mcp/audit/Audit.ts"
+import { AuthSettings } from "./mcp/auth/AuthSettings.ts"
+import { AuthStore } from "./mcp/auth/AuthStore.ts"
+import { PrincipalLimits } from "./mcp/auth/PrincipalLimits.ts"
 import * as Background from "./mcp/Background.ts"
 import { McpEdge, VERSION } from "./mcp/Server.ts"
-import { McpConfig } from "./mcp/Settings.ts"
+import { McpConfig, TOOLSET_CATALOG } from "./mcp/Settings.ts"
 import * as Stdio from "./mcp/Stdio.ts"
 import { McpTransport } from "./mcp/Transport.ts"
 import * as Stack from "./services/Stack.ts"
+
+const out = {
+  stdout: (text: string) => process.stdout.write(text),
+  stderr: (text: string) => process.stderr.write(text)
+}
+
+/** What each subcommand runs (operators' commands: their output goes to stdout); resolves with the exit code. */
+const subcommands: Record<Subcommand, (argv: ReadonlyArray<string>) => Promise<number>> = {
+  doctor: async (argv) => (await import("./mcp/doctor/DoctorCommand.ts")).doctorCommand(argv, process.env, out),
+  "hash-token": async () =>
+    (await import("./mcp/auth/HashToken.ts")).hashTokenMain(process.stdin, process.stdout, process.stderr)
+}
+
+/** The HTTP transport and what only it needs (the HTTP stack, OAuth), loaded for `--transport http` only. */
+const http = Effect.promise(() => import("./mcp/Http.ts"))
 
 const serve = (argv: ReadonlyArray<string>) => {
   const cli = parseCli(argv)
@@ -35,7 +53,7 @@ const serve = (argv: ReadonlyArray<string>) => {
     process.exit(2)
   }
 
-  const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer, McpConfig.layer)
+  const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer, McpConfig.layer, AuthSettings.layer)
 
   const services = Layer.unwrap(
     Effect.map(RedisConfig, (r) =>
@@ -52,17 +70,34 @@ const serve = (argv: ReadonlyArray<string>) => {
     )
   )
 
-  // Stdio is the only transport so far (the settings refuse http); the HTTP one is picked here too,
-  // imported lazily (`Layer.unwrap(Effect.promise(() => import("./mcp/Http.ts")).pipe(Effect.map((m) => m.layer)))`)
-  // so a stdio start never loads the HTTP stack or OAuth (test/package/bundle.test.ts checks).
-  const transport = Layer.unwrap(Effect.map(McpConfig, () => Stdio.layer))
+  // Checked before anything connects: the auth file (both transports: an invalid one stops the
+  // start) and the HTTP settings (a non-loopback bind without auth stops it too). Layers are
+  // memoized, so the transport below gets these same values.
+  const startup = Layer.unwrap(
+    Effect.gen(function* () {
+      const auth = Layer.mergeAll(AuthStore.layer(TOOLSET_CATALOG), PrincipalLimits.layer)
+      if ((yield* McpConfig).transport !== "http") return auth
+      return Layer.merge(auth, (yield* http).settingsLayer)
+    })
+  )
 
-  // The audit log (REDIS_MCP_AUDIT; its default follows the transport), recorded around each call by the edge.
+  // The audit log (REDIS_MCP_AUDIT; its default follows the transport), recorded around each call by
+  // the edge, and for each refused request by the HTTP transport (one log: layers are memoized).
   const audit = Layer.unwrap(Effect.map(McpConfig, (s) => Audit.layerConfig(s.transport)))
+
+  // The HTTP one is imported lazily, so a stdio start never loads the HTTP stack or OAuth
+  // (test/package/bundle.test.ts checks).
+  const transport = Layer.unwrap(
+    Effect.gen(function* () {
+      if ((yield* McpConfig).transport !== "http") return Stdio.layer
+      return (yield* http).serviceLayer(audit)
+    })
+  )
 
   const server = Layer.mergeAll(transport, Background.layer).pipe(
     Layer.provide(McpEdge.layer.pipe(Layer.provide(audit))),
     Layer.provide(services),
+    Layer.provide(startup),
     Layer.provide(config)
   )
   const logging = Layer.unwrap(Effect.map(ServerConfig, (s) => Logging.layer(s.logLevel))).pipe(
@@ -85,6 +120,12 @@ const serve = (argv: ReadonlyArray<string>) => {
         process.exitCode = 2
       })
     ),
+    Effect.catchTag("AuthFileError", (e) =>
+      Effect.sync(() => {
+        process.stderr.write(`effect-redis-mcp: ${e.message}\n`)
+        process.exitCode = 2
+      })
+    ),
     Effect.tapCause((cause) => Effect.sync(() => process.stderr.write(`effect-redis-mcp: fatal: ${cause}\n`))),
     Effect.provide(ConfigProvider.layer(configProvider(process.env, cli.env)))
   )
@@ -93,16 +134,11 @@ const serve = (argv: ReadonlyArray<string>) => {
 }
 
 const argv = process.argv.slice(2)
-if (argv[0] === "doctor") {
-  // An operator's command, not the MCP server: its report goes to stdout.
-  const { doctorCommand } = await import("./mcp/doctor/DoctorCommand.ts")
-  doctorCommand(argv.slice(1), process.env, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text)
-  }).then((code) => {
-    // Exit once stdout is flushed: a Redis client being released must not hold the process (or cut the report).
+const subcommand = subcommandOf(argv)
+if (subcommand === undefined) serve(argv)
+else {
+  subcommands[subcommand](argv.slice(1)).then((code) => {
+    // Exit once stdout is flushed: a Redis client being released must not hold the process (or cut the output).
     process.stdout.write("", () => process.exit(code))
   })
-} else {
-  serve(argv)
 }

@@ -16,10 +16,33 @@ const valueFlags = {
   host: "REDIS_MCP_HTTP_HOST",
   port: "REDIS_MCP_HTTP_PORT",
   "log-level": "REDIS_MCP_LOG_LEVEL",
-  "command-timeout-ms": "REDIS_COMMAND_TIMEOUT_MS"
+  "command-timeout-ms": "REDIS_COMMAND_TIMEOUT_MS",
+  "auth-file": "REDIS_MCP_AUTH_FILE",
+  "allowed-hosts": "REDIS_MCP_ALLOWED_HOSTS",
+  "allowed-origins": "REDIS_MCP_ALLOWED_ORIGINS"
 } as const
 
-const booleanFlags = { "read-only": "REDIS_MCP_READ_ONLY" } as const
+const booleanFlags = {
+  "read-only": "REDIS_MCP_READ_ONLY",
+  "allow-unauthenticated": "REDIS_MCP_ALLOW_UNAUTHENTICATED"
+} as const
+
+/**
+ * Subcommands (the first argument) with their line in --help; program.ts maps each name to what it
+ * runs. They are operators' commands: their output goes to stdout.
+ */
+export const SUBCOMMANDS = {
+  doctor: { usage: "doctor [--json]", help: "check the configuration, Redis and its ACL (doctor --help)" },
+  "hash-token": { usage: "hash-token", help: "read a token on stdin, print its SHA-256 hex for the auth file" }
+} as const
+
+export type Subcommand = keyof typeof SUBCOMMANDS
+
+/** The subcommand `argv` starts with, if any. */
+export const subcommandOf = (argv: ReadonlyArray<string>): Subcommand | undefined => {
+  const first = argv[0]
+  return first !== undefined && Object.hasOwn(SUBCOMMANDS, first) ? (first as Subcommand) : undefined
+}
 
 export type CliResult =
   | { readonly _tag: "Run"; readonly env: Record<string, string> }
@@ -27,7 +50,7 @@ export type CliResult =
   | { readonly _tag: "Version" }
   | { readonly _tag: "Invalid"; readonly message: string }
 
-/** Parse argv into environment-style settings that override `process.env`. */
+/** Parse the server's argv into environment-style settings that override `process.env`. */
 export const parseCli = (argv: ReadonlyArray<string>): CliResult => {
   try {
     const { values } = parseArgs({
@@ -36,7 +59,7 @@ export const parseCli = (argv: ReadonlyArray<string>): CliResult => {
       allowPositionals: false,
       options: {
         ...Object.fromEntries(Object.keys(valueFlags).map((k) => [k, { type: "string" as const }])),
-        "read-only": { type: "boolean" },
+        ...Object.fromEntries(Object.keys(booleanFlags).map((k) => [k, { type: "boolean" as const }])),
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" }
       }
@@ -80,6 +103,7 @@ export const configProvider = (
 export const HELP = `effect-redis-mcp: a Model Context Protocol server for Redis.
 
 Usage: effect-redis-mcp [options]
+       effect-redis-mcp <command>
 
 Options (each overrides the environment variable in brackets):
   --redis-url URL            redis:// or rediss:// URL [REDIS_URL]; unset: in-memory store
@@ -89,15 +113,21 @@ Options (each overrides the environment variable in brackets):
   --toolsets LIST            toolsets to expose, e.g. default,stream or all [REDIS_MCP_TOOLSETS]
   --read-only                expose read-only tools only [REDIS_MCP_READ_ONLY]
   --key-prefix PREFIX        scope every key under PREFIX [REDIS_MCP_KEY_PREFIX]
-  --transport stdio          transport (stdio only for now; Streamable HTTP is planned) [REDIS_MCP_TRANSPORT]
-  --host HOST, --port PORT   HTTP bind, for the planned HTTP transport [REDIS_MCP_HTTP_HOST/PORT]
+  --transport stdio|http     stdio (default) or Streamable HTTP on /mcp [REDIS_MCP_TRANSPORT]
+  --host HOST, --port PORT   HTTP bind, default 127.0.0.1:3000; port 0 picks one [REDIS_MCP_HTTP_HOST/PORT]
+  --auth-file PATH           tokens and roles (JSON); reloaded on SIGHUP [REDIS_MCP_AUTH_FILE]
+  --allowed-hosts LIST       Host names accepted over HTTP; default loopback [REDIS_MCP_ALLOWED_HOSTS]
+  --allowed-origins LIST     Origins accepted over HTTP; default loopback [REDIS_MCP_ALLOWED_ORIGINS]
+  --allow-unauthenticated    serve a non-loopback bind with no auth [REDIS_MCP_ALLOW_UNAUTHENTICATED]
   --log-level LEVEL          trace|debug|info|warn|error|none, to stderr [REDIS_MCP_LOG_LEVEL]
   --command-timeout-ms MS    timeout of every Redis command (default 5000) [REDIS_COMMAND_TIMEOUT_MS]
   -h, --help                 show this help
   -v, --version              show the version
 
-More settings (TLS, ACL, limits, retry, audit) are environment variables: see docs/admin-guide.md.
+More settings (TLS, ACL, OAuth, limits, retry, audit) are environment variables: see docs/admin-guide.md.
 
 Commands:
-  effect-redis-mcp doctor [--json]   check the configuration, Redis and its ACL (doctor --help)
+${Object.values(SUBCOMMANDS)
+  .map(({ usage, help }) => `  effect-redis-mcp ${usage.padEnd(18)} ${help}`)
+  .join("\n")}
 `

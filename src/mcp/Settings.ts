@@ -13,6 +13,9 @@ export const TOOLSETS: ReadonlyArray<string> = features.map((f) => f.name)
 /** What `default` expands to. `admin` is only partly on by default (its core tools, ping and health). */
 export const DEFAULT_TOOLSETS: ReadonlyArray<string> = features.filter((f) => f.default).map((f) => f.name)
 
+/** The toolset names an auth file's roles may give. */
+export const TOOLSET_CATALOG = { known: TOOLSETS, defaults: DEFAULT_TOOLSETS } as const
+
 export interface McpSettings {
   /** Toolsets served (REDIS_MCP_TOOLSETS). @default DEFAULT_TOOLSETS */
   readonly toolsets: ReadonlyArray<string>
@@ -22,7 +25,7 @@ export interface McpSettings {
   readonly transport: "stdio" | "http"
   /** REDIS_MCP_HTTP_HOST. @default "127.0.0.1" */
   readonly httpHost: string
-  /** REDIS_MCP_HTTP_PORT. @default 3000 */
+  /** REDIS_MCP_HTTP_PORT; 0 picks a free port. @default 3000 */
   readonly httpPort: number
 }
 
@@ -53,14 +56,7 @@ export const mcpSettingsConfig: Config.Config<McpSettings> = Config.all({
     })
   ),
   readOnly: Config.Boolean("REDIS_MCP_READ_ONLY").pipe(Config.withDefault(false)),
-  transport: Config.Literals(["stdio", "http"], "REDIS_MCP_TRANSPORT").pipe(
-    Config.withDefault("stdio" as const),
-    Config.flatMap((t) =>
-      t === "http"
-        ? bad("REDIS_MCP_TRANSPORT", "the Streamable HTTP transport is not available in this version yet; use stdio")
-        : Config.succeed(t)
-    )
-  ),
+  transport: Config.Literals(["stdio", "http"], "REDIS_MCP_TRANSPORT").pipe(Config.withDefault("stdio" as const)),
   httpHost: Config.String("REDIS_MCP_HTTP_HOST").pipe(
     Config.withDefault("127.0.0.1"),
     Config.flatMap((h) =>
@@ -69,7 +65,15 @@ export const mcpSettingsConfig: Config.Config<McpSettings> = Config.all({
         : bad("REDIS_MCP_HTTP_HOST", `"${h}" is not a host name or IP address (no scheme, port or path)`)
     )
   ),
-  httpPort: Config.Port("REDIS_MCP_HTTP_PORT").pipe(Config.withDefault(3000))
+  // 0 asks the system for a free port (the `listening` log line says which).
+  httpPort: Config.Int("REDIS_MCP_HTTP_PORT").pipe(
+    Config.withDefault(3000),
+    Config.flatMap((p) =>
+      p >= 0 && p <= 65535
+        ? Config.succeed(p)
+        : bad("REDIS_MCP_HTTP_PORT", `expected a value between 0 and 65535, got ${p}`)
+    )
+  )
 })
 
 /** The MCP settings as a service. */

@@ -1,6 +1,6 @@
 /**
- * A running transport, as the edge's entry point sees it. Stdio today
- * (Stdio.ts); the Streamable HTTP transport provides the same service.
+ * A running transport, as the edge's entry point sees it: stdio (Stdio.ts) or
+ * Streamable HTTP (Http.ts).
  */
 import { Context, type Effect } from "effect"
 

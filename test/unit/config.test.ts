@@ -158,7 +158,7 @@ describe("validation: one line naming the setting", () => {
     [
       "port out of range",
       { REDIS_MCP_HTTP_PORT: "99999" },
-      /^REDIS_MCP_HTTP_PORT: expected a value between 1 and 65535/
+      /^REDIS_MCP_HTTP_PORT: expected a value between 0 and 65535/
     ],
     ["port not a number", { REDIS_MCP_HTTP_PORT: "http" }, /^REDIS_MCP_HTTP_PORT: expected /],
     ["bad boolean", { REDIS_MCP_READ_ONLY: "maybe" }, /^REDIS_MCP_READ_ONLY: expected .*"true".*"false"/],
@@ -203,11 +203,6 @@ describe("validation: one line naming the setting", () => {
     ],
     ["unknown log level", { REDIS_MCP_LOG_LEVEL: "loud" }, /^REDIS_MCP_LOG_LEVEL: "loud" is not one of /],
     ["unknown transport", { REDIS_MCP_TRANSPORT: "tcp" }, /^REDIS_MCP_TRANSPORT: expected "stdio" \| "http"/],
-    [
-      "http transport not available yet",
-      { REDIS_MCP_TRANSPORT: "http" },
-      /^REDIS_MCP_TRANSPORT: the Streamable HTTP transport is not available/
-    ],
     ["bad scaleReads", { REDIS_CLUSTER_SCALE_READS: "any" }, /^REDIS_CLUSTER_SCALE_READS: expected /],
     ["bad NAT map", { REDIS_CLUSTER_NAT_MAP: "10.0.0.1:7000" }, /^REDIS_CLUSTER_NAT_MAP: /],
     ["NAT map port out of range", { REDIS_CLUSTER_NAT_MAP: "a:1=10.0.0.1:70000" }, /^REDIS_CLUSTER_NAT_MAP: /],

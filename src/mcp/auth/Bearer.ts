@@ -2,6 +2,7 @@
  * The pieces the HTTP transport plugs in, in the SDK v2's terms (no transport code here):
  * - `bearerGate`: `Request` → `AuthInfo` or the refusal `Response` (401 with an RFC 6750
  *   challenge, or 503 when the issuer is unreachable), reporting each failure's reason;
+ *   `bearerCheck` is the same on the header value, with the failure itself;
  * - `tokenVerifier`: an `OAuthTokenVerifier` for the SDK's `requireBearerAuth({ verifier })`,
  *   which throws `OAuthError(InvalidToken)` for bad tokens (the SDK cannot answer 503: an
  *   unreachable issuer becomes `OAuthError(ServerError)`, a 500; prefer the gate);
@@ -120,12 +121,28 @@ const authInfoOrFailure = (verify: Verify, token: Effect.Effect<string, AuthFail
     Effect.result
   )
 
+/** What the gate decided: the `AuthInfo` for the MCP handler, or why not and the `Response` to send instead. */
+export type GateOutcome =
+  | { readonly _tag: "Authorized"; readonly info: AuthInfo }
+  | { readonly _tag: "Refused"; readonly failure: AuthFailure; readonly response: Response }
+
+/** The gate on an `Authorization` header value, for transports that read headers before making a `Request`. */
+export const bearerCheck = (verify: Verify, options: GateOptions = {}) => {
+  const run: Run = options.runPromise ?? Effect.runPromise
+  return async (authorization: string | null | undefined): Promise<GateOutcome> => {
+    const result = await run(authInfoOrFailure(verify, bearerToken(authorization), options))
+    return result._tag === "Success"
+      ? { _tag: "Authorized", info: result.success }
+      : { _tag: "Refused", failure: result.failure, response: failureResponse(result.failure, options) }
+  }
+}
+
 /** A fetch-style gate: the `AuthInfo` to hand to the MCP handler, or the `Response` to send instead. */
 export const bearerGate = (verify: Verify, options: GateOptions = {}) => {
-  const run: Run = options.runPromise ?? Effect.runPromise
+  const check = bearerCheck(verify, options)
   return async (request: Request): Promise<AuthInfo | Response> => {
-    const result = await run(authInfoOrFailure(verify, bearerToken(request.headers.get("authorization")), options))
-    return result._tag === "Success" ? result.success : failureResponse(result.failure, options)
+    const outcome = await check(request.headers.get("authorization"))
+    return outcome._tag === "Authorized" ? outcome.info : outcome.response
   }
 }
 

@@ -86,3 +86,21 @@ export const hashTokenCommand = Effect.fn("HashToken.command")(function* (
     )
   })
 })
+
+/** The subcommand as a program: its exit code, 0, or 2 with the reason on `stderr` when the token is refused. */
+export const hashTokenMain = (
+  stdin: AsyncIterable<Uint8Array | string>,
+  stdout: Output,
+  stderr: { write(chunk: string): unknown }
+): Promise<number> =>
+  Effect.runPromise(
+    hashTokenCommand(stdin, stdout, stderr).pipe(
+      Effect.as(0),
+      Effect.catch((e) =>
+        Effect.sync(() => {
+          stderr.write(`effect-redis-mcp hash-token: ${e.message}\n`)
+          return 2
+        })
+      )
+    )
+  )

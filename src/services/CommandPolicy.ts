@@ -186,7 +186,7 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
       return refused(
         command,
         new ReadOnlyMode({
-          message: `${command} is not flagged read-only by Redis, and this server runs read-only (--read-only). Use a read-only command (GET, HGETALL, SCAN, XRANGE…), or ask an operator for a writable server.`
+          message: `${command} is not flagged read-only by Redis, and this session is read-only (the server runs with --read-only, or your role is read-only). Use a read-only command (GET, HGETALL, SCAN, XRANGE…), or ask an operator for write access.`
         }),
         info.flags
       )

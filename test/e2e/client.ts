@@ -8,10 +8,14 @@
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll } from "@effect/vitest"
-import { Client as ClientV2 } from "@modelcontextprotocol/client"
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as HttpClientTransportV2
+} from "@modelcontextprotocol/client"
 import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio"
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport as StdioClientTransportV1 } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { StreamableHTTPClientTransport as HttpClientTransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { requireRedis } from "../support/env.ts"
 import { type RedisHandle, startRedis } from "../support/standalone.ts"
@@ -104,17 +108,33 @@ const sameOnBoth = (client: ClientV1 | ClientV2) => {
   }
 }
 
-const v1 = async (params: { command: string; args: Array<string>; env: Record<string, string> }): Promise<Spawned> => {
+type StdioParams = { command: string; args: Array<string>; env: Record<string, string> }
+type TransportV1 = StdioClientTransportV1 | HttpClientTransportV1
+
+const v1 = (params: StdioParams): Promise<Spawned> => {
   const transport = new StdioClientTransportV1({ ...params, stderr: "pipe" })
+  return v1Over(transport, transport.stderr as NodeJS.ReadableStream | null, () => transport.pid)
+}
+
+const v1Over = async (
+  transport: TransportV1,
+  stderr: NodeJS.ReadableStream | null,
+  pid: () => number | null
+): Promise<Spawned> => {
   const client = new ClientV1({ name: "e2e", version: "1.0.0" })
-  const stderr = transport.stderr as NodeJS.ReadableStream | null
-  // The v1 Client hands the negotiated version to a transport that takes it.
+  // The v1 Client hands the negotiated version to a transport that takes it (HTTP sends it as a header).
   let negotiated: string | undefined
-  Object.assign(transport, { setProtocolVersion: (version: string) => (negotiated = version) })
+  const own = (transport as { setProtocolVersion?: (v: string) => void }).setProtocolVersion?.bind(transport)
+  Object.assign(transport, {
+    setProtocolVersion: (version: string) => {
+      negotiated = version
+      own?.(version)
+    }
+  })
   await client.connect(transport)
   return {
     stderr,
-    pid: () => transport.pid,
+    pid,
     client: {
       ...sameOnBoth(client),
       callTool: (p, o) => client.callTool(p, undefined, o),
@@ -139,18 +159,25 @@ const v1 = async (params: { command: string; args: Array<string>; env: Record<st
  */
 class InPlaceStdioTransport extends StdioClientTransportV2 {}
 
-const v2 = async (params: { command: string; args: Array<string>; env: Record<string, string> }): Promise<Spawned> => {
+const v2 = (params: StdioParams): Promise<Spawned> => {
   const transport = new InPlaceStdioTransport({ ...params, stderr: "pipe" })
+  return v2Over(transport, transport.stderr as NodeJS.ReadableStream | null, () => transport.pid)
+}
+
+const v2Over = async (
+  transport: InPlaceStdioTransport | HttpClientTransportV2,
+  stderr: NodeJS.ReadableStream | null,
+  pid: () => number | null
+): Promise<Spawned> => {
   const client = new ClientV2(
     { name: "e2e", version: "1.0.0" },
     { versionNegotiation: { mode: { pin: "2026-07-28" } } }
   )
-  const stderr = transport.stderr as NodeJS.ReadableStream | null
   await client.connect(transport)
   const listens = new Map<string, { close: () => Promise<void> }>()
   return {
     stderr,
-    pid: () => transport.pid,
+    pid,
     client: {
       ...sameOnBoth(client),
       callTool: (p, o) => client.callTool(p, o),
@@ -194,6 +221,27 @@ export const startServer = async (
         .filter((l) => l !== "")
     )
   )
+  return underTest(spawned, stderr)
+}
+
+/**
+ * Connect this run's client (v1 on 2025-11-25 or v2 on 2026-07-28) to an HTTP server already
+ * running (see test/support/http-server.ts), with a bearer token when given.
+ */
+export const connectHttp = async (
+  url: string,
+  options: { readonly token?: string; readonly pid?: number } = {}
+): Promise<ServerUnderTest> => {
+  const requestInit = options.token === undefined ? {} : { headers: { authorization: `Bearer ${options.token}` } }
+  const pid = () => options.pid ?? null
+  const spawned =
+    CLIENT === "v2"
+      ? await v2Over(new HttpClientTransportV2(new URL(url), { requestInit }), null, pid)
+      : await v1Over(new HttpClientTransportV1(new URL(url), { requestInit }), null, pid)
+  return underTest(spawned, [])
+}
+
+const underTest = (spawned: Spawned, stderr: Array<string>): ServerUnderTest => {
   const { client } = spawned
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<CallResult> => {
     const result = await client.callTool({ name, arguments: args })

@@ -13,11 +13,12 @@ import { createServer, type IncomingMessage, type Server as NodeServer } from "n
 import type { AddressInfo } from "node:net"
 import { toNodeHandler } from "@modelcontextprotocol/node"
 import { createMcpHandler, type McpRequestContext } from "@modelcontextprotocol/server"
-import { Config, ConfigProvider, Effect, Layer } from "effect"
+import { Config, ConfigProvider, Effect, Layer, Option } from "effect"
 import { RedisConfig } from "../layers/Config.ts"
 import * as Metrics from "../layers/Metrics.ts"
 import * as ProcessMetrics from "../layers/ProcessMetrics.ts"
-import type { Audit } from "./audit/Audit.ts"
+import { Audit } from "./audit/Audit.ts"
+import { authFailureEvent } from "./audit/AuditEvents.ts"
 import type { AuthFailure } from "./auth/AuthErrors.ts"
 import { Authenticator } from "./auth/Authenticator.ts"
 import { AuthSettings } from "./auth/AuthSettings.ts"
@@ -75,6 +76,7 @@ const make = Effect.gen(function* () {
   const authenticator = yield* Authenticator
   const limits = yield* PrincipalLimits
   const { commandTimeoutMs } = yield* RedisConfig
+  const audit = Option.getOrElse(yield* Effect.serviceOption(Audit), () => Audit.off)
   const context = yield* Effect.context<never>()
   const runFork = Effect.runForkWith(context)
   const runPromise = Effect.runPromiseWith(context)
@@ -113,15 +115,18 @@ const make = Effect.gen(function* () {
         onFailure: (failure) => Metrics.countAuthFailure(failure.reason)
       })
     : undefined
-  // Every refused request is counted (above) and reported here: the audit log's auth_failure event hooks in at this call.
+  // Every refused request is counted (above), audited (its reason, never the token) and logged with its detail.
   const refused = (failure: AuthFailure, req: IncomingMessage) =>
     runFork(
-      Effect.logInfo("request refused", {
-        reason: failure.reason,
-        message: failure.message,
-        ...(failure.detail === undefined ? {} : { detail: failure.detail }),
-        peer: peer(req)
-      })
+      Effect.andThen(
+        audit.record(authFailureEvent(failure, { remoteAddress: req.socket.remoteAddress })),
+        Effect.logDebug("request refused", {
+          reason: failure.reason,
+          message: failure.message,
+          ...(failure.detail === undefined ? {} : { detail: failure.detail }),
+          peer: peer(req)
+        })
+      )
     )
 
   const drain = makeDrain()

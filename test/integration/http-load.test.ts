@@ -163,7 +163,7 @@ describe("50 HTTP clients for 20 s on real Redis", () => {
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000)
         const values = await reader.mget(...batch)
-        batch.forEach((k, j) => assert.strictEqual(values[j], acked.get(k), k))
+        for (const [j, k] of batch.entries()) assert.strictEqual(values[j], acked.get(k), k)
       }
     } finally {
       reader.disconnect()

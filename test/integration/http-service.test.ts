@@ -125,7 +125,8 @@ describe("refusing to start", () => {
   it("a non-loopback bind with no auth method: exit 2 and one line", async () => {
     const { code, stderr } = await runToExit({ args: ["--transport", "http", "--host", "0.0.0.0", "--port", "0"] })
     assert.strictEqual(code, 2)
-    assert.match(stderr, /^effect-redis-mcp: invalid configuration: REDIS_MCP_HTTP_HOST: 0\.0\.0\.0 is not a loopback/)
+    // Set by a flag, so named by the flag (the variable when the environment set it).
+    assert.match(stderr, /^effect-redis-mcp: invalid configuration: --host: 0\.0\.0\.0 is not a loopback/)
     assert.match(stderr, /--allow-unauthenticated/)
     assert.strictEqual(stderr.trim().split("\n").length, 1)
   })

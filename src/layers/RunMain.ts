@@ -2,7 +2,8 @@
  * Run the server as the process's main program. SIGINT and SIGTERM interrupt
  * it, its finalizers run (the transport closes, Redis quits), then the process
  * exits with 128 + the signal's number, as shells and supervisors expect:
- * 130 for SIGINT, 143 for SIGTERM. Otherwise the exit code is Effect's
+ * 130 for SIGINT, 143 for SIGTERM (the HTTP service exits 0 after its SIGTERM
+ * drain: `exitCleanlyOn`). Otherwise the exit code is Effect's
  * default (0 on success — or whatever `process.exitCode` the program set — and
  * 1 on a defect).
  */
@@ -12,6 +13,16 @@ import { Runtime } from "effect"
 export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
 
 type Signal = keyof typeof SIGNAL_EXIT_CODES
+
+const exitCodes: Record<Signal, number> = { ...SIGNAL_EXIT_CODES }
+
+/**
+ * A program for which `signal` is the normal way to stop (the HTTP service under a supervisor: SIGTERM
+ * drains, then the service has done what it was asked) exits with `code` after its clean shutdown.
+ */
+export const exitCleanlyOn = (signal: Signal, code: number): void => {
+  exitCodes[signal] = code
+}
 
 export const runMain = Runtime.makeRunMain(({ fiber, teardown }) => {
   let received: Signal | undefined
@@ -24,7 +35,7 @@ export const runMain = Runtime.makeRunMain(({ fiber, teardown }) => {
   fiber.addObserver((exit) => {
     for (const signal of signals) process.removeListener(signal, onSignal)
     teardown(exit, (code) => {
-      if (received !== undefined) process.exit(SIGNAL_EXIT_CODES[received])
+      if (received !== undefined) process.exit(exitCodes[received])
       if (code !== 0) process.exit(code)
     })
   })

@@ -17,6 +17,7 @@ import { Config, ConfigProvider, Effect, Layer, Option } from "effect"
 import { RedisConfig } from "../layers/Config.ts"
 import * as Metrics from "../layers/Metrics.ts"
 import * as ProcessMetrics from "../layers/ProcessMetrics.ts"
+import { exitCleanlyOn } from "../layers/RunMain.ts"
 import { Audit } from "./audit/Audit.ts"
 import { authFailureEvent } from "./audit/AuditEvents.ts"
 import type { AuthFailure } from "./auth/AuthErrors.ts"
@@ -155,6 +156,8 @@ const make = Effect.gen(function* () {
   })
 
   const server = createServer({ keepAliveTimeout: 65_000 }, handle)
+  // SIGTERM is how a supervisor stops the service: after the drain below it has done what it was asked (exit 0).
+  exitCleanlyOn("SIGTERM", 0)
   const address = yield* Effect.acquireRelease(listen(server, httpHost, httpPort), () =>
     Effect.gen(function* () {
       drain.start()

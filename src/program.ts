@@ -10,6 +10,7 @@
 import { ConfigProvider, Effect, Layer } from "effect"
 import { configProvider, HELP, parseCli, type Subcommand, subcommandOf, underFlagNames } from "./layers/Cli.ts"
 import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"
+import * as CpuProfile from "./layers/CpuProfile.ts"
 import * as Logging from "./layers/Logging.ts"
 import { runMain } from "./layers/RunMain.ts"
 import { Audit } from "./mcp/audit/Audit.ts"
@@ -94,7 +95,7 @@ const serve = (argv: ReadonlyArray<string>) => {
     })
   )
 
-  const server = Layer.mergeAll(transport, Background.layer).pipe(
+  const server = Layer.mergeAll(transport, Background.layer, CpuProfile.layer).pipe(
     Layer.provide(McpEdge.layer.pipe(Layer.provide(audit))),
     Layer.provide(services),
     Layer.provide(startup),

@@ -19,7 +19,8 @@ const valueFlags = {
   "command-timeout-ms": "REDIS_COMMAND_TIMEOUT_MS",
   "auth-file": "REDIS_MCP_AUTH_FILE",
   "allowed-hosts": "REDIS_MCP_ALLOWED_HOSTS",
-  "allowed-origins": "REDIS_MCP_ALLOWED_ORIGINS"
+  "allowed-origins": "REDIS_MCP_ALLOWED_ORIGINS",
+  "cpu-profile": "REDIS_MCP_CPU_PROFILE"
 } as const
 
 const booleanFlags = {
@@ -121,6 +122,7 @@ Options (each overrides the environment variable in brackets):
   --allow-unauthenticated    serve a non-loopback bind with no auth [REDIS_MCP_ALLOW_UNAUTHENTICATED]
   --log-level LEVEL          trace|debug|info|warn|error|none, to stderr [REDIS_MCP_LOG_LEVEL]
   --command-timeout-ms MS    timeout of every Redis command (default 5000) [REDIS_COMMAND_TIMEOUT_MS]
+  --cpu-profile FILE         write a V8 CPU profile of the run to FILE on shutdown [REDIS_MCP_CPU_PROFILE]
   -h, --help                 show this help
   -v, --version              show the version
 

@@ -3,7 +3,9 @@
  * (stdout carries JSON-RPC only, a bad line does not kill the server), flags,
  * exit codes for bad configuration, and shutdown.
  */
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { initialize, request, spawnRaw, within } from "./raw.ts"
 
@@ -144,6 +146,22 @@ describe("shutdown", () => {
     const { code, signal } = await within(raw.exited, 5000, "exit after stdin closed")
     assert.isNull(signal)
     assert.strictEqual(code, 0)
+  })
+
+  it("--cpu-profile writes a V8 CPU profile of the run on a clean shutdown", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cpu-profile-")), "run.cpuprofile")
+    const raw = spawnRaw(["--cpu-profile", file])
+    raw.send(initialize(1))
+    await raw.response(1)
+    raw.send(request(2, "tools/call", { name: "ping", arguments: {} }))
+    await raw.response(2)
+    raw.child.kill("SIGTERM")
+    const { code } = await within(raw.exited, 10_000, "exit after SIGTERM")
+    assert.strictEqual(code, 143)
+    const profile = JSON.parse(readFileSync(file, "utf8"))
+    assert.isAbove(profile.nodes.length, 10)
+    assert.isAbove(profile.endTime, profile.startTime)
+    assert.include(raw.stderr(), "cpu profile written")
   })
 
   for (const [signal, expected] of [

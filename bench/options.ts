@@ -14,23 +14,27 @@ export interface Options {
   readonly out: string | undefined
   readonly baselineDist: string | undefined
   readonly quick: boolean
+  /** Interleaved rounds of ours' audit/metrics variants (0: not measured). */
+  readonly variantRounds: number
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--calls N] [--warmup N] [--spawns N]
-                       [--out FILE] [--baseline-dist DIR]
-  --quick              200 calls after 20 warm-up, 1 run, 2 spawns (under a minute)
+                       [--variant-rounds N] [--out FILE] [--baseline-dist DIR]
+  --quick              200 calls after 20 warm-up, 1 run, 2 spawns, 2 variant rounds (under a minute)
   --runs N             measured runs per server; the table shows the median (default 3)
   --calls N            timed calls per target and run (default 2000; task cycles N/3, pipelines N/20)
   --warmup N           untimed calls first (default 200)
   --spawns N           spawn → first tools/list samples per server (default 5)
+  --variant-rounds N   interleaved rounds of ours with audit on / metrics off beside its defaults
+                       (default 6; 0 skips them)
   --out FILE           also write the JSON here (always: bench/results/latest.json)
   --baseline-dist DIR  also measure another build of ours: a dist/ with its node_modules beside it
 `
 
-const positive = (name: string, raw: string | undefined, fallback: number): number => {
+const whole = (name: string, raw: string | undefined, fallback: number, min = 1): number => {
   if (raw === undefined) return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number above 0, got ${raw}`)
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number from ${min}, got ${raw}`)
   return n
 }
 
@@ -54,6 +58,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
       calls: { type: "string" },
       warmup: { type: "string" },
       spawns: { type: "string" },
+      "variant-rounds": { type: "string" },
       out: { type: "string" },
       "baseline-dist": { type: "string" },
       help: { type: "boolean", short: "h" }
@@ -68,10 +73,11 @@ const parse = (argv: ReadonlyArray<string>): Options => {
   if (baselineDist !== undefined) requireMain(baselineDist)
   return {
     quick,
-    calls: positive("calls", values.calls, quick ? 200 : 2000),
-    warmup: positive("warmup", values.warmup, quick ? 20 : 200),
-    runs: positive("runs", values.runs, quick ? 1 : 3),
-    spawns: positive("spawns", values.spawns, quick ? 2 : 5),
+    calls: whole("calls", values.calls, quick ? 200 : 2000),
+    warmup: whole("warmup", values.warmup, quick ? 20 : 200),
+    runs: whole("runs", values.runs, quick ? 1 : 3),
+    spawns: whole("spawns", values.spawns, quick ? 2 : 5),
+    variantRounds: whole("variant-rounds", values["variant-rounds"], quick ? 2 : 6, 0),
     out: values.out,
     baselineDist
   }

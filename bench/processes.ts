@@ -4,7 +4,7 @@
  * error messages. The redis-server comes from test/support.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { trackChild } from "../test/support/registry.ts"
 import { sleep, withTimeout } from "../test/support/wait.ts"
@@ -26,8 +26,19 @@ export const rssMiB = (pid: number): number | undefined => {
   }
 }
 
-/** CPU time (user + system, all threads) a live process has used, in ms; clock ticks are 10 ms on Linux. */
+/**
+ * CPU time a live process has used, in ms, all threads: the sum of its threads' schedstat run
+ * times (ns), or, where the kernel has no schedstat, utime + stime from its stat (10 ms ticks).
+ */
 export const cpuMs = (pid: number): number | undefined => {
+  try {
+    let ns = 0
+    for (const task of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0])
+    if (Number.isFinite(ns) && ns > 0) return ns / 1e6
+  } catch {
+    // no schedstat, or a thread ended while being read: fall back to the coarse figure
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")

@@ -10,7 +10,23 @@ import { TARGETS, type TargetId, type Unit } from "./workloads.ts"
 /** "2025-11-25" / "2026-07-28" over stdio, "HTTP" (2026-07-28 requests), or "RESP" for raw ioredis. */
 export type Via = string
 
+/**
+ * Which client drove the row: `raw`, the bench's own load generators (raw stdio driver, raw HTTP,
+ * ioredis), whose cost per call is next to nothing, so the ratio rows compare servers; `sdk`, the
+ * MCP SDK clients, as an SDK client sees the servers (the client's own CPU bounds calls/s there).
+ */
+export type Section = "raw" | "sdk"
+
+/** Where a figure belongs: which server, reached how, by which client. */
+export interface At {
+  readonly system: string
+  readonly role: Role
+  readonly via: Via
+  readonly section: Section
+}
+
 export interface Row {
+  readonly section: Section
   readonly target: string
   readonly targetId: TargetId
   readonly system: string
@@ -23,19 +39,20 @@ export interface Row {
   readonly p99?: number
   /** The server's CPU time per operation, µs (median over runs). */
   readonly cpuUs?: number
+  /** The client's (this process's) CPU time per operation, µs (median over runs). */
+  readonly clientCpuUs?: number
   readonly runs: number
-  /** value ÷ the reference's value for the same target. */
+  /** value ÷ the reference's value for the same target, and the same for CPU µs/op. */
   readonly vsReference?: number
-  /** value ÷ the ceiling's value, and which ceiling. */
+  readonly cpuVsReference?: number
+  /** value ÷ the ceiling's value, and which ceiling; and the same for CPU µs/op. */
   readonly vsCeiling?: number
+  readonly cpuVsCeiling?: number
   readonly ceiling?: string
   readonly note?: string
 }
 
-interface Entry {
-  readonly system: string
-  readonly role: Role
-  readonly via: Via
+interface Entry extends At {
   readonly target: TargetId
   readonly samples: Array<Sample>
   readonly values: Array<number>
@@ -44,28 +61,33 @@ interface Entry {
 
 export class Results {
   private readonly entries: Array<Entry> = []
+  /** Targets that got a wrong answer (an error result, or not the expected text): the run fails. */
+  readonly wrongAnswers: Array<string> = []
 
-  private entry(system: string, role: Role, via: Via, target: TargetId): Entry {
-    let e = this.entries.find((x) => x.system === system && x.via === via && x.target === target)
+  private entry(at: At, target: TargetId): Entry {
+    let e = this.entries.find(
+      (x) => x.section === at.section && x.system === at.system && x.via === at.via && x.target === target
+    )
     if (e === undefined) {
-      e = { system, role, via, target, samples: [], values: [] }
+      const { system, role, via, section } = at
+      e = { system, role, via, section, target, samples: [], values: [] }
       this.entries.push(e)
     }
     return e
   }
 
-  sample(system: string, role: Role, via: Via, target: TargetId, s: Sample): void {
-    this.entry(system, role, via, target).samples.push(s)
+  sample(at: At, target: TargetId, s: Sample): void {
+    this.entry(at, target).samples.push(s)
   }
 
-  value(system: string, role: Role, via: Via, target: TargetId, v: number | undefined): void {
-    if (v !== undefined) this.entry(system, role, via, target).values.push(v)
+  value(at: At, target: TargetId, v: number | undefined): void {
+    if (v !== undefined) this.entry(at, target).values.push(v)
   }
 
   /** Mark a target (or every given target) as not measured, with the reason. */
-  missing(system: string, role: Role, via: Via, targets: ReadonlyArray<TargetId>, reason: string): void {
+  missing(at: At, targets: ReadonlyArray<TargetId>, reason: string): void {
     for (const t of targets) {
-      const e = this.entry(system, role, via, t)
+      const e = this.entry(at, t)
       e.note ??= `n/a (${reason})`
     }
   }
@@ -73,16 +95,18 @@ export class Results {
   rows(): Array<Row> {
     const base = this.entries.map((e): Row => {
       const t = TARGETS.find((x) => x.id === e.target)!
-      const common = { target: t.label, targetId: t.id, system: e.system, role: e.role, via: e.via, unit: t.unit }
+      const { section, system, role, via } = e
+      const common = { section, target: t.label, targetId: t.id, system, role, via, unit: t.unit }
       if (e.samples.length > 0) {
         const m = medianSample(e.samples)
         const cpu = m.cpuUs === undefined ? {} : { cpuUs: m.cpuUs }
-        return { ...common, value: m.perSec, p50: m.p50, p99: m.p99, ...cpu, runs: e.samples.length }
+        const client = m.clientCpuUs === undefined ? {} : { clientCpuUs: m.clientCpuUs }
+        return { ...common, value: m.perSec, p50: m.p50, p99: m.p99, ...cpu, ...client, runs: e.samples.length }
       }
       if (e.values.length > 0) return { ...common, value: median(e.values), runs: e.values.length }
       return { ...common, value: null, runs: 0, ...(e.note === undefined ? {} : { note: e.note }) }
     })
-    const order = (r: Row) => TARGETS.findIndex((t) => t.id === r.targetId)
+    const order = (r: Row) => (r.section === "raw" ? 0 : 100) + TARGETS.findIndex((t) => t.id === r.targetId)
     return base
       .map((r, i) => ({ r, i }))
       .sort((a, b) => order(a.r) - order(b.r) || a.i - b.i)
@@ -93,10 +117,18 @@ export class Results {
 const ratio = (a: number | null, b: number | null | undefined): number | undefined =>
   a === null || b === null || b === undefined || b === 0 ? undefined : a / b
 
-/** The ceiling of a row: raw ioredis for pipelines, else the ceiling measured the same way (same era, or HTTP). */
+/** The ceiling of a row: raw ioredis for pipelines, else the ceiling measured the same way (same client, same era, or HTTP). */
 const ceilingOf = (row: Row, rows: ReadonlyArray<Row>): Row | undefined => {
   const same = rows.filter((r) => r.targetId === row.targetId && r.role === "ceiling" && r.value !== null)
-  return row.targetId === "pipeline" ? same[0] : same.find((r) => r.via === row.via)
+  return row.targetId === "pipeline" ? same[0] : same.find((r) => r.section === row.section && r.via === row.via)
+}
+
+/** Ratios of `row` to `other`: of the value and of CPU µs/op, under the given names. */
+const ratios = (row: Row, other: Row | undefined, value: "vsReference" | "vsCeiling") => {
+  const v = ratio(row.value, other?.value)
+  const cpu = ratio(row.cpuUs ?? null, other?.cpuUs)
+  const cpuName = value === "vsReference" ? "cpuVsReference" : "cpuVsCeiling"
+  return { ...(v === undefined ? {} : { [value]: v }), ...(cpu === undefined ? {} : { [cpuName]: cpu }) }
 }
 
 const withRatios = (row: Row, rows: ReadonlyArray<Row>): Row => {
@@ -104,20 +136,24 @@ const withRatios = (row: Row, rows: ReadonlyArray<Row>): Row => {
   const reference =
     row.via === "HTTP"
       ? undefined
-      : rows.find((r) => r.targetId === row.targetId && r.role === "reference" && r.value !== null)
+      : rows.find(
+          (r) => r.section === row.section && r.targetId === row.targetId && r.role === "reference" && r.value !== null
+        )
   const ceiling = ceilingOf(row, rows)
-  const vsReference = ratio(row.value, reference?.value)
-  const vsCeiling = ratio(row.value, ceiling?.value)
   let note = row.note
   if (row.targetId === "taskCycle" && row.value !== null) {
-    const get = rows.find((r) => r.targetId === "get" && r.system === row.system && r.via === row.via)
+    const get = rows.find(
+      (r) => r.section === row.section && r.targetId === "get" && r.system === row.system && r.via === row.via
+    )
     const perGet = ratio(get?.value ?? null, row.value)
     if (perGet !== undefined) note = `one cycle = ${perGet.toFixed(1)}× one get`
   }
+  const toCeiling = ratios(row, ceiling, "vsCeiling")
   return {
     ...row,
-    ...(vsReference === undefined ? {} : { vsReference }),
-    ...(vsCeiling === undefined || ceiling === undefined ? {} : { vsCeiling, ceiling: ceiling.system }),
+    ...ratios(row, reference, "vsReference"),
+    ...toCeiling,
+    ...(Object.keys(toCeiling).length === 0 || ceiling === undefined ? {} : { ceiling: ceiling.system }),
     ...(note === undefined ? {} : { note })
   }
 }

@@ -10,6 +10,7 @@ import { rssMiB, spawnNode, waitUntil } from "./processes.ts"
 import type { Results } from "./results.ts"
 import { firstLine, runTargets, type Sizes, untilReady } from "./run-targets.ts"
 import type { HttpSystem } from "./systems.ts"
+import { unprepared } from "./workloads.ts"
 
 const HTTP_TARGETS = ["httpGet", "httpGet16"] as const
 
@@ -32,16 +33,16 @@ export const runHttp = async (results: Results, system: HttpSystem, sizes: Sizes
     system.env
   )
   const target = httpTarget(port, system.path, 16)
-  const at = { system: system.name, role: system.role, via: "HTTP", pid: child.pid }
+  const at = { system: system.name, role: system.role, via: "HTTP", section: "raw" as const, pid: child.pid }
   try {
     await waitUntil(child, () => answers(port), 20_000)
-    const ops = system.ops(target.call)
+    const ops = system.ops(unprepared(target.call))
     await untilReady(ops.httpGet!)
     await runTargets(results, at, ops, HTTP_TARGETS, sizes)
-    results.value(system.name, system.role, "HTTP", "rss", rssMiB(child.pid))
+    results.value(at, "rss", rssMiB(child.pid))
     return true
   } catch (e) {
-    results.missing(system.name, system.role, "HTTP", [...HTTP_TARGETS, "rss"], firstLine(e))
+    results.missing(at, [...HTTP_TARGETS, "rss"], firstLine(e))
     return false
   } finally {
     target.close()

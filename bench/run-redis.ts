@@ -22,7 +22,7 @@ export const runIoredis = async (results: Results, url: string, sizes: Sizes): P
   try {
     await runTargets(
       results,
-      { system: "ioredis", role: "ceiling", via: "RESP" },
+      { system: "ioredis", role: "ceiling", via: "RESP", section: "raw" },
       ioredisOps(client),
       ["get", "get16", "set", "pipeline"],
       sizes

@@ -1,48 +1,74 @@
 /**
- * One stdio server in one era: spawn it (timing spawn → first tools/list),
- * run its targets, read its RSS, close it.
+ * One stdio server in one era, driven by one client: spawn it (timing spawn →
+ * first tools/list), run its targets, read its RSS, close it. The raw driver
+ * gives the ratio rows; the SDK clients the "as an SDK client sees it" rows.
  */
-import type { Results } from "./results.ts"
+import { connectRaw } from "./raw-stdio.ts"
+import { WrongAnswer } from "./raw-wire.ts"
+import type { At, Results, Section } from "./results.ts"
 import { firstLine, runTargets, type Sizes, untilReady } from "./run-targets.ts"
-import { connectStdio, type Era, Unavailable } from "./stdio-client.ts"
+import { connectStdio, type Era, type Session, type Spawn, Unavailable } from "./stdio-client.ts"
 import type { StdioSystem } from "./systems.ts"
 import type { TargetId } from "./workloads.ts"
 
-const STDIO_TARGETS: ReadonlyArray<TargetId> = ["get", "get16", "set", "taskCycle", "statePatch", "pipeline"]
+export const STDIO_TARGETS: ReadonlyArray<TargetId> = ["get", "get16", "set", "taskCycle", "statePatch", "pipeline"]
+
+const CONNECT: Record<Section, (spawn: Spawn, era: Era) => Promise<Session>> = {
+  raw: connectRaw,
+  sdk: connectStdio
+}
+
+const at = (system: StdioSystem, era: Era, section: Section): At => ({
+  system: system.name,
+  role: system.role,
+  via: era,
+  section
+})
 
 /** Spawn, list tools; the time until the list arrives. Undefined (and noted) when the server is unavailable in `era`. */
-const spawnAndList = async (results: Results, system: StdioSystem, era: Era) => {
+const spawnAndList = async (results: Results, system: StdioSystem, era: Era, section: Section) => {
   const t0 = performance.now()
   try {
-    const session = await connectStdio(system.spawn, era)
-    await session.listTools()
-    results.value(system.name, system.role, era, "spawn", performance.now() - t0)
+    const session = await CONNECT[section](system.spawn, era)
+    try {
+      await session.listTools()
+    } catch (e) {
+      await session.close().catch(() => undefined)
+      throw e
+    }
+    results.value(at(system, era, section), "spawn", performance.now() - t0)
     return session
   } catch (e) {
     const reason = e instanceof Unavailable ? e.message : `failed: ${firstLine(e)}`
-    const targets = [
-      ...STDIO_TARGETS.filter((t) => system.ops(async () => undefined)[t] !== undefined),
-      "spawn",
-      "rss"
-    ] as const
-    results.missing(system.name, system.role, era, targets, reason)
+    const client = { call: async () => undefined, prepare: () => async () => undefined }
+    const targets = [...STDIO_TARGETS.filter((t) => system.ops(client)[t] !== undefined), "spawn", "rss"] as const
+    results.missing(at(system, era, section), targets, reason)
     return undefined
   }
 }
 
 /** A full measured session. Returns false when the server cannot be used in this era (skip it from then on). */
-export const runStdio = async (results: Results, system: StdioSystem, era: Era, sizes: Sizes): Promise<boolean> => {
-  const session = await spawnAndList(results, system, era)
+export const runStdio = async (
+  results: Results,
+  system: StdioSystem,
+  era: Era,
+  section: Section,
+  sizes: Sizes
+): Promise<boolean> => {
+  const session = await spawnAndList(results, system, era, section)
   if (session === undefined) return false
+  const where = at(system, era, section)
   try {
-    const ops = system.ops(session.call)
-    const at = { system: system.name, role: system.role, via: era, pid: session.pid }
+    const ops = system.ops(session)
     const first = ops.get ?? Object.values(ops)[0]
-    if (first !== undefined) await untilReady(first)
-    await runTargets(results, at, ops, STDIO_TARGETS, sizes)
-    results.value(system.name, system.role, era, "rss", session.rssMiB())
+    const seed = system.seed
+    if (seed !== undefined) await untilReady(() => seed(session))
+    else if (first !== undefined) await untilReady(first)
+    await runTargets(results, { ...where, pid: session.pid }, ops, STDIO_TARGETS, sizes)
+    results.value(where, "rss", session.rssMiB())
   } catch (e) {
-    results.missing(system.name, system.role, era, STDIO_TARGETS, `failed: ${firstLine(e)}`)
+    results.missing(where, STDIO_TARGETS, `failed: ${firstLine(e)}`)
+    if (e instanceof WrongAnswer) results.wrongAnswers.push(`${system.name}, ${era}: ${firstLine(e)}`)
   } finally {
     await session.close().catch(() => undefined)
   }
@@ -50,7 +76,7 @@ export const runStdio = async (results: Results, system: StdioSystem, era: Era, 
 }
 
 /** One more spawn → first tools/list sample. */
-export const runSpawnOnly = async (results: Results, system: StdioSystem, era: Era): Promise<void> => {
-  const session = await spawnAndList(results, system, era)
+export const runSpawnOnly = async (results: Results, system: StdioSystem, era: Era, section: Section) => {
+  const session = await spawnAndList(results, system, era, section)
   await session?.close().catch(() => undefined)
 }

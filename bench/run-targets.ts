@@ -3,9 +3,9 @@
  * results; shared by the stdio, HTTP and ioredis drivers.
  */
 import { cpuMs } from "./processes.ts"
-import type { Results } from "./results.ts"
+import { WrongAnswer } from "./raw-wire.ts"
+import type { At, Results } from "./results.ts"
 import { measure } from "./stats.ts"
-import type { Role } from "./systems.ts"
 import { type Op, planFor, type TargetId } from "./workloads.ts"
 
 export interface Sizes {
@@ -13,11 +13,8 @@ export interface Sizes {
   readonly warmup: number
 }
 
-/** Where samples go: which server, how it was reached, and its pid (for CPU time) when it is our child. */
-export interface At {
-  readonly system: string
-  readonly role: Role
-  readonly via: string
+/** Where samples go, and the server's pid (for CPU time) when it is our child. */
+export interface Measured extends At {
   readonly pid?: number
 }
 
@@ -39,10 +36,10 @@ export const untilReady = async (op: Op, timeoutMs = 15_000): Promise<void> => {
   }
 }
 
-/** Time each target `ops` has; a failing target is noted and the rest still run. */
+/** Time each target `ops` has; a failing target is noted (a wrong answer also in `results.wrongAnswers`) and the rest still run. */
 export const runTargets = async (
   results: Results,
-  at: At,
+  at: Measured,
   ops: Partial<Record<TargetId, Op>>,
   targets: ReadonlyArray<TargetId>,
   sizes: Sizes
@@ -53,9 +50,10 @@ export const runTargets = async (
     const op = ops[id]
     if (op === undefined) continue
     try {
-      results.sample(at.system, at.role, at.via, id, await measure(planFor(id, sizes.calls, sizes.warmup), op, cpu))
+      results.sample(at, id, await measure(planFor(id, sizes.calls, sizes.warmup), op, cpu))
     } catch (e) {
-      results.missing(at.system, at.role, at.via, [id], `failed: ${firstLine(e)}`)
+      results.missing(at, [id], `failed: ${firstLine(e)}`)
+      if (e instanceof WrongAnswer) results.wrongAnswers.push(`${at.system}, ${at.via}, ${id}: ${firstLine(e)}`)
     }
   }
 }

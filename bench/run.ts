@@ -2,54 +2,56 @@
  * `npm run bench`: ours beside the reference Redis MCP server and the
  * ceilings (SDK echo servers, raw ioredis, a bare node:http echo), over stdio
  * in both protocol eras and over HTTP, on one redis-server started here.
- * Prints one table with ratios and writes it as JSON. Numbers only: nothing
- * here fails on speed. See `npm run bench -- --help`.
+ * The ratio rows are driven by raw load generators (stdio: raw-stdio.ts), the
+ * same stdio rows again by the MCP SDK clients, then ours with audit on and
+ * metrics off beside its defaults. Prints the tables with ratios and writes
+ * them as JSON. Numbers only: nothing fails on speed; a wrong answer fails the
+ * run (exit 1). See `npm run bench -- --help`.
  */
-import { execFileSync } from "node:child_process"
-import { cpus, loadavg } from "node:os"
+import { loadavg } from "node:os"
 import { resolve } from "node:path"
 import { stopAll } from "../test/support/registry.ts"
 import { parseOptions } from "./options.ts"
-import { path, ROOT } from "./processes.ts"
-import { Results } from "./results.ts"
+import { path } from "./processes.ts"
+import { makeReport, renderReport } from "./report.ts"
+import { Results, type Section } from "./results.ts"
 import { runHttp } from "./run-http.ts"
 import { runIoredis, startBenchRedis } from "./run-redis.ts"
 import { runSpawnOnly, runStdio } from "./run-stdio.ts"
 import type { Era } from "./stdio-client.ts"
 import { httpSystems, type StdioSystem, stdioSystems } from "./systems.ts"
-import { renderTable, writeJson } from "./table.ts"
+import { writeJson } from "./table.ts"
+import { runVariants, type VariantRow } from "./variants.ts"
 
 const options = parseOptions(process.argv.slice(2))
 const started = performance.now()
 const log = (line: string) =>
   process.stderr.write(`bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s  ${line}\n`)
 
-const commit = (): string => {
-  try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim()
-  } catch {
-    return "unknown"
-  }
-}
-
 const loadBefore = loadavg()[0]!
 const { redis, version } = await startBenchRedis()
 const results = new Results()
+let variants: Array<VariantRow> = []
 try {
   const stdio = stdioSystems(redis.url, options.baselineDist)
   const http = httpSystems(redis.url, options.baselineDist)
   const sessions: Array<{ system: StdioSystem; era: Era }> = stdio.flatMap((system) =>
     system.eras.map((era) => ({ system, era }))
   )
+  // Servers (by section: each client notes its own n/a) that cannot be used, skipped from then on.
   const unusable = new Set<unknown>()
-  for (let run = 1; run <= options.runs; run++) {
+  const unusableVia: Record<Section, Set<unknown>> = { raw: unusable, sdk: new Set() }
+  const stdioRound = async (run: number, section: Section) => {
     // A different server goes first in each run, so a change in machine load does not always hit the same one.
     const shift = (run - 1) % sessions.length
     for (const s of [...sessions.slice(shift), ...sessions.slice(0, shift)]) {
-      if (unusable.has(s)) continue
-      log(`run ${run}/${options.runs}: ${s.system.name}, stdio ${s.era}`)
-      if (!(await runStdio(results, s.system, s.era, options))) unusable.add(s)
+      if (unusableVia[section].has(s)) continue
+      log(`run ${run}/${options.runs}: ${s.system.name}, stdio ${s.era}, ${section} client`)
+      if (!(await runStdio(results, s.system, s.era, section, options))) unusableVia[section].add(s)
     }
+  }
+  for (let run = 1; run <= options.runs; run++) {
+    await stdioRound(run, "raw")
     log(`run ${run}/${options.runs}: ioredis`)
     await runIoredis(results, redis.url, options)
     for (const h of http) {
@@ -57,37 +59,25 @@ try {
       log(`run ${run}/${options.runs}: ${h.name}, HTTP`)
       if (!(await runHttp(results, h, options))) unusable.add(h)
     }
+    await stdioRound(run, "sdk")
   }
   for (let k = options.runs; k < options.spawns; k++) {
     log(`spawn → first tools/list, sample ${k + 1}/${options.spawns}`)
-    for (const s of sessions) if (!unusable.has(s)) await runSpawnOnly(results, s.system, s.era)
+    for (const s of sessions) if (!unusable.has(s)) await runSpawnOnly(results, s.system, s.era, "raw")
+  }
+  if (options.variantRounds > 0) {
+    const v = await runVariants(redis.url, options, options.variantRounds, log)
+    variants = v.rows
+    results.wrongAnswers.push(...v.wrongAnswers)
   }
 } finally {
   await redis.dispose()
   await stopAll()
 }
 
-const rows = results.rows()
-const report = {
-  meta: {
-    date: new Date().toISOString(),
-    commit: commit(),
-    node: process.version,
-    cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
-    redis: version,
-    loadAverage: { before: loadBefore, after: loadavg()[0] },
-    options,
-    note: "value is the median over runs; ratios are this row's value ÷ the reference's / the ceiling's (calls/s: higher is better; ms, MiB: lower is better)"
-  },
-  rows
-}
-process.stdout.write(
-  `\nnpm run bench: ${options.runs} run(s) of ${options.calls} calls after ${options.warmup} warm-up (median), ` +
-    `node ${process.version}, redis ${version}, ${report.meta.cpus}, commit ${report.meta.commit}, ` +
-    `load average ${loadBefore.toFixed(1)} before / ${report.meta.loadAverage.after?.toFixed(1)} after\n\n${renderTable(rows)}\n` +
-    "ratios: this row ÷ the reference / the ceiling (calls/s: higher is better; ms and MiB: lower is better)\n" +
-    "CPU µs/op: the server process's own CPU time per operation (all threads), the figure least moved by other load\n"
-)
+const report = makeReport(options, version, loadBefore, results.rows(), variants, results.wrongAnswers)
+process.stdout.write(renderReport(report))
 const files = [path("bench/results/latest.json"), ...(options.out === undefined ? [] : [resolve(options.out)])]
 for (const file of files) writeJson(file, report)
 process.stdout.write(`JSON: ${files.join(", ")}\n`)
+if (report.wrongAnswers.length > 0) process.exitCode = 1

@@ -41,7 +41,7 @@ try {
     },
     era
   )
-  const ops = oursOps(session.call)
+  const ops = oursOps(session)
   const mix = [ops.get!, ops.set!, ops.statePatch!, ops.taskCycle!]
   const start = performance.now()
   const end = start + minutes * 60_000

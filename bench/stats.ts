@@ -14,6 +14,8 @@ export interface Sample {
   readonly n: number
   /** CPU time the server process spent per timed operation, in µs (when its pid is known). */
   readonly cpuUs?: number
+  /** CPU time this process (the client) spent per timed operation, in µs. */
+  readonly clientCpuUs?: number
 }
 
 export interface Plan {
@@ -56,9 +58,11 @@ export const measure = async (
 ): Promise<Sample> => {
   await drive(plan.warmup, plan.inFlight, (i) => op(plan.n + i))
   const cpu0 = cpuMs?.()
+  const client0 = process.cpuUsage()
   const start = performance.now()
   const times = await drive(plan.n, plan.inFlight, op)
   const wall = performance.now() - start
+  const client = process.cpuUsage(client0)
   const cpu1 = cpuMs?.()
   times.sort((a, b) => a - b)
   return {
@@ -66,7 +70,8 @@ export const measure = async (
     p50: percentile(times, 0.5),
     p99: percentile(times, 0.99),
     n: plan.n,
-    ...(cpu0 === undefined || cpu1 === undefined ? {} : { cpuUs: ((cpu1 - cpu0) * 1000) / plan.n })
+    ...(cpu0 === undefined || cpu1 === undefined ? {} : { cpuUs: ((cpu1 - cpu0) * 1000) / plan.n }),
+    clientCpuUs: (client.user + client.system) / plan.n
   }
 }
 
@@ -76,14 +81,18 @@ export const median = (values: ReadonlyArray<number>): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-/** The median of each field over repeated runs. */
-export const medianSample = (runs: ReadonlyArray<Sample>): Sample => {
-  const cpu = runs.flatMap((r) => (r.cpuUs === undefined ? [] : [r.cpuUs]))
-  return {
-    perSec: median(runs.map((r) => r.perSec)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    n: runs[0]?.n ?? 0,
-    ...(cpu.length === 0 ? {} : { cpuUs: median(cpu) })
-  }
+/** The median of a field over the runs that have it. */
+const medianOf = (runs: ReadonlyArray<Sample>, field: "cpuUs" | "clientCpuUs"): { [K in typeof field]?: number } => {
+  const values = runs.flatMap((r) => (r[field] === undefined ? [] : [r[field]]))
+  return values.length === 0 ? {} : { [field]: median(values) }
 }
+
+/** The median of each field over repeated runs. */
+export const medianSample = (runs: ReadonlyArray<Sample>): Sample => ({
+  perSec: median(runs.map((r) => r.perSec)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  n: runs[0]?.n ?? 0,
+  ...medianOf(runs, "cpuUs"),
+  ...medianOf(runs, "clientCpuUs")
+})

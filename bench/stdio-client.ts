@@ -9,6 +9,7 @@ import { StdioClientTransport as StdioV2 } from "@modelcontextprotocol/client/st
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport as StdioV1 } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { rssMiB, StderrTail, withTimeout } from "./processes.ts"
+import { type Client, unprepared } from "./workloads.ts"
 
 export const ERAS = ["2025-11-25", "2026-07-28"] as const
 export type Era = (typeof ERAS)[number]
@@ -23,10 +24,9 @@ export interface Spawn {
 /** The server cannot be measured in this era (or at all); `reason` goes in the table instead of numbers. */
 export class Unavailable extends Error {}
 
-export interface Session {
+/** A live server over stdio; its calls throw when the result is an error (isError or a JSON-RPC error). */
+export interface Session extends Client {
   readonly pid: number
-  /** Call a tool; throws when the result is an error (isError or a JSON-RPC error). */
-  readonly call: (name: string, args: Record<string, unknown>) => Promise<unknown>
   readonly listTools: () => Promise<ReadonlyArray<string>>
   /** VmRSS of the server process now. */
   readonly rssMiB: () => number | undefined
@@ -80,7 +80,7 @@ export const connectStdio = async (spawn: Spawn, era: Era): Promise<Session> => 
   if (pid === null) throw new Unavailable("the server process has no pid")
   return {
     pid,
-    call: async (name, args) => checked(await client.callTool({ name, arguments: args })),
+    ...unprepared(async (name, args) => checked(await client.callTool({ name, arguments: args }))),
     listTools: async () => (await client.listTools()).tools.map((t) => t.name),
     rssMiB: () => rssMiB(pid),
     close: () => client.close()

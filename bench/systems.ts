@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { path, REFERENCE_MAIN, requireMain } from "./processes.ts"
 import { ERAS, type Era, type Spawn } from "./stdio-client.ts"
-import { type Call, echoOps, type Op, oursOps, referenceOps, type TargetId } from "./workloads.ts"
+import { type Client, echoOps, GET_KEY, type Op, oursOps, referenceOps, type TargetId, VALUE } from "./workloads.ts"
 
 export type Role = "ours" | "baseline" | "reference" | "ceiling" | "explains"
 
@@ -17,7 +17,9 @@ export interface StdioSystem {
   readonly role: Role
   readonly eras: ReadonlyArray<Era>
   readonly spawn: Spawn
-  readonly ops: (call: Call) => Partial<Record<TargetId, Op>>
+  readonly ops: (client: Client) => Partial<Record<TargetId, Op>>
+  /** Run once before the targets (data the targets read); retried until the server is ready. */
+  readonly seed?: (client: Client) => Promise<unknown>
 }
 
 export interface HttpSystem {
@@ -27,11 +29,11 @@ export interface HttpSystem {
   readonly args: ReadonlyArray<string>
   readonly env: Record<string, string>
   readonly path: string
-  readonly ops: (call: Call) => Partial<Record<TargetId, Op>>
+  readonly ops: (client: Client) => Partial<Record<TargetId, Op>>
 }
 
 /** Settings that let ours run every target: the batch toolset on, pipelines of 1000 allowed, quiet logs. */
-const oursEnv = (redisUrl: string | undefined): Record<string, string> => ({
+export const oursEnv = (redisUrl: string | undefined): Record<string, string> => ({
   ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
   REDIS_MCP_LOG_LEVEL: "warn",
   REDIS_MCP_TOOLSETS: "default,batch",
@@ -48,7 +50,7 @@ export const baselineName = (dist: string): string => {
   }
 }
 
-const node = (args: ReadonlyArray<string>, env: Record<string, string>): Spawn => ({
+export const node = (args: ReadonlyArray<string>, env: Record<string, string>): Spawn => ({
   command: process.execPath,
   args,
   env
@@ -84,10 +86,11 @@ export const stdioSystems = (redisUrl: string, baselineDist: string | undefined)
       role: "explains",
       eras: ["2025-11-25"],
       spawn: node([ours], oursEnv(undefined)),
-      ops: (call) => {
-        const all = oursOps(call)
+      ops: (client) => {
+        const all = oursOps(client)
         return { get: all.get!, get16: all.get16!, set: all.set! }
-      }
+      },
+      seed: (client) => client.call("set", { key: GET_KEY, value: VALUE })
     },
     { name: "SDK v2 echo", role: "ceiling", eras: ERAS, spawn: sdkEcho("v2"), ops: echoOps },
     { name: "SDK v1 echo", role: "explains", eras: ["2025-11-25"], spawn: sdkEcho("v1"), ops: echoOps }

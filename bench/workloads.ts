@@ -9,6 +9,20 @@ export type Call = (name: string, args: Record<string, unknown>) => Promise<unkn
 /** One timed operation; `i` numbers the calls so keys can vary. */
 export type Op = (i: number) => Promise<unknown>
 
+/** How a workload talks to a server. */
+export interface Client {
+  /** Call a tool and get its output (structuredContent, else content); throws on an error result. */
+  readonly call: Call
+  /**
+   * A call fixed in advance, serialised once where the client can (the raw driver); the
+   * answer is checked, not returned. `expect`, when given, must occur in the answer (raw driver only).
+   */
+  readonly prepare: (name: string, args: Record<string, unknown>, expect?: string) => () => Promise<unknown>
+}
+
+/** A client with nothing to prepare (the SDK clients, HTTP): a prepared call is a plain call. */
+export const unprepared = (call: Call): Client => ({ call, prepare: (name, args) => () => call(name, args) })
+
 export type TargetId =
   | "get"
   | "get16"
@@ -55,21 +69,33 @@ export const planFor = (id: TargetId, calls: number, warmup: number): Plan => {
 
 export const GET_KEY = "bench:get"
 export const VALUE = "v".repeat(100)
-const setKey = (i: number) => `bench:set:${i % 1000}`
+/** Calls vary over this many keys (set) or patches (state_patch), each prepared once. */
+const VARIANTS = 1000
+const setKey = (i: number) => `bench:set:${i % VARIANTS}`
 const pipelineSets = Array.from({ length: 1000 }, (_, j) => ["SET", `bench:pipe:${j}`, "v".repeat(16)])
 /** ioredis wants method names: ["set", key, value]. */
 const ioredisSets = pipelineSets.map(([, key, value]) => ["set", key!, value!])
 
+/** `VARIANTS` prepared calls, made on first use (in the warm-up); call `i` uses variant `i % VARIANTS`. */
+const cycle = (make: (j: number) => () => Promise<unknown>): Op => {
+  let calls: Array<() => Promise<unknown>> | undefined
+  return (i) => {
+    calls ??= Array.from({ length: VARIANTS }, (_, j) => make(j))
+    return calls[i % VARIANTS]!()
+  }
+}
+
+/** One `get` stands for the sequential and 16-in-flight targets, over stdio and HTTP. */
+const gets = (get: Op) => ({ get, get16: get, httpGet: get, httpGet16: get })
+
+const sets = (client: Client): Op => cycle((j) => client.prepare("set", { key: setKey(j), value: VALUE }))
+
 /** ours (this build or an older one), over any transport. */
-export const oursOps = (call: Call): Partial<Record<TargetId, Op>> => {
+export const oursOps = ({ call, prepare }: Client): Partial<Record<TargetId, Op>> => {
   const queue = `bench-${process.pid}-${Math.round(performance.now())}`
-  const get = () => call("get", { key: GET_KEY })
   return {
-    get,
-    get16: get,
-    httpGet: get,
-    httpGet16: get,
-    set: (i) => call("set", { key: setKey(i), value: VALUE }),
+    ...gets(prepare("get", { key: GET_KEY }, VALUE)),
+    set: sets({ call, prepare }),
     taskCycle: async () => {
       const { taskId } = (await call("task_create", { queue, payload: { n: 1 } })) as { taskId: string }
       const { tasks } = (await call("task_claim", { queue, worker: "bench", leaseSeconds: 60 })) as {
@@ -79,22 +105,26 @@ export const oursOps = (call: Call): Partial<Record<TargetId, Op>> => {
       if (task?.taskId !== taskId) throw new Error("task_claim returned another task than the one just created")
       await call("task_complete", { queue, taskId, leaseToken: task.leaseToken, result: { ok: true } })
     },
-    statePatch: (i) =>
-      call("state_patch", { namespace: "bench", key: `doc-${i % 50}`, patch: { n: i, status: "running" } }),
-    pipeline: () => call("pipeline", { commands: pipelineSets })
+    // 50 documents; each patch changes its document (n differs from the document's last n).
+    statePatch: cycle((j) =>
+      prepare("state_patch", { namespace: "bench", key: `doc-${j % 50}`, patch: { n: j, status: "running" } })
+    ),
+    pipeline: prepare("pipeline", { commands: pipelineSets })
   }
 }
 
 /** The reference server: tools `get` and `set` only. */
-export const referenceOps = (call: Call): Partial<Record<TargetId, Op>> => {
-  const get = () => call("get", { key: GET_KEY })
-  return { get, get16: get, set: (i) => call("set", { key: setKey(i), value: VALUE }) }
+export const referenceOps = (client: Client): Partial<Record<TargetId, Op>> => {
+  const get = client.prepare("get", { key: GET_KEY }, VALUE)
+  return { get, get16: get, set: sets(client) }
 }
 
 /** An echo server: the same arguments as ours, sent to its one tool. */
-export const echoOps = (call: Call): Partial<Record<TargetId, Op>> => {
-  const get = () => call("echo", { key: GET_KEY })
-  return { get, get16: get, httpGet: get, httpGet16: get, set: (i) => call("echo", { key: setKey(i), value: VALUE }) }
+export const echoOps = ({ prepare }: Client): Partial<Record<TargetId, Op>> => {
+  return {
+    ...gets(prepare("echo", { key: GET_KEY }, GET_KEY)),
+    set: cycle((j) => prepare("echo", { key: setKey(j), value: VALUE }))
+  }
 }
 
 /** Raw ioredis on the same redis-server: the Redis ceiling. */

@@ -16,10 +16,16 @@ export interface Options {
   readonly quick: boolean
   /** Interleaved rounds of ours' audit/metrics variants (0: not measured). */
   readonly variantRounds: number
+  /** The parts of the run to do (default all). */
+  readonly only: ReadonlyArray<Part>
 }
 
+/** raw: the ratio rows (raw stdio driver, ioredis, HTTP); sdk: the stdio rows by the SDK clients; variants: ours with audit on / metrics off. */
+export const PARTS = ["raw", "sdk", "variants"] as const
+export type Part = (typeof PARTS)[number]
+
 export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--calls N] [--warmup N] [--spawns N]
-                       [--variant-rounds N] [--out FILE] [--baseline-dist DIR]
+                       [--variant-rounds N] [--only PARTS] [--out FILE] [--baseline-dist DIR]
   --quick              200 calls after 20 warm-up, 1 run, 2 spawns, 2 variant rounds (under a minute)
   --runs N             measured runs per server; the table shows the median (default 3)
   --calls N            timed calls per target and run (default 2000; task cycles N/3, pipelines N/20)
@@ -27,6 +33,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--calls N] [
   --spawns N           spawn → first tools/list samples per server (default 5)
   --variant-rounds N   interleaved rounds of ours with audit on / metrics off beside its defaults
                        (default 6; 0 skips them)
+  --only PARTS         some of raw,sdk,variants (default all): raw = the ratio rows (raw stdio
+                       driver, ioredis, HTTP), sdk = the stdio rows by the SDK clients,
+                       variants = ours with audit on / metrics off beside its defaults
   --out FILE           also write the JSON here (always: bench/results/latest.json)
   --baseline-dist DIR  also measure another build of ours: a dist/ with its node_modules beside it
 `
@@ -36,6 +45,14 @@ const whole = (name: string, raw: string | undefined, fallback: number, min = 1)
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number from ${min}, got ${raw}`)
   return n
+}
+
+const parts = (raw: string | undefined): ReadonlyArray<Part> => {
+  if (raw === undefined) return PARTS
+  const words = raw.split(",").map((w) => w.trim())
+  const bad = words.filter((w) => !(PARTS as ReadonlyArray<string>).includes(w))
+  if (bad.length > 0 || words.length === 0) throw new Error(`--only takes some of ${PARTS.join(",")}, got ${raw}`)
+  return PARTS.filter((p) => words.includes(p))
 }
 
 /** The options, or the usage on stderr and exit 2. */
@@ -59,6 +76,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
       warmup: { type: "string" },
       spawns: { type: "string" },
       "variant-rounds": { type: "string" },
+      only: { type: "string" },
       out: { type: "string" },
       "baseline-dist": { type: "string" },
       help: { type: "boolean", short: "h" }
@@ -78,6 +96,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     runs: whole("runs", values.runs, quick ? 1 : 3),
     spawns: whole("spawns", values.spawns, quick ? 2 : 5),
     variantRounds: whole("variant-rounds", values["variant-rounds"], quick ? 2 : 6, 0),
+    only: parts(values.only),
     out: values.out,
     baselineDist
   }

@@ -11,7 +11,7 @@
 import { loadavg } from "node:os"
 import { resolve } from "node:path"
 import { stopAll } from "../test/support/registry.ts"
-import { parseOptions } from "./options.ts"
+import { type Part, parseOptions } from "./options.ts"
 import { path } from "./processes.ts"
 import { makeReport, renderReport } from "./report.ts"
 import { Results, type Section } from "./results.ts"
@@ -50,22 +50,25 @@ try {
       if (!(await runStdio(results, s.system, s.era, section, options))) unusableVia[section].add(s)
     }
   }
+  const doing = (part: Part) => options.only.includes(part)
   for (let run = 1; run <= options.runs; run++) {
-    await stdioRound(run, "raw")
-    log(`run ${run}/${options.runs}: ioredis`)
-    await runIoredis(results, redis.url, options)
-    for (const h of http) {
-      if (unusable.has(h)) continue
-      log(`run ${run}/${options.runs}: ${h.name}, HTTP`)
-      if (!(await runHttp(results, h, options))) unusable.add(h)
+    if (doing("raw")) {
+      await stdioRound(run, "raw")
+      log(`run ${run}/${options.runs}: ioredis`)
+      await runIoredis(results, redis.url, options)
+      for (const h of http) {
+        if (unusable.has(h)) continue
+        log(`run ${run}/${options.runs}: ${h.name}, HTTP`)
+        if (!(await runHttp(results, h, options))) unusable.add(h)
+      }
     }
-    await stdioRound(run, "sdk")
+    if (doing("sdk")) await stdioRound(run, "sdk")
   }
-  for (let k = options.runs; k < options.spawns; k++) {
+  for (let k = options.runs; doing("raw") && k < options.spawns; k++) {
     log(`spawn → first tools/list, sample ${k + 1}/${options.spawns}`)
     for (const s of sessions) if (!unusable.has(s)) await runSpawnOnly(results, s.system, s.era, "raw")
   }
-  if (options.variantRounds > 0) {
+  if (doing("variants") && options.variantRounds > 0) {
     const v = await runVariants(redis.url, options, options.variantRounds, log)
     variants = v.rows
     results.wrongAnswers.push(...v.wrongAnswers)

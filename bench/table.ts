@@ -79,7 +79,19 @@ export const renderTable = (rows: ReadonlyArray<Row>): string => {
 
 /** The variants of ours: each beside the defaults (calls/s ratio, and CPU µs/op difference). */
 export const renderVariants = (rows: ReadonlyArray<VariantRow>): string => {
-  const header = ["target", "ours with", "value", "p50 ms", "p99 ms", "CPU µs/op", "÷ defaults", "CPU Δ µs/op", "note"]
+  const header = [
+    "target",
+    "ours with",
+    "value",
+    "p50 ms",
+    "p99 ms",
+    "CPU µs/op",
+    "÷ defaults",
+    "CPU Δ µs/op",
+    "Δ over rounds",
+    "note"
+  ]
+  const signed = (v: number) => `${v >= 0 ? "+" : "−"}${fmt(Math.abs(v), 0)}`
   const cells = rows.map((r, i) => [
     i > 0 && rows[i - 1]!.target === r.target ? "" : r.target,
     r.variant,
@@ -88,10 +100,11 @@ export const renderVariants = (rows: ReadonlyArray<VariantRow>): string => {
     fmt(r.p99, 2),
     fmt(r.cpuUs, 0),
     times(r.vsDefaults),
-    r.cpuDeltaUs === undefined ? "" : `${r.cpuDeltaUs >= 0 ? "+" : ""}${fmt(r.cpuDeltaUs, 0)}`,
+    r.cpuDeltaUs === undefined ? "" : signed(r.cpuDeltaUs),
+    r.cpuDeltaRangeUs === undefined ? "" : `${signed(r.cpuDeltaRangeUs[0])} … ${signed(r.cpuDeltaRangeUs[1])}`,
     clip(r.note ?? "", 110)
   ])
-  return layout(header, cells, new Set([2, 3, 4, 5, 6, 7]))
+  return layout(header, cells, new Set([2, 3, 4, 5, 6, 7, 8]))
 }
 
 export const writeJson = (file: string, data: unknown): void => {

@@ -14,7 +14,7 @@ import { cpuMs, path, requireMain } from "./processes.ts"
 import { connectRaw } from "./raw-stdio.ts"
 import { WrongAnswer } from "./raw-wire.ts"
 import { firstLine, type Sizes, untilReady } from "./run-targets.ts"
-import { measure, medianSample, type Sample } from "./stats.ts"
+import { measure, median, medianSample, type Sample } from "./stats.ts"
 import type { Era, Session, Spawn } from "./stdio-client.ts"
 import { node, oursEnv } from "./systems.ts"
 import { type Op, oursOps, planFor, target } from "./workloads.ts"
@@ -32,10 +32,11 @@ export interface VariantRow {
   readonly p99?: number
   readonly cpuUs?: number
   readonly rounds: number
-  /** value ÷ the defaults' value. */
+  /** value ÷ the defaults' value in the same round, median over rounds. */
   readonly vsDefaults?: number
-  /** CPU µs/op minus the defaults' (what the setting costs per call). */
+  /** CPU µs/op minus the defaults' in the same round (what the setting costs per call): median, and range over rounds. */
   readonly cpuDeltaUs?: number
+  readonly cpuDeltaRangeUs?: readonly [number, number]
   readonly note?: string
 }
 
@@ -65,21 +66,33 @@ const start = async (v: Variant, spawn: Spawn): Promise<void> => {
   }
 }
 
+/**
+ * Beside the defaults, round by round: the CPU µs/op difference of each round (both measured
+ * back to back), their median and range; and the median calls/s ratio.
+ */
+const versus = (v: ReadonlyArray<Sample>, base: ReadonlyArray<Sample>) => {
+  const rounds = Math.min(v.length, base.length)
+  if (rounds === 0) return {}
+  const pairs = Array.from({ length: rounds }, (_, r) => ({ a: v[r]!, b: base[r]! }))
+  const deltas = pairs.flatMap(({ a, b }) =>
+    a.cpuUs === undefined || b.cpuUs === undefined ? [] : [a.cpuUs - b.cpuUs]
+  )
+  return {
+    vsDefaults: median(pairs.map(({ a, b }) => a.perSec / b.perSec)),
+    ...(deltas.length === 0
+      ? {}
+      : { cpuDeltaUs: median(deltas), cpuDeltaRangeUs: [Math.min(...deltas), Math.max(...deltas)] as const })
+  }
+}
+
 const rowsOf = (variants: ReadonlyArray<Variant>): Array<VariantRow> =>
   TARGET_IDS.flatMap((id) => {
     const label = target(id).label
-    const base = variants[0]!.samples[id].length > 0 ? medianSample(variants[0]!.samples[id]) : undefined
+    const base = variants[0]!.samples[id]
     return variants.map((v): VariantRow => {
       const note = v.note === undefined ? {} : { note: v.note }
       if (v.samples[id].length === 0) return { target: label, variant: v.name, value: null, rounds: 0, ...note }
       const m = medianSample(v.samples[id])
-      const vs =
-        base === undefined || v === variants[0]
-          ? {}
-          : {
-              vsDefaults: m.perSec / base.perSec,
-              ...(m.cpuUs === undefined || base.cpuUs === undefined ? {} : { cpuDeltaUs: m.cpuUs - base.cpuUs })
-            }
       const cpu = m.cpuUs === undefined ? {} : { cpuUs: m.cpuUs }
       return {
         target: label,
@@ -89,7 +102,7 @@ const rowsOf = (variants: ReadonlyArray<Variant>): Array<VariantRow> =>
         p99: m.p99,
         ...cpu,
         rounds: v.samples[id].length,
-        ...vs,
+        ...(v === variants[0] ? {} : versus(v.samples[id], base)),
         ...note
       }
     })

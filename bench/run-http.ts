@@ -15,7 +15,7 @@ import { unprepared } from "./workloads.ts"
 const HTTP_TARGETS = ["httpGet", "httpGet16"] as const
 
 /** True once anything answers HTTP on the port (any status). */
-const answers = (port: number) =>
+export const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
     const req = request({ host: "127.0.0.1", port, path: "/", method: "GET" }, (res) => {
       res.resume()

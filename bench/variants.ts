@@ -141,7 +141,7 @@ export const runVariants = async (
     const metricsOff = variants[2]!
     if (metricsOff.session !== undefined) {
       log("variants: does the server honour REDIS_MCP_METRICS=off?")
-      const verdict = await metricsOffVerdict(spawn, VARIANT_ERA).catch(
+      const verdict = await metricsOffVerdict(spawn).catch(
         (e): Verdict => ({ honoured: false, why: `the check failed: ${firstLine(e)}` })
       )
       if (!verdict.honoured) {

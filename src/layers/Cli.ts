@@ -20,7 +20,8 @@ const valueFlags = {
   "auth-file": "REDIS_MCP_AUTH_FILE",
   "allowed-hosts": "REDIS_MCP_ALLOWED_HOSTS",
   "allowed-origins": "REDIS_MCP_ALLOWED_ORIGINS",
-  "cpu-profile": "REDIS_MCP_CPU_PROFILE"
+  "cpu-profile": "REDIS_MCP_CPU_PROFILE",
+  "metrics-port": "REDIS_MCP_METRICS_PORT"
 } as const
 
 const booleanFlags = {
@@ -120,13 +121,14 @@ Options (each overrides the environment variable in brackets):
   --allowed-hosts LIST       Host names accepted over HTTP; default loopback [REDIS_MCP_ALLOWED_HOSTS]
   --allowed-origins LIST     Origins accepted over HTTP; default loopback [REDIS_MCP_ALLOWED_ORIGINS]
   --allow-unauthenticated    serve a non-loopback bind with no auth [REDIS_MCP_ALLOW_UNAUTHENTICATED]
+  --metrics-port PORT        serve /healthz /readyz /metrics on 127.0.0.1:PORT [REDIS_MCP_METRICS_PORT]
   --log-level LEVEL          trace|debug|info|warn|error|none, to stderr [REDIS_MCP_LOG_LEVEL]
   --command-timeout-ms MS    timeout of every Redis command (default 5000) [REDIS_COMMAND_TIMEOUT_MS]
   --cpu-profile FILE         write a V8 CPU profile of the run to FILE on shutdown [REDIS_MCP_CPU_PROFILE]
   -h, --help                 show this help
   -v, --version              show the version
 
-More settings (TLS, ACL, OAuth, limits, retry, audit) are environment variables: see docs/admin-guide.md.
+More settings (TLS, ACL, OAuth, limits, retry, audit, metrics) are environment variables: see docs/admin-guide.md.
 
 Commands:
 ${Object.values(SUBCOMMANDS)

@@ -10,6 +10,7 @@
  */
 import { Effect, Metric } from "effect"
 import { PrometheusMetrics } from "effect/observability"
+import { MetricsEnabled } from "./MetricsSettings.ts"
 
 /** Latency buckets (seconds): 100 µs to 60 s, for sub-ms Redis replies up to long blocking reads. */
 export const LATENCY_BOUNDARIES: ReadonlyArray<number> = [
@@ -175,9 +176,38 @@ export const redisCommandSeries = (command: string): Metric.Histogram<number> =>
     attributes: { command }
   })
 
+/**
+ * The `redis_mcp_tool_calls_total` series of one tool and outcome as a metric of its own, for
+ * `updateUnsafe(1, context)` on the call path (as `redisCommandSeries`).
+ */
+export const toolCallSeries = (labels: ToolCallLabels): Metric.Counter<number> =>
+  Metric.counter(toolCalls.id, {
+    description: toolCalls.description,
+    incremental: true,
+    attributes: { tool: labels.tool, outcome: labels.outcome }
+  })
+
+/** The `mcp_server_operation_duration_seconds` series of one label set as a metric of its own. */
+export const operationSeries = (labels: OperationLabels): Metric.Histogram<number> =>
+  Metric.histogram(operationDuration.id, {
+    description: operationDuration.description,
+    boundaries: LATENCY_BOUNDARIES,
+    attributes: {
+      mcp_method_name: labels.mcp_method_name,
+      gen_ai_tool_name: labels.gen_ai_tool_name,
+      error_type: labels.error_type
+    }
+  })
+
 /** Set one queue's count for one status. */
 export const setQueueDepth = (labels: QueueDepthLabels, tasks: number) =>
   Metric.update(Metric.withAttributes(taskQueueDepth, { queue: labels.queue, status: labels.status }), tasks)
+
+/** Take a queue off the depth gauge (its series for each of `statuses`). */
+export const removeQueueDepth = (queue: string, statuses: ReadonlyArray<string>) =>
+  Effect.forEach(statuses, (status) => Metric.remove(Metric.withAttributes(taskQueueDepth, { queue, status })), {
+    discard: true
+  })
 
 /** Count one HTTP response. */
 export const countHttpRequest = (code: number) =>
@@ -245,5 +275,10 @@ export const catalog: ReadonlyArray<Series> = [
 /** The `Content-Type` of the rendering (Prometheus text format 0.0.4). */
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
+/** What `/metrics` says with REDIS_MCP_METRICS=off: a comment, which parsers skip. */
+export const OFF_TEXT = "# metrics are off (REDIS_MCP_METRICS=off): nothing is recorded\n"
+
 /** Every registered series in the Prometheus text format, names unchanged. */
-export const render: Effect.Effect<string> = PrometheusMetrics.format()
+export const render: Effect.Effect<string> = Effect.flatMap(MetricsEnabled, (enabled) =>
+  enabled ? PrometheusMetrics.format() : Effect.succeed(OFF_TEXT)
+)

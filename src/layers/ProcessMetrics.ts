@@ -3,12 +3,14 @@
  * (`process.memoryUsage.rss`), CPU seconds (`process.cpuUsage`) and event-loop
  * lag (`perf_hooks.monitorEventLoopDelay`). Building the layer also registers
  * the server's unlabelled counters at 0 (`Metrics.initialize`), so the HTTP
- * transport provides this one layer to have a complete `/metrics`.
+ * transport provides this one layer to have a complete `/metrics`. With
+ * REDIS_MCP_METRICS=off it does nothing.
  */
 
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { type Duration, Effect, Layer, Metric, Schedule } from "effect"
 import * as Metrics from "./Metrics.ts"
+import { MetricsEnabled } from "./MetricsSettings.ts"
 
 /** The delay monitor's timer period (ms); its samples include it, so it is taken off. */
 const RESOLUTION_MS = 10
@@ -17,6 +19,7 @@ const RESOLUTION_MS = 10
 export const make = (interval: Duration.Input) =>
   Layer.effectDiscard(
     Effect.gen(function* () {
+      if (!(yield* MetricsEnabled)) return
       yield* Metrics.initialize
       const delay = yield* Effect.acquireRelease(
         Effect.sync(() => {

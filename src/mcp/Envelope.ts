@@ -60,6 +60,12 @@ export const INVALID_PARAMS = -32602
 export const INVALID_REQUEST = -32600
 export const INTERNAL_ERROR = -32603
 
+/** A call of a tool the session does not have: a JSON-RPC error (-32602), never a tool result. */
+export class UnknownToolError extends ProtocolError {}
+
+export const unknownTool = (name: string): UnknownToolError =>
+  new UnknownToolError(INVALID_PARAMS, `Unknown tool: ${name}. Call tools/list to see the tools this server offers.`)
+
 /**
  * A typed failure of a resource read or prompt as a JSON-RPC error. A missing
  * resource is -32602 with `data: {uri}` (the 2026-07-28 spec's code, which the

@@ -25,16 +25,17 @@ import { audited, type Caller, recordRefusal } from "./audit/AuditCall.ts"
 import { checkCall } from "./auth/CallGuard.ts"
 import { PrincipalLimits } from "./auth/PrincipalLimits.ts"
 import type { Role } from "./auth/Role.ts"
+import { type CallMetrics, off as CallMetricsOff, make as makeCallMetrics, metered } from "./CallMetrics.ts"
 import { type ChangeHub, makeChangeHub } from "./Changes.ts"
 import {
   type CallOutcome,
   cancelled,
   envelope,
   failure,
-  INVALID_PARAMS,
   INVALID_REQUEST,
   type ToolResult,
-  toResult
+  toResult,
+  unknownTool
 } from "./Envelope.ts"
 import { argumentsProblem, type CallCheck, callTool, type ToolEntry } from "./Registry.ts"
 import { extensionCapabilities, type Runner, serveExtensions } from "./Resources.ts"
@@ -90,27 +91,29 @@ type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<RpcResul
 class EdgeServer extends Server {
   requireInitialize = false
   toolsCallGuard: ((params: Record<string, unknown>, id: string | number) => ToolResult | undefined) | undefined
+  metrics: CallMetrics = CallMetricsOff
 
   protected override _wrapHandler(method: string, handler: Handler): Handler {
     const wrapped = super._wrapHandler(method, handler)
-    return (request, ctx) => {
-      if (this.requireInitialize && !BEFORE_INITIALIZE.has(method) && this.getClientVersion() === undefined) {
-        return Promise.reject(
-          new ProtocolError(INVALID_REQUEST, `Send initialize first: ${method} is not served before the handshake.`)
-        )
+    return metered(
+      () => this.metrics,
+      method,
+      (request, ctx) => {
+        if (this.requireInitialize && !BEFORE_INITIALIZE.has(method) && this.getClientVersion() === undefined) {
+          return Promise.reject(
+            new ProtocolError(INVALID_REQUEST, `Send initialize first: ${method} is not served before the handshake.`)
+          )
+        }
+        if (method === "tools/call" && this.toolsCallGuard !== undefined) {
+          const params = request.params as Record<string, unknown> | undefined
+          const early = params === undefined ? undefined : this.toolsCallGuard(params, request.id)
+          if (early !== undefined) return Promise.resolve(early as RpcResult)
+        }
+        return wrapped(request, ctx)
       }
-      if (method === "tools/call" && this.toolsCallGuard !== undefined) {
-        const params = request.params as Record<string, unknown> | undefined
-        const early = params === undefined ? undefined : this.toolsCallGuard(params, request.id)
-        if (early !== undefined) return Promise.resolve(early as RpcResult)
-      }
-      return wrapped(request, ctx)
-    }
+    )
   }
 }
-
-const unknownTool = (name: string) =>
-  new ProtocolError(INVALID_PARAMS, `Unknown tool: ${name}. Call tools/list to see the tools this server offers.`)
 
 /** How the transport wants an instance made. */
 export interface InstanceOptions {
@@ -157,6 +160,7 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
       const hub: ChangeHub<Services> = yield* makeChangeHub<Services>()
       const context = yield* Effect.context<Services>()
       const runPromise = Effect.runPromiseWith(context)
+      const metrics = yield* makeCallMetrics
       const run: Runner<Services> = (effect, signal) => runPromise(effect, signal ? { signal } : undefined)
       const ownSurface = surface(catalog, settings)
       // Roles are replaced whole on a reload, so a role's surface is made once and dropped with it.
@@ -228,7 +232,17 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
           (self) => Effect.withSpan(self, `tool ${tool}`, { captureStackTrace: false }),
           withCallerSpan(ctx.mcpReq._meta)
         )
-        return runPromise(program, { signal: ctx.mcpReq.signal }).then(toResult, () => failure(cancelled))
+        const startedAt = metrics.start()
+        return runPromise(program, { signal: ctx.mcpReq.signal }).then(
+          (outcome) => {
+            metrics.toolCall(tool, outcome._tag === "Success" ? "ok" : outcome.error.tag, startedAt)
+            return toResult(outcome)
+          },
+          () => {
+            metrics.toolCall(tool, cancelled.tag, startedAt)
+            return failure(cancelled)
+          }
+        )
       }
 
       /**
@@ -257,6 +271,7 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
           cacheHints: CACHE_HINTS
         })
         instance.requireInitialize = options.requireInitialize === true && ctx.era === "legacy"
+        instance.metrics = metrics
         const caller: Caller = {
           principal: options.principal ?? "stdio",
           role: view.role?.name,
@@ -271,7 +286,9 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
           }
           const args = params.arguments
           const problem = args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))
-          return problem ? failure(envelope(argumentsProblem(name, args)!)) : undefined
+          if (!problem) return undefined
+          metrics.toolCall(name, "InvalidArgument", metrics.start())
+          return failure(envelope(argumentsProblem(name, args)!))
         }
         instance.setRequestHandler("tools/list", () => ({ tools: view.listed as Array<any> }))
         instance.setRequestHandler("tools/call", (request, c) => {

@@ -10,7 +10,7 @@
  * does not exist.
  */
 import { randomUUID } from "node:crypto"
-import { Clock, Context, Duration, Effect, Exit, Layer, Schedule, Scope } from "effect"
+import { Clock, Context, Duration, Effect, Exit, Layer, Metric, Schedule, Scope } from "effect"
 import {
   InvalidArgument,
   type LimitExceeded,
@@ -21,6 +21,7 @@ import {
   TooLarge
 } from "../Errors.ts"
 import { type Limits, type PubSubSettings, ServerConfig } from "../layers/Config.ts"
+import { pubsubSubscriptions } from "../layers/Metrics.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import { toRedisError } from "../layers/RedisErrors.ts"
 import { Caller } from "./Access.ts"
@@ -120,6 +121,8 @@ const makeRegistry = Effect.fnUntraced(function* (
   const subs = new Map<string, Sub>()
   const boxes = new Mailboxes(settings)
   let opening = 0
+  // redis_mcp_pubsub_subscriptions follows the open subscriptions.
+  const counted = Effect.suspend(() => Metric.update(pubsubSubscriptions, subs.size))
   const wake = (sub: Sub) => {
     for (const w of [...sub.waiters]) w()
   }
@@ -131,7 +134,7 @@ const makeRegistry = Effect.fnUntraced(function* (
       subs.delete(sub.id)
       boxes.close(sub.box)
       wake(sub)
-      return Scope.close(sub.scope, Exit.void)
+      return Effect.andThen(counted, Scope.close(sub.scope, Exit.void))
     })
 
   const deliver = (sub: Sub) => (incoming: Incoming) => {
@@ -191,6 +194,7 @@ const makeRegistry = Effect.fnUntraced(function* (
       Effect.ensuring(Effect.sync(() => opening--))
     )
     subs.set(sub.id, sub)
+    yield* counted
     return { subscriptionId: sub.id, channels, patterns, idleTimeoutMs: settings.idleMs }
   })
 

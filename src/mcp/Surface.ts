@@ -64,3 +64,12 @@ export const backgroundOf = <R>(
           ? [{ toolset: f.name, layer: f.background }]
           : []
       )
+
+/** Metrics work of the toolsets that are on (it only reads: read-only servers too). */
+export const metricsWorkOf = <R>(
+  features: ReadonlyArray<Feature<R>>,
+  settings: Access
+): ReadonlyArray<{ readonly toolset: string; readonly layer: Layer.Layer<never, never, R> }> =>
+  features.flatMap((f) =>
+    f.metrics !== undefined && settings.toolsets.includes(f.name) ? [{ toolset: f.name, layer: f.metrics }] : []
+  )

@@ -90,6 +90,8 @@ export interface Feature<R = never> {
   readonly prompts?: ReadonlyArray<PromptDef<R>>
   /** Work that runs while the toolset is on and the server may write (e.g. the task sweep). */
   readonly background?: Layer.Layer<never, never, R>
+  /** Read-only work that feeds the metrics while the toolset is on (e.g. the queue depths); not when metrics are off. */
+  readonly metrics?: Layer.Layer<never, never, R>
 }
 
 /** Define a feature (the identity, for type inference). */

@@ -4,6 +4,7 @@
  */
 import { Effect, Schema } from "effect"
 import { Tasks } from "../services/Tasks.ts"
+import * as QueueDepth from "../services/tasks/QueueDepth.ts"
 import {
   Bounds,
   ClaimedTask,
@@ -291,5 +292,7 @@ export const taskFeature = Feature.make({
   resources: [taskQueue],
   prompts: [taskWorker],
   // Leases that expire with nobody claiming, and finished tasks past retention, are cleaned up in the background.
-  background: TaskSweep.layer
+  background: TaskSweep.layer,
+  // redis_mcp_task_queue_depth: queue_stats of the queues used recently, in bounded rounds.
+  metrics: QueueDepth.layer
 })

@@ -12,6 +12,8 @@ import { configProvider, HELP, parseCli, type Subcommand, subcommandOf, underFla
 import { describeConfigError, RedisConfig, ServerConfig } from "./layers/Config.ts"
 import * as CpuProfile from "./layers/CpuProfile.ts"
 import * as Logging from "./layers/Logging.ts"
+import * as MetricsSettings from "./layers/MetricsSettings.ts"
+import { MetricsConfig } from "./layers/MetricsSettings.ts"
 import { runMain } from "./layers/RunMain.ts"
 import { Audit } from "./mcp/audit/Audit.ts"
 import { AuthSettings } from "./mcp/auth/AuthSettings.ts"
@@ -39,6 +41,14 @@ const subcommands: Record<Subcommand, (argv: ReadonlyArray<string>) => Promise<n
 /** The HTTP transport and what only it needs (the HTTP stack, OAuth), loaded for `--transport http` only. */
 const http = Effect.promise(() => import("./mcp/Http.ts"))
 
+/** The loopback listener of `/healthz`, `/readyz`, `/metrics`, loaded only when REDIS_MCP_METRICS_PORT is set. */
+const metricsPort = Layer.unwrap(
+  Effect.gen(function* () {
+    if ((yield* MetricsConfig).port === undefined) return Layer.empty
+    return (yield* Effect.promise(() => import("./mcp/HttpMetricsPort.ts"))).layer
+  })
+)
+
 const serve = (argv: ReadonlyArray<string>) => {
   const cli = parseCli(argv)
   if (cli._tag === "Help") {
@@ -54,7 +64,13 @@ const serve = (argv: ReadonlyArray<string>) => {
     process.exit(2)
   }
 
-  const config = Layer.mergeAll(RedisConfig.layer, ServerConfig.layer, McpConfig.layer, AuthSettings.layer)
+  const config = Layer.mergeAll(
+    RedisConfig.layer,
+    ServerConfig.layer,
+    McpConfig.layer,
+    AuthSettings.layer,
+    MetricsConfig.layer
+  )
 
   const services = Layer.unwrap(
     Effect.map(RedisConfig, (r) =>
@@ -95,7 +111,7 @@ const serve = (argv: ReadonlyArray<string>) => {
     })
   )
 
-  const server = Layer.mergeAll(transport, Background.layer, CpuProfile.layer).pipe(
+  const server = Layer.mergeAll(transport, Background.layer, CpuProfile.layer, metricsPort).pipe(
     Layer.provide(McpEdge.layer.pipe(Layer.provide(audit))),
     Layer.provide(services),
     Layer.provide(startup),
@@ -104,10 +120,16 @@ const serve = (argv: ReadonlyArray<string>) => {
   const logging = Layer.unwrap(Effect.map(ServerConfig, (s) => Logging.layer(s.logLevel))).pipe(
     Layer.provide(ServerConfig.layer)
   )
+  // What the recording layers read: the queue-depth settings; with REDIS_MCP_METRICS=off, the flag and a
+  // registry that keeps nothing.
+  const metrics = Layer.unwrap(Effect.map(MetricsConfig, MetricsSettings.layer)).pipe(
+    Layer.provide(MetricsConfig.layer)
+  )
 
   const main = Effect.flatMap(McpTransport, (t) => t.closed).pipe(
     Effect.provide(server),
     Effect.provide(logging),
+    Effect.provide(metrics),
     Effect.catchTag("ConfigError", (e) =>
       Effect.sync(() => {
         const problem = underFlagNames(describeConfigError(e), cli.env)

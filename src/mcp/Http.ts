@@ -9,11 +9,10 @@
  * imports this module only for `--transport http`, with what only it needs
  * (the HTTP settings, the authenticator and its OAuth library).
  */
-import { createServer, type IncomingMessage, type Server as NodeServer } from "node:http"
-import type { AddressInfo } from "node:net"
+import { createServer, type IncomingMessage } from "node:http"
 import { toNodeHandler } from "@modelcontextprotocol/node"
 import { createMcpHandler, type McpRequestContext } from "@modelcontextprotocol/server"
-import { Config, ConfigProvider, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { RedisConfig } from "../layers/Config.ts"
 import * as Metrics from "../layers/Metrics.ts"
 import * as ProcessMetrics from "../layers/ProcessMetrics.ts"
@@ -28,6 +27,7 @@ import { bearerCheck, principalOf } from "./auth/Bearer.ts"
 import { PrincipalLimits } from "./auth/PrincipalLimits.ts"
 import { metadataUrl } from "./auth/ResourceMetadata.ts"
 import { makeDrain } from "./Drain.ts"
+import { listen } from "./HttpBind.ts"
 import { makeEndpoints } from "./HttpEndpoints.ts"
 import { type McpRequest, makeHandler } from "./HttpHandler.ts"
 import { makeListen } from "./HttpListen.ts"
@@ -35,32 +35,6 @@ import { HttpConfig } from "./HttpSettings.ts"
 import { McpEdge } from "./Server.ts"
 import { McpConfig } from "./Settings.ts"
 import { McpTransport } from "./Transport.ts"
-
-/** A bind that cannot be had is a configuration problem: one line, exit 2. */
-const bindError = (host: string, port: number, error: NodeJS.ErrnoException) =>
-  new Config.ConfigError(
-    new ConfigProvider.SourceError({
-      message: `REDIS_MCP_HTTP_PORT: cannot listen on ${host}:${port}: ${
-        error.code === "EADDRINUSE"
-          ? "the port is in use (pick another, or 0 for a free one)"
-          : error.code === "EACCES"
-            ? "permission denied (ports below 1024 need privileges; use a higher one behind a proxy)"
-            : error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND"
-              ? "no such local address (REDIS_MCP_HTTP_HOST)"
-              : error.message
-      }`
-    })
-  )
-
-const listen = (server: NodeServer, host: string, port: number) =>
-  Effect.callback<AddressInfo, Config.ConfigError>((resume) => {
-    const onError = (error: NodeJS.ErrnoException) => resume(Effect.fail(bindError(host, port, error)))
-    server.once("error", onError)
-    server.listen(port, host, () => {
-      server.off("error", onError)
-      resume(Effect.succeed(server.address() as AddressInfo))
-    })
-  })
 
 /** Node's request as the SDK's adapter types it (its `method` is never absent on a server's request). */
 type NodeRequest = Parameters<ReturnType<typeof toNodeHandler>>[0]

@@ -10,6 +10,7 @@ import {
   type ServerSettings,
   serverSettingsConfig
 } from "../../layers/Config.ts"
+import { type MetricsSettings, metricsSettingsConfig } from "../../layers/MetricsSettings.ts"
 import { type AuditSettings, auditSettingsConfig } from "../audit/AuditSettings.ts"
 import type { ToolsetCatalog } from "../auth/AuthFile.ts"
 import { type AuthSettingsShape, authSettingsConfig } from "../auth/AuthSettings.ts"
@@ -23,6 +24,8 @@ export interface DoctorSettings {
   readonly mcp: McpSettings
   readonly auth: AuthSettingsShape
   readonly audit: AuditSettings
+  /** REDIS_MCP_METRICS, the metrics port and the queue-depth sampling (validated as the server does). */
+  readonly metrics: MetricsSettings
   /** REDIS_MCP_ALLOW_UNAUTHENTICATED: serve HTTP on a non-loopback address with no auth. @default false */
   readonly allowUnauthenticated: boolean
 }
@@ -36,8 +39,9 @@ export const doctorSettings: Effect.Effect<DoctorSettings, Config.ConfigError> =
   const mcp = yield* mcpSettingsConfig
   const auth = yield* authSettingsConfig
   const audit = yield* auditSettingsConfig(mcp.transport)
+  const metrics = yield* metricsSettingsConfig
   const allowUnauthenticated = yield* Config.Boolean("REDIS_MCP_ALLOW_UNAUTHENTICATED").pipe(Config.withDefault(false))
-  return { redis, server, mcp, auth, audit, allowUnauthenticated }
+  return { redis, server, mcp, auth, audit, metrics, allowUnauthenticated }
 })
 
 /** The Redis user the server authenticates as: REDIS_USERNAME, else the URL's, else `default`. */

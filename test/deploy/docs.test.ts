@@ -1,6 +1,6 @@
 /**
- * The operator docs keep up with the deploy files: the quick reference lists every
- * exported series with its labels, the monitoring chapter has a section for every
+ * The operator docs keep up with the deploy files: the quick reference and the
+ * monitoring chapter list every exported series with its labels, the monitoring chapter has a section for every
  * alert (the section each rule's `runbook` points to), and the links of the
  * install, systemd and monitoring chapters lead to files that exist.
  */
@@ -23,8 +23,11 @@ const rules = (
 ).groups.flatMap((g) => g.rules)
 
 describe("operator docs", () => {
-  it("the quick reference lists every series with its labels", () => {
-    const section = read("docs/quick-reference.md").split("## Metrics")[1] ?? ""
+  it.each([
+    ["docs/quick-reference.md", "## Metrics"],
+    ["docs/admin/monitoring.md", "## Series"]
+  ])("%s lists every series with its type and labels", (path, heading) => {
+    const section = (read(path).split(`\n${heading}\n`)[1] ?? "").split("\n## ")[0]!
     for (const series of catalog) {
       const row = section.split("\n").find((line) => line.startsWith(`| \`${series.name}\` |`))
       expect(row, series.name).toBeDefined()

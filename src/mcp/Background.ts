@@ -1,8 +1,9 @@
 /**
  * Background work of the features that are on, added by the edge rather than
- * started by services: the work that writes (the task sweep), none on a
- * read-only server; and the work that feeds the metrics (the queue depths),
- * none with REDIS_MCP_METRICS=off.
+ * started by services, and none on a read-only server (a read-only server, often
+ * under a read-only Redis user, sends nothing of its own): the work that writes
+ * (the task sweep), and the work that feeds the metrics (the queue depths), the
+ * latter not with REDIS_MCP_METRICS=off.
  */
 import { Effect, Layer } from "effect"
 import { MetricsEnabled } from "../layers/MetricsSettings.ts"
@@ -14,11 +15,13 @@ import { backgroundOf, metricsWorkOf } from "./Surface.ts"
 export const layer = Layer.unwrap(
   Effect.gen(function* () {
     const settings = yield* McpConfig
-    const jobs = [
-      ...backgroundOf(features, settings),
-      ...((yield* MetricsEnabled) ? metricsWorkOf(features, settings) : [])
-    ]
+    const jobs = backgroundOf(features, settings)
+    const metrics = (yield* MetricsEnabled) ? metricsWorkOf(features, settings) : []
     yield* Effect.logDebug("background work", { toolsets: jobs.map((j) => j.toolset) })
-    return jobs.reduce<Layer.Layer<never, never, Services>>((all, j) => Layer.merge(all, j.layer), Layer.empty)
+    yield* Effect.logDebug("metrics work", { toolsets: metrics.map((j) => j.toolset) })
+    return [...jobs, ...metrics].reduce<Layer.Layer<never, never, Services>>(
+      (all, j) => Layer.merge(all, j.layer),
+      Layer.empty
+    )
   })
 )

@@ -65,11 +65,16 @@ export const backgroundOf = <R>(
           : []
       )
 
-/** Metrics work of the toolsets that are on (it only reads: read-only servers too). */
+/**
+ * Metrics work of the toolsets that are on; none on a read-only server either: it reads only, but
+ * in the background (a subscription, scans), which a read-only server never does of its own.
+ */
 export const metricsWorkOf = <R>(
   features: ReadonlyArray<Feature<R>>,
   settings: Access
 ): ReadonlyArray<{ readonly toolset: string; readonly layer: Layer.Layer<never, never, R> }> =>
-  features.flatMap((f) =>
-    f.metrics !== undefined && settings.toolsets.includes(f.name) ? [{ toolset: f.name, layer: f.metrics }] : []
-  )
+  settings.readOnly
+    ? []
+    : features.flatMap((f) =>
+        f.metrics !== undefined && settings.toolsets.includes(f.name) ? [{ toolset: f.name, layer: f.metrics }] : []
+      )

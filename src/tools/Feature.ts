@@ -90,7 +90,7 @@ export interface Feature<R = never> {
   readonly prompts?: ReadonlyArray<PromptDef<R>>
   /** Work that runs while the toolset is on and the server may write (e.g. the task sweep). */
   readonly background?: Layer.Layer<never, never, R>
-  /** Read-only work that feeds the metrics while the toolset is on (e.g. the queue depths); not when metrics are off. */
+  /** Work that feeds the metrics while the toolset is on (e.g. the queue depths): as `background`, and not with metrics off. */
   readonly metrics?: Layer.Layer<never, never, R>
 }
 

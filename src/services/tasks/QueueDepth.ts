@@ -4,8 +4,9 @@
  * start those registered in the store, are counted with `queue_stats` in
  * periodic rounds of at most `batch` queues — only those that changed since
  * their last count. At most `maxQueues` queues are on the gauge; an idle one
- * with nothing unfinished leaves it (RecentQueues.ts). It only reads, so it runs
- * on read-only servers too; with REDIS_MCP_METRICS=off it does nothing.
+ * with nothing unfinished leaves it (RecentQueues.ts). It only reads, but the
+ * edge adds it, as the task sweep, only to a server that may write; with
+ * REDIS_MCP_METRICS=off it does nothing.
  */
 import { Clock, Deferred, Duration, Effect, Layer, Schedule, Stream } from "effect"
 import * as Metrics from "../../layers/Metrics.ts"

@@ -1,7 +1,9 @@
 /**
  * The audit log as a service: `record(event)` turns the event into one JSON line (AuditLine.ts,
  * an allow-list of fields) and puts it on a bounded queue; one writer fiber appends what is
- * queued, in batches, to the sink. The call path never waits for a disk: a full queue drops
+ * queued, in batches, to the sink, and waits `LINGER` after each write so that lines recorded
+ * meanwhile share the next one (a write per call cost more CPU than the call itself; a line
+ * is written at most `LINGER` after it is recorded). The call path never waits for a disk: a full queue drops
  * the line and counts it (`redis_mcp_audit_dropped_total`), and a failed write loses its lines,
  * counts them (`redis_mcp_audit_write_errors_total`) and logs one error until writes succeed
  * again — it never fails a call. SIGHUP reopens a file sink. Closing the layer writes what is
@@ -41,6 +43,9 @@ export interface AuditOptions {
   /** Reopen the sink on SIGHUP. @default true */
   readonly reopenOnSighup?: boolean
 }
+
+/** How long the writer waits after a write before the next, gathering the lines recorded meanwhile. */
+export const LINGER = "10 millis"
 
 /** How long closing the layer waits for queued lines to be written. */
 export const DRAIN_TIMEOUT = "5 seconds"
@@ -108,7 +113,9 @@ export const make = Effect.fnUntraced(function* (sink: TextSink, context: LineCo
       )
     )
 
-  const writer = Effect.forever(Effect.flatMap(Queue.takeAll(queue), writeBatch)).pipe(
+  const writer = Effect.forever(
+    Queue.takeAll(queue).pipe(Effect.flatMap(writeBatch), Effect.andThen(Effect.sleep(LINGER)))
+  ).pipe(
     Effect.catchIf(Cause.isDone, () => Effect.void)
   )
   const fiber = yield* Effect.forkScoped(writer)

@@ -115,9 +115,7 @@ export const make = Effect.fnUntraced(function* (sink: TextSink, context: LineCo
 
   const writer = Effect.forever(
     Queue.takeAll(queue).pipe(Effect.flatMap(writeBatch), Effect.andThen(Effect.sleep(LINGER)))
-  ).pipe(
-    Effect.catchIf(Cause.isDone, () => Effect.void)
-  )
+  ).pipe(Effect.catchIf(Cause.isDone, () => Effect.void))
   const fiber = yield* Effect.forkScoped(writer)
   yield* Effect.addFinalizer(() =>
     Queue.end(queue).pipe(

@@ -14,9 +14,9 @@ export interface ErrorEnvelope {
   readonly [extra: string]: unknown
 }
 
-/** What a call produced, before it is put on the wire. */
+/** What a call produced, before it is put on the wire; a success carries its JSON text, encoded once. */
 export type CallOutcome =
-  | { readonly _tag: "Success"; readonly value: Record<string, unknown> }
+  | { readonly _tag: "Success"; readonly value: Record<string, unknown>; readonly json: string }
   | { readonly _tag: "Failure"; readonly error: ErrorEnvelope }
 
 /** The error envelope of a typed error: tag, message, retryable, and the error's own fields. */
@@ -48,12 +48,15 @@ export interface ToolResult {
 /** A `tools/call` result: structuredContent plus the same JSON as text, or the error envelope. */
 export const toResult = (outcome: CallOutcome): ToolResult =>
   outcome._tag === "Success"
-    ? { content: [{ type: "text", text: JSON.stringify(outcome.value) }], structuredContent: outcome.value }
+    ? { content: [{ type: "text", text: outcome.json }], structuredContent: outcome.value }
     : failure(outcome.error)
+
+/** The text block of a failed call: `{"error":{…}}`. */
+export const failureText = (error: ErrorEnvelope): string => JSON.stringify({ error })
 
 export const failure = (error: ErrorEnvelope): ToolResult => ({
   isError: true,
-  content: [{ type: "text", text: JSON.stringify({ error }) }]
+  content: [{ type: "text", text: failureText(error) }]
 })
 
 export const INVALID_PARAMS = -32602

@@ -44,9 +44,13 @@ export const listEntry = (tool: AnyTool<unknown>, hints: ToolHints = tool.hints)
   }
 })
 
+/**
+ * A tool's JSON codecs, compiled once. Both run synchronously (no fiber): the
+ * arguments' decode, and the output's encode to the JSON the wire carries.
+ */
 export interface Codecs {
-  readonly decode: (u: unknown) => Effect.Effect<unknown, InvalidArgument>
-  readonly encode: (a: unknown) => Effect.Effect<Record<string, unknown>, never>
+  readonly decode: (u: unknown) => Exit.Exit<unknown, InvalidArgument>
+  readonly encode: (a: unknown) => Exit.Exit<Record<string, unknown>, Schema.SchemaError>
 }
 
 const describeIssue = (e: Schema.SchemaError) => e.message.replace(/\s+/g, " ").trim()
@@ -56,14 +60,20 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> =>
 
 const kindOf = (u: unknown) => (u === null ? "null" : Array.isArray(u) ? "an array" : `a ${typeof u}`)
 
-/** Whether a JSON value nests deeper than `max` (walked without recursion). */
+/** Whether a JSON value nests deeper than `max` (walked without recursion, one number per pending value). */
 export const nestsDeeperThan = (value: unknown, max: number): boolean => {
-  const stack: Array<{ readonly node: unknown; readonly depth: number }> = [{ node: value, depth: 0 }]
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!
+  const nodes: Array<unknown> = [value]
+  const depths: Array<number> = [0]
+  while (nodes.length > 0) {
+    const node = nodes.pop()
+    const depth = depths.pop()!
     if (typeof node !== "object" || node === null) continue
     if (depth >= max) return true
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push({ node: child, depth: depth + 1 })
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child !== "object" || child === null) continue
+      nodes.push(child)
+      depths.push(depth + 1)
+    }
   }
   return false
 }
@@ -84,28 +94,25 @@ export const argumentsProblem = (toolName: string, args: unknown): InvalidArgume
   return undefined
 }
 
+const DECODE_OPTIONS = { errors: "all", onExcessProperty: "error" } as const
+
 /** JSON codecs of a tool, built once per tool. */
 export const codecs = (tool: AnyTool<unknown>): Codecs => {
-  const decode = Schema.decodeUnknownEffect(Schema.toCodecJson(tool.input))
-  const encode = Schema.encodeUnknownEffect(Schema.toCodecJson(tool.output))
+  const decode = Schema.decodeUnknownExit(Schema.toCodecJson(tool.input))
+  const encode = Schema.encodeUnknownExit(Schema.toCodecJson(tool.output))
   return {
     decode: (u) => {
       const problem = argumentsProblem(tool.name, u)
-      if (problem !== undefined) return Effect.fail(problem)
-      return decode(u ?? {}, { errors: "all", onExcessProperty: "error" }).pipe(
-        Effect.mapError(
-          (e) =>
-            new InvalidArgument({
-              message: `Invalid arguments for ${tool.name}: ${describeIssue(e)}. Fix the arguments to match the tool's input schema and call again.`
-            })
-        )
+      if (problem !== undefined) return Exit.fail(problem)
+      return Exit.mapError(
+        decode(u ?? {}, DECODE_OPTIONS),
+        (e) =>
+          new InvalidArgument({
+            message: `Invalid arguments for ${tool.name}: ${describeIssue(e)}. Fix the arguments to match the tool's input schema and call again.`
+          })
       )
     },
-    encode: (a) =>
-      encode(a).pipe(
-        Effect.map((v) => v as Record<string, unknown>),
-        Effect.orDie
-      )
+    encode: (a) => encode(a) as Exit.Exit<Record<string, unknown>, Schema.SchemaError>
   }
 }
 
@@ -133,10 +140,47 @@ export const makeToolTable = <R>(tools: ReadonlyArray<AnyTool<R>>): ReadonlyArra
 /** Checks a call's decoded input before its handler runs (the session's role); a failure is the call's result. */
 export type CallCheck<R> = (tool: AnyTool<R>, input: unknown) => Effect.Effect<void, AppError, R>
 
+/** What a finished call's Exit means for the client. */
+const outcomeOf = (tool: Pick<AnyTool, "name">, cause: Cause.Cause<AppError>): Effect.Effect<CallOutcome> => {
+  const failure = Cause.findErrorOption(cause)
+  if (Option.isSome(failure)) return Effect.succeed({ _tag: "Failure", error: envelope(failure.value) })
+  if (Cause.hasInterrupts(cause) && !Cause.hasDies(cause)) return Effect.succeed({ _tag: "Failure", error: cancelled })
+  return Effect.logError("tool defect", { tool: tool.name, cause: Cause.pretty(cause) }).pipe(
+    Effect.as<CallOutcome>({ _tag: "Failure", error: defect })
+  )
+}
+
+/**
+ * The output as JSON text, once: the same text is the result's text block, its size is checked
+ * against the cap, and a transport that writes its own bytes splices it in as `structuredContent`.
+ */
+const encoded = (
+  tool: Pick<AnyTool, "name">,
+  c: Codecs,
+  output: unknown,
+  maxOutputBytes: number
+): Effect.Effect<CallOutcome> => {
+  const value = c.encode(output)
+  // An output its own schema refuses is a bug of the tool: a defect.
+  if (Exit.isFailure(value)) return outcomeOf(tool, Cause.die(value.cause))
+  const json = JSON.stringify(value.value)
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only a long text needs counting.
+  if (json.length * 3 <= maxOutputBytes) return Effect.succeed({ _tag: "Success", value: value.value, json })
+  const size = Buffer.byteLength(json)
+  if (size <= maxOutputBytes) return Effect.succeed({ _tag: "Success", value: value.value, json })
+  const tooLarge = new TooLarge({
+    message: `The result of ${tool.name} is ${size} bytes, over the ${maxOutputBytes}-byte output cap. Ask for less (a smaller count or limit, or a range).`,
+    size,
+    limit: maxOutputBytes
+  })
+  return Effect.succeed({ _tag: "Failure", error: envelope(tooLarge) })
+}
+
 /**
  * One call of a tool: an Effect that never fails, with the outcome to send back. `decoded`, when
  * given, sees the decoded input before the handler runs (the audit takes the call's keys from it);
- * `check`, when given, may refuse the call then (the session's role).
+ * `check`, when given, may refuse the call then (the session's role). Decoding and encoding run
+ * synchronously; the only fiber work is the check and the handler.
  */
 export const callTool = <R>(
   tool: AnyTool<R>,
@@ -146,35 +190,16 @@ export const callTool = <R>(
   decoded?: (input: unknown) => void,
   check?: CallCheck<R>
 ): Effect.Effect<CallOutcome, never, R> =>
-  c.decode(args).pipe(
-    Effect.tap((input) => (decoded === undefined ? Effect.void : Effect.sync(() => decoded(input)))),
-    Effect.flatMap((input) =>
-      check === undefined ? tool.handler(input) : Effect.andThen(check(tool, input), () => tool.handler(input))
-    ),
-    Effect.flatMap(c.encode),
-    Effect.flatMap((value) => {
-      const size = Buffer.byteLength(JSON.stringify(value))
-      return size > maxOutputBytes
-        ? Effect.fail(
-            new TooLarge({
-              message: `The result of ${tool.name} is ${size} bytes, over the ${maxOutputBytes}-byte output cap. Ask for less (a smaller count or limit, or a range).`,
-              size,
-              limit: maxOutputBytes
-            })
-          )
-        : Effect.succeed(value)
-    }),
-    Effect.exit,
-    Effect.flatMap((exit) => {
-      if (Exit.isSuccess(exit)) return Effect.succeed<CallOutcome>({ _tag: "Success", value: exit.value })
-      const failure = Cause.findErrorOption(exit.cause)
-      if (Option.isSome(failure))
-        return Effect.succeed<CallOutcome>({ _tag: "Failure", error: envelope(failure.value) })
-      if (Cause.hasInterrupts(exit.cause) && !Cause.hasDies(exit.cause)) {
-        return Effect.succeed<CallOutcome>({ _tag: "Failure", error: cancelled })
-      }
-      return Effect.logError("tool defect", { tool: tool.name, cause: Cause.pretty(exit.cause) }).pipe(
-        Effect.as<CallOutcome>({ _tag: "Failure", error: defect })
-      )
+  Effect.suspend(() => {
+    const input = c.decode(args)
+    if (Exit.isFailure(input)) return outcomeOf(tool, input.cause)
+    decoded?.(input.value)
+    const run =
+      check === undefined
+        ? tool.handler(input.value)
+        : Effect.andThen(check(tool, input.value), () => tool.handler(input.value))
+    return Effect.matchCauseEffect(run, {
+      onSuccess: (output) => encoded(tool, c, output, maxOutputBytes),
+      onFailure: (cause) => outcomeOf(tool, cause)
     })
-  )
+  })

@@ -170,7 +170,7 @@ describe("callTool", () => {
   it.effect("decodes, runs the handler and encodes the output", () =>
     Effect.gen(function* () {
       const outcome = yield* run(echo, { n: 3, text: "hi" })
-      assert.deepStrictEqual(outcome, { _tag: "Success", value: { n: 3, text: "hi" } })
+      assert.deepStrictEqual(outcome, { _tag: "Success", value: { n: 3, text: "hi" }, json: '{"n":3,"text":"hi"}' })
     })
   )
 
@@ -211,7 +211,7 @@ describe("callTool", () => {
   it.effect("missing arguments count as {} for a tool without input", () =>
     Effect.gen(function* () {
       const outcome = yield* run(fake("noop", "keys", Tool.hints.read), undefined)
-      assert.deepStrictEqual(outcome, { _tag: "Success", value: { ok: true } })
+      assert.deepStrictEqual(outcome, { _tag: "Success", value: { ok: true }, json: '{"ok":true}' })
     })
   )
 
@@ -277,7 +277,7 @@ describe("error envelope", () => {
   })
 
   it("a success is structuredContent plus the same JSON as text", () => {
-    const result = toResult({ _tag: "Success", value: { a: 1 } })
+    const result = toResult({ _tag: "Success", value: { a: 1 }, json: '{"a":1}' })
     assert.deepStrictEqual(result.structuredContent, { a: 1 })
     assert.isUndefined(result.isError)
     assert.deepStrictEqual(result.content, [{ type: "text", text: '{"a":1}' }])

@@ -17,32 +17,22 @@ import {
 } from "@modelcontextprotocol/server"
 import { Context, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "../layers/Config.ts"
-import { Caller as CallerRef, type CallerShape, ReadOnly } from "../services/Access.ts"
 import type { Services } from "../services/Stack.ts"
 import { features } from "../tools/index.ts"
 import { Audit, type AuditShape } from "./audit/Audit.ts"
-import { audited, type Caller, recordRefusal } from "./audit/AuditCall.ts"
+import { type Caller, recordRefusal } from "./audit/AuditCall.ts"
 import { checkCall } from "./auth/CallGuard.ts"
 import { PrincipalLimits } from "./auth/PrincipalLimits.ts"
 import type { Role } from "./auth/Role.ts"
+import { type CallFor, cancelOnAbort, makeCalls, type SessionCall } from "./Call.ts"
 import { type CallMetrics, off as CallMetricsOff, make as makeCallMetrics, metered } from "./CallMetrics.ts"
 import { type ChangeHub, makeChangeHub } from "./Changes.ts"
-import {
-  type CallOutcome,
-  cancelled,
-  envelope,
-  failure,
-  INVALID_REQUEST,
-  type ToolResult,
-  toResult,
-  unknownTool
-} from "./Envelope.ts"
-import { argumentsProblem, type CallCheck, callTool, type ToolEntry } from "./Registry.ts"
+import { envelope, failure, INVALID_REQUEST, type ToolResult, toResult, unknownTool } from "./Envelope.ts"
+import { argumentsProblem, type CallCheck } from "./Registry.ts"
 import { extensionCapabilities, type Runner, serveExtensions } from "./Resources.ts"
 import { makeSession, type Session } from "./Session.ts"
 import { McpConfig } from "./Settings.ts"
 import { type Catalog, makeCatalog, type Surface, surface } from "./Surface.ts"
-import { withCallerSpan } from "./Trace.ts"
 
 /** Inlined by the bundler (scripts/build.ts); undefined in tsc's library build. */
 declare const __PACKAGE_VERSION__: string | undefined
@@ -144,6 +134,11 @@ export interface McpEdgeShape {
   readonly session: (view: Surface<Services>) => Session<Services>
   /** A fresh server instance for one connection (stdio) or request (HTTP): cheap, handlers over prebuilt tables. */
   readonly server: (ctx: McpRequestContext, view: Surface<Services>, options: InstanceOptions) => Server
+  /**
+   * The call path of a session (the one its server's `tools/call` handler uses): for a transport
+   * that answers some calls itself, so every call runs the same checks, limits, audit and span.
+   */
+  readonly call: (view: Surface<Services>, who: CallFor) => SessionCall
 }
 
 /** The MCP edge: the tool table, the runtime and the change listeners, built once; instances from `server`. */
@@ -184,66 +179,14 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
         }
         return check
       }
-      const callerOf = (principal: string): CallerShape => ({
-        principal,
-        acquireSubscription: principalLimits.acquireSubscription(principal)
+      const calls = makeCalls({
+        context,
+        audit,
+        principalLimits,
+        maxOutputBytes: limits.maxOutputBytes,
+        checkOf: (view) => checkOf(view.role),
+        metrics
       })
-
-      const call = (
-        entry: ToolEntry<Services>,
-        args: unknown,
-        ctx: ServerContext,
-        view: Surface<Services>,
-        caller: Caller,
-        principal: string | undefined
-      ) => {
-        const tool = entry.tool.name
-        const listed = view.readOnly ? entry.listedReadOnly : entry.listed
-        const auditedCall = {
-          tool: entry.tool,
-          readOnly: listed.annotations.readOnlyHint,
-          caller,
-          requestId: ctx.mcpReq.id
-        }
-        const run = (decoded: ((input: unknown) => void) | undefined) =>
-          Effect.gen(function* () {
-            const span = yield* Effect.currentSpan
-            yield* Effect.logDebug("tool call", { tool, traceId: span.traceId, spanId: span.spanId })
-            return yield* callTool(entry.tool, entry.codecs, args, limits.maxOutputBytes, decoded, checkOf(view.role))
-          })
-        // An authenticated principal's calls count against its own maximum in flight, and what they
-        // open (subscriptions) is its own.
-        const limited = (decoded: ((input: unknown) => void) | undefined) =>
-          principal === undefined
-            ? run(decoded)
-            : principalLimits.call(principal, run(decoded)).pipe(
-                Effect.catchTag("LimitExceeded", (e) =>
-                  Effect.succeed<CallOutcome>({ _tag: "Failure", error: envelope(e) })
-                ),
-                Effect.provideService(CallerRef, callerOf(principal))
-              )
-        const program = audited(audit, auditedCall, limited).pipe(
-          Effect.orDie,
-          // The client cancelled (notifications/cancelled) or went away: the fiber is interrupted, say so.
-          Effect.onInterrupt(() => Effect.logInfo("tool call cancelled", { tool })),
-          Effect.provideService(ReadOnly, view.readOnly),
-          // The span's place in our code is always this line: capturing a stack trace per call buys nothing
-          // (data-first: effect 4.1's data-last withSpan ignores captureStackTrace).
-          (self) => Effect.withSpan(self, `tool ${tool}`, { captureStackTrace: false }),
-          withCallerSpan(ctx.mcpReq._meta)
-        )
-        const startedAt = metrics.start()
-        return runPromise(program, { signal: ctx.mcpReq.signal }).then(
-          (outcome) => {
-            metrics.toolCall(tool, outcome._tag === "Success" ? "ok" : outcome.error.tag, startedAt)
-            return toResult(outcome)
-          },
-          () => {
-            metrics.toolCall(tool, cancelled.tag, startedAt)
-            return failure(cancelled)
-          }
-        )
-      }
 
       /**
        * A tool that exists but is not this session's: audited as refused by its role, or by
@@ -291,11 +234,14 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
           return failure(envelope(argumentsProblem(name, args)!))
         }
         instance.setRequestHandler("tools/list", () => ({ tools: view.listed as Array<any> }))
+        const call = calls.forSession(view, options)
         instance.setRequestHandler("tools/call", (request, c) => {
           const entry = view.tools.get(request.params.name)
           if (entry === undefined) throw unknownTool(request.params.name)
-          return call(entry, request.params.arguments, c, view, caller, options.principal).then((result) =>
-            instance.projectCallToolResult(result as any, entry.listed.outputSchema)
+          const running = call(entry, request.params.arguments, { id: c.mcpReq.id, meta: c.mcpReq._meta })
+          cancelOnAbort(c.mcpReq.signal, running)
+          return running.outcome.then((outcome) =>
+            instance.projectCallToolResult(toResult(outcome) as any, entry.listed.outputSchema)
           )
         })
         serveExtensions(instance, view, options.session, run)
@@ -309,7 +255,8 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
         run,
         surface: surfaceOf,
         session: (view) => makeSession(hub, view.resources, view.role),
-        server
+        server,
+        call: calls.forSession
       })
     })
   )

@@ -52,24 +52,27 @@ export const internalFamily = (key: string): InternalFamily | undefined =>
 
 export const isInternalKey = (key: string): boolean => internalFamily(key) !== undefined
 
+/** Why `key` may not be used (ill-formed, over `maxBytes`, or internal), or undefined. */
+export const keyNameProblem = (key: string, maxBytes: number): InvalidArgument | PermissionDenied | undefined => {
+  if (!isWellFormed(key)) return new InvalidArgument({ message: illFormed("key", key) })
+  // A UTF-8 character takes at most 3 bytes per UTF-16 unit: short keys skip the byte count.
+  const bytes = key.length * 3 <= maxBytes ? 0 : Buffer.byteLength(key, "utf8")
+  if (bytes > maxBytes) {
+    return new InvalidArgument({
+      message: `The key ${quote(key)} is ${bytes} bytes, over the ${maxBytes}-byte limit for key names (REDIS_MCP_MAX_KEY_BYTES). Use a shorter key.`
+    })
+  }
+  const family = internalFamily(key)
+  return family === undefined ? undefined : new PermissionDenied({ message: reservedKeyMessage(key, family) })
+}
+
 /** Well-formed, within `maxBytes`, and not internal. */
 export const checkKeyName = (
   key: string,
   maxBytes: number
 ): Effect.Effect<void, InvalidArgument | PermissionDenied> => {
-  if (!isWellFormed(key)) return Effect.fail(new InvalidArgument({ message: illFormed("key", key) }))
-  // A UTF-8 character takes at most 3 bytes per UTF-16 unit: short keys skip the byte count.
-  const bytes = key.length * 3 <= maxBytes ? 0 : Buffer.byteLength(key, "utf8")
-  if (bytes > maxBytes) {
-    return Effect.fail(
-      new InvalidArgument({
-        message: `The key ${quote(key)} is ${bytes} bytes, over the ${maxBytes}-byte limit for key names (REDIS_MCP_MAX_KEY_BYTES). Use a shorter key.`
-      })
-    )
-  }
-  const family = internalFamily(key)
-  if (family !== undefined) return Effect.fail(new PermissionDenied({ message: reservedKeyMessage(key, family) }))
-  return Effect.void
+  const problem = keyNameProblem(key, maxBytes)
+  return problem === undefined ? Effect.void : Effect.fail(problem)
 }
 
 /** Why a reserved key is refused, and what to use instead. */
@@ -80,8 +83,13 @@ export const reservedKeyMessage = (key: string, family: InternalFamily): string 
 export const checkKeyNames = (
   keys: ReadonlyArray<string>,
   maxBytes: number
-): Effect.Effect<void, InvalidArgument | PermissionDenied> =>
-  Effect.forEach(keys, (k) => checkKeyName(k, maxBytes), { discard: true })
+): Effect.Effect<void, InvalidArgument | PermissionDenied> => {
+  for (const key of keys) {
+    const problem = keyNameProblem(key, maxBytes)
+    if (problem !== undefined) return Effect.fail(problem)
+  }
+  return Effect.void
+}
 
 /** For each method of a service that takes keys: the keys one call names. */
 export type KeysOf<S> = {
@@ -100,10 +108,13 @@ export const guardKeys = <S extends object>(service: S, keysOf: KeysOf<S>, maxBy
   >) {
     const method = (service as Record<string, (...args: Array<unknown>) => Effect.Effect<unknown, unknown>>)[name]!
     out[name] = (...args: Array<unknown>) =>
-      Effect.andThen(
-        Effect.suspend(() => checkKeyNames(keys(...args), maxBytes)),
-        Effect.suspend(() => method(...args))
-      )
+      Effect.suspend(() => {
+        for (const key of keys(...args)) {
+          const problem = keyNameProblem(key, maxBytes)
+          if (problem !== undefined) return Effect.fail(problem)
+        }
+        return method(...args)
+      })
   }
   return out as S
 }

@@ -67,7 +67,8 @@ export const makeMemory = Effect.gen(function* () {
   const expiresAt = (ttlSeconds: number | undefined) =>
     ttlSeconds === undefined ? Effect.succeed(null) : Effect.map(store.now, (now) => now + ttlSeconds * 1000)
 
-  const get = Effect.fn("Kv.get")(function* (key: string, options: GetOptions = {}) {
+  // get and set are the hottest calls: untraced (Effect.fn captures a stack trace and opens a span per call).
+  const get = Effect.fnUntraced(function* (key: string, options: GetOptions = {}) {
     yield* checkGet(options)
     const entry = yield* store.getTyped(key, "string")
     if (entry === undefined) return missing
@@ -76,7 +77,7 @@ export const makeMemory = Effect.gen(function* () {
     return toPart(chunk, offset, entry.value.length, limits)
   })
 
-  const set = Effect.fn("Kv.set")(function* (key: string, value: string, options: SetOptions = {}) {
+  const set = Effect.fnUntraced(function* (key: string, value: string, options: SetOptions = {}) {
     const bytes = yield* checkSet(value, options, limits)
     const current = yield* store.get(key)
     const condition = options.condition ?? "always"

@@ -246,7 +246,8 @@ export const makeRedis = Effect.gen(function* () {
   const keyInfoScript = redis.script("key_info", KEY_INFO_LUA)
   const getScript = redis.script("get_range", GET_LUA, { buffers: true, readOnly: true })
 
-  const get = Effect.fn("Kv.get")(function* (key: string, options: GetOptions = {}) {
+  // get and set are the hottest calls: untraced (Effect.fn captures a stack trace and opens a span per call).
+  const get = Effect.fnUntraced(function* (key: string, options: GetOptions = {}) {
     yield* checkGet(options)
     const offset = options.offset ?? 0
     const [exists, total, chunk] = (yield* getScript([key], [offset, readLength(options, limits)], {
@@ -255,7 +256,7 @@ export const makeRedis = Effect.gen(function* () {
     return exists === 0 ? missing : toPart(chunk, offset, total, limits)
   })
 
-  const set = Effect.fn("Kv.set")(function* (key: string, value: string, options: SetOptions = {}) {
+  const set = Effect.fnUntraced(function* (key: string, value: string, options: SetOptions = {}) {
     const bytes = yield* checkSet(value, options, limits)
     const condition = options.condition ?? "always"
     const args: Array<string | Buffer> = [key, bytes]

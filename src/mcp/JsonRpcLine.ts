@@ -9,6 +9,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResponse,
   type JSONRPCMessage,
+  RELATED_TASK_META_KEY,
   type RequestId
 } from "@modelcontextprotocol/server"
 
@@ -48,6 +49,20 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 const answer = (id: RequestId | null, code: number, message: string): Verdict => ({ _tag: "Answer", id, code, message })
 
+/**
+ * True when what the SDK's message schemas still check after `problemOf`'s own checks (the
+ * `_meta` keys they know) plainly holds: no `_meta`, or one whose progressToken is a request id
+ * and that carries no related-task key. False means "ask the schema", not "invalid": this is a
+ * strict subset of what the schemas accept, so a line is judged the same either way, without a
+ * schema parse for the requests clients actually send.
+ */
+const metaPlainlyFits = (params: Record<string, unknown> | undefined): boolean => {
+  const meta = params?._meta as Record<string, unknown> | undefined
+  if (meta === undefined) return true
+  const token = meta.progressToken
+  return (token === undefined || isRequestId(token)) && meta[RELATED_TASK_META_KEY] === undefined
+}
+
 /** The first reason a request or notification is not one MCP can serve, or undefined. */
 const problemOf = (m: Record<string, unknown>, hasId: boolean): { code: number; message: string } | undefined => {
   const invalid = (message: string) => ({ code: INVALID_REQUEST, message: `Invalid Request: ${message}` })
@@ -69,7 +84,7 @@ const problemOf = (m: Record<string, unknown>, hasId: boolean): { code: number; 
   if (params !== undefined && params._meta !== undefined && !isPlainObject(params._meta)) {
     return invalid(`"params._meta" must be an object, not ${describe(params._meta)}`)
   }
-  const accepted = hasId ? isJSONRPCRequest(m) : isJSONRPCNotification(m)
+  const accepted = metaPlainlyFits(params) || (hasId ? isJSONRPCRequest(m) : isJSONRPCNotification(m))
   return accepted
     ? undefined
     : invalid(`"params._meta" does not match the MCP schema (e.g. a fractional progressToken)`)

@@ -151,6 +151,16 @@ export class StdioWire implements Transport {
     return written
   }
 
+  /**
+   * Writes the answer to request `id`, already encoded as JSON text (a transport that encodes its
+   * own answers, StdioFastPath.ts), in order with everything else sent.
+   */
+  answer(id: RequestId, text: string): void {
+    if (this.phase === "closed") return
+    this.writer.post(`${text}\n`)
+    this.settle(id)
+  }
+
   async close(): Promise<void> {
     this.shutdown()
   }
@@ -213,7 +223,7 @@ export class StdioWire implements Transport {
   /** A JSON-RPC error written by the wire itself; `id` may be null, which the SDK's types do not allow. */
   private reply(id: RequestId | null, code: number, message: string): void {
     if (this.phase === "closed") return
-    this.writer.write(`${JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } })}\n`).catch(() => {})
+    this.writer.post(`${JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } })}\n`)
   }
 
   private track(id: RequestId): void {
@@ -259,7 +269,9 @@ export class StdioWire implements Transport {
   private finishDrain(): void {
     if (this.finishing) return
     this.finishing = true
-    this.writer.flushed().then(() => this.shutdown())
+    // A turn later: the senders of those answers (awaiting their write) finish first, so closing does not
+    // abort requests already answered.
+    this.writer.flushed().then(() => setImmediate(() => this.shutdown()))
   }
 
   private readonly onInputError = (error: Error): void => {
@@ -301,6 +313,8 @@ export class StdioWire implements Transport {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer)
     if (started) this.detachInput()
     this.framer.stop()
+    // What was sent before the close still leaves (the end of the turn would be too late).
+    this.writer.flushNow()
     this.writer.fail(new Error("StdioWire is closed"))
     this.inFlight.clear()
     this.onclose?.()

@@ -1,7 +1,7 @@
 /**
- * Writes on the stdio wire: one `write` per message, newline-terminated, in
- * order, and a slow reader holds the senders back instead of growing stdout's
- * buffer without bound.
+ * Writes on the stdio wire: whole newline-terminated messages, in order; what is
+ * sent in one turn of the event loop leaves in one `write`; and a slow reader
+ * holds the senders back instead of growing stdout's buffer without bound.
  */
 import { PassThrough } from "node:stream"
 import { assert, describe, it } from "@effect/vitest"
@@ -58,8 +58,33 @@ describe("backpressure", () => {
       lines.map((l) => JSON.parse(l).id),
       Array.from({ length: COUNT }, (_, i) => i)
     )
-    assert.strictEqual(writes.length, COUNT, "one write per message")
+    // Each write fits the room under the high-water mark, or is one message: here, one message each.
+    assert.strictEqual(writes.length, COUNT, "one write per message when each is most of the room")
     for (const w of writes) assert.isTrue(w.endsWith("\n") && w.indexOf("\n") === w.length - 1)
+    await wire.close()
+  })
+})
+
+describe("coalescing", () => {
+  it("messages sent in one turn leave in one write, whole and in order", async () => {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    const writes: Array<string> = []
+    const write = output.write.bind(output)
+    output.write = ((chunk: any, ...rest: Array<any>) => {
+      writes.push(String(chunk))
+      return write(chunk, ...rest)
+    }) as typeof output.write
+    const wire = makeTransport(input, output, { log: () => {} })
+    await wire.start()
+    const sent = Array.from({ length: 50 }, (_, i) => wire.send({ jsonrpc: "2.0", id: i, result: {} }))
+    assert.strictEqual(writes.length, 0, "nothing is written before the end of the turn")
+    await Promise.all(sent)
+    assert.strictEqual(writes.length, 1)
+    assert.deepStrictEqual(
+      writes[0]!.split("\n").slice(0, -1).map((l) => JSON.parse(l).id),
+      Array.from({ length: 50 }, (_, i) => i)
+    )
     await wire.close()
   })
 })

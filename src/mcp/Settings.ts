@@ -27,6 +27,11 @@ export interface McpSettings {
   readonly httpHost: string
   /** REDIS_MCP_HTTP_PORT; 0 picks a free port. @default 3000 */
   readonly httpPort: number
+  /**
+   * Answer plain `tools/call` requests without the SDK's request pipeline (same bytes, same call
+   * path; see StdioFastPath.ts). REDIS_MCP_FASTPATH=0 sends every request through the SDK. @default true
+   */
+  readonly fastPath: boolean
 }
 
 const bad = (name: string, message: string) =>
@@ -73,7 +78,8 @@ export const mcpSettingsConfig: Config.Config<McpSettings> = Config.all({
         ? Config.succeed(p)
         : bad("REDIS_MCP_HTTP_PORT", `expected a value between 0 and 65535, got ${p}`)
     )
-  )
+  ),
+  fastPath: Config.Boolean("REDIS_MCP_FASTPATH").pipe(Config.withDefault(true))
 })
 
 /** The MCP settings as a service. */

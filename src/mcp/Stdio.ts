@@ -4,13 +4,17 @@
  * every request) and the 2025 revisions (`initialize`). It runs until the
  * client goes away (stdin ends, stdout breaks) or the layer's scope closes
  * (SIGINT/SIGTERM via runMain). With REDIS_MCP_ROLE, the session runs as that
- * role of the auth file, read at start, for the life of the process.
+ * role of the auth file, read at start, for the life of the process. Plain
+ * `tools/call` requests are answered by the fast path (StdioFastPath.ts) unless
+ * REDIS_MCP_FASTPATH=0.
  */
 import { serveStdio } from "@modelcontextprotocol/server/stdio"
 import { Deferred, Effect, Layer } from "effect"
 import { AuthStore } from "./auth/AuthStore.ts"
 import { ListenAwareTransport } from "./Listen.ts"
 import { McpEdge } from "./Server.ts"
+import { McpConfig } from "./Settings.ts"
+import { StdioFastPath } from "./StdioFastPath.ts"
 import { StdioWire } from "./StdioWire.ts"
 import { McpTransport } from "./Transport.ts"
 
@@ -25,7 +29,7 @@ export const layer = Layer.effect(
     // The wire: newline-delimited JSON-RPC on stdin/stdout, with a line limit, JSON-RPC errors for bad
     // lines, and a drain of the calls in flight when stdin ends (StdioWire.ts).
     const wire = yield* StdioWire.make()
-    const transport = new ListenAwareTransport(wire, {
+    const listenAware = new ListenAwareTransport(wire, {
       listen: (id, uris) => edge.run(session.listen(id, uris)),
       cancel: session.cancel,
       closed: () => {
@@ -33,6 +37,14 @@ export const layer = Layer.effect(
         Deferred.doneUnsafe(closed, Effect.void)
       }
     })
+    // Above the listen decorator: a call waits behind a listen being set up, as for the SDK.
+    const transport = (yield* McpConfig).fastPath
+      ? new StdioFastPath(listenAware, {
+          tools: view.tools,
+          call: edge.call(view, {}),
+          answer: (id, text) => wire.answer(id, text)
+        })
+      : listenAware
     yield* Effect.acquireRelease(
       Effect.sync(() =>
         serveStdio((ctx) => edge.server(ctx, view, { session, requireInitialize: true }), {

@@ -49,6 +49,14 @@ export interface RedisSettings {
   readonly commandTimeoutMode: "adaptive" | "fixed"
   /** The shortest adaptive timeout (lowered to `commandTimeoutMs` if above it). @default 1000 */
   readonly commandTimeoutMinMs: number
+  /**
+   * ioredis auto-pipelining (REDIS_AUTO_PIPELINING): commands sent in the same turn of the event
+   * loop share one write, at the price of waiting for the end of the turn. `off`: every command is
+   * written at once (best for one client sending one call at a time: stdio); `busy`: pipelined
+   * while another command is in flight (many concurrent clients: HTTP); `on`: always.
+   * @default "off" over stdio, "busy" over HTTP (REDIS_MCP_TRANSPORT)
+   */
+  readonly autoPipelining: "off" | "busy" | "on"
   /** @default 5000 */
   readonly connectTimeoutMs: number
   readonly retry: RetryPolicy
@@ -221,6 +229,9 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
     Config.withDefault("adaptive" as const)
   ),
   commandTimeoutMinMs: positiveInt("REDIS_COMMAND_TIMEOUT_MIN_MS", 1000),
+  autoPipelining: Config.Literals(["off", "busy", "on"], "REDIS_AUTO_PIPELINING").pipe(Config.option),
+  // Only for the default of REDIS_AUTO_PIPELINING (the MCP settings own the transport).
+  transport: Config.String("REDIS_MCP_TRANSPORT").pipe(Config.withDefault("stdio")),
   connectTimeoutMs: positiveInt("REDIS_CONNECT_TIMEOUT_MS", 5000),
   retryBaseMs: positiveInt("REDIS_RETRY_BASE_MS", 100),
   retryMaxMs: positiveInt("REDIS_RETRY_MAX_MS", 5000),
@@ -268,6 +279,7 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
       commandTimeoutMs: c.commandTimeoutMs,
       commandTimeoutMode: c.commandTimeoutMode,
       commandTimeoutMinMs: Math.min(c.commandTimeoutMinMs, c.commandTimeoutMs),
+      autoPipelining: Option.getOrElse(c.autoPipelining, () => (c.transport === "http" ? "busy" : "off")),
       connectTimeoutMs: c.connectTimeoutMs,
       retry: { baseMs: c.retryBaseMs, maxMs: Math.max(c.retryMaxMs, c.retryBaseMs), factor: 2 },
       slotsRefreshIntervalMs: c.slotsRefreshIntervalMs,

@@ -61,7 +61,7 @@ export interface Calls {
 
 export const makeCalls = (connection: Connection, tracker: LatencyTracker): Calls => {
   const { settings, target, timeoutMs, client, cluster, state } = connection
-  const { sendOnce, timedOut } = makeSend(tracker, timeoutMs, client)
+  const { sendOnce, timedOut } = makeSend(tracker, timeoutMs, client, settings.autoPipelining)
   const { awaitConnection, generation, recordError, refreshSlots, failoverSeen, dropConnection } = connection
   /** The retry policy of idempotent calls, built once; each failing call adds its own deadline. */
   const retryPolicy = commandRetry<RedisError>(settings.retry, timeoutMs)

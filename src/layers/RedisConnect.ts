@@ -52,7 +52,8 @@ export const baseOptions = (s: RedisSettings, keyPrefix: string): LegacyOptions 
     maxRetriesPerRequest: 0,
     connectTimeout: s.connectTimeoutMs,
     commandTimeout: s.commandTimeoutMs,
-    enableAutoPipelining: true,
+    // RedisSend switches it per call for `busy`.
+    enableAutoPipelining: s.autoPipelining !== "off",
     autoResubscribe: false,
     maxLoadingRetryTime: s.commandTimeoutMs
   }
@@ -89,7 +90,7 @@ export const clusterOptions = (
     // then (see `awaitConnection`); a Cluster that is lost ends (no cluster retry) and rejects it, unsent.
     enableOfflineQueue: true,
     enableReadyCheck: true,
-    enableAutoPipelining: true,
+    enableAutoPipelining: s.autoPipelining !== "off",
     // A fresh list per client: RedisClient adds its Lua script commands to it.
     autoPipeliningIgnoredCommands: [],
     // The Cluster object applies the prefix once; its node connections must not apply it again.

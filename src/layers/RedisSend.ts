@@ -3,7 +3,7 @@
  * Redis's answer says recorded in the latency tracker: a reply in time, a reply
  * after the call gave up (late: Redis is alive but slow), a timeout, or a failure
  * without a reply (the connection dropped). On the shared client, ioredis
- * auto-pipelining is used only while another call is in flight.
+ * auto-pipelining as configured (off, while another call is in flight, or on).
  */
 import { Clock, Context, Duration, Effect } from "effect"
 import { ReplyError } from "ioredis"
@@ -28,17 +28,19 @@ const ABANDONED = 3
 const isReply = (e: unknown): boolean => e instanceof ReplyError
 
 /**
- * Auto-pipelining only when it pays: ioredis defers an auto-pipelined command to the end
- * of the event loop's turn (setImmediate) to batch it with others. Concurrent calls then
- * share one write, but a lone call waits a turn for nothing (measured: about 8 µs of CPU
- * and 10 µs of latency per sequential GET). So a call is written at once when no other is
- * in flight (until its promise settles, late replies included) and none was lately: after
- * a call that found company, the next BUSY_CALLS are pipelined even when alone, because
- * concurrent callers often all finish before the first of them sends again. ioredis reads
- * the option at each command.
+ * Auto-pipelining as configured (REDIS_AUTO_PIPELINING). ioredis defers an auto-pipelined
+ * command to the end of the event loop's turn (setImmediate) to batch it with others:
+ * concurrent calls then share one write, but a lone call waits a turn for nothing (measured:
+ * about 8 µs of CPU and 10 µs of latency per sequential GET). `busy` writes a call at once
+ * when no other is in flight (until its promise settles, late replies included) and none was
+ * lately: after a call that found company, the next BUSY_CALLS are pipelined even when alone,
+ * because concurrent callers often all finish before the first of them sends again. ioredis
+ * reads the option at each command. `off` and `on` leave the client's option as it was made.
  */
 const BUSY_CALLS = 16
-const pipeliningWhenBusy = (shared: RedisLike) => {
+const noSwitch = { before: (_c: unknown) => {}, after: (_c: unknown) => {} }
+const pipeliningOf = (mode: "off" | "busy" | "on", shared: RedisLike) => {
+  if (mode !== "busy") return noSwitch
   let inFlight = 0
   let busy = 0
   return {
@@ -55,8 +57,13 @@ const pipeliningWhenBusy = (shared: RedisLike) => {
   }
 }
 
-export const makeSend = (tracker: LatencyTracker, capMs: number, shared: RedisLike) => {
-  const pipelining = pipeliningWhenBusy(shared)
+export const makeSend = (
+  tracker: LatencyTracker,
+  capMs: number,
+  shared: RedisLike,
+  autoPipelining: "off" | "busy" | "on"
+) => {
+  const pipelining = pipeliningOf(autoPipelining, shared)
   /** `adaptive`: the limit was the command's adaptive timeout, not the cap. */
   const timedOut = (command: string, ms: number, adaptive = false) =>
     Effect.fail(

@@ -38,17 +38,17 @@ export const layer = Layer.effect(
       }
     })
     // Above the listen decorator: a call waits behind a listen being set up, as for the SDK.
-    const transport = (yield* McpConfig).fastPath
+    const fastPath = (yield* McpConfig).fastPath
       ? new StdioFastPath(listenAware, {
           tools: view.tools,
           call: edge.call(view, {}),
           answer: (id, text) => wire.answer(id, text)
         })
-      : listenAware
+      : undefined
     yield* Effect.acquireRelease(
       Effect.sync(() =>
         serveStdio((ctx) => edge.server(ctx, view, { session, requireInitialize: true }), {
-          transport,
+          transport: fastPath ?? listenAware,
           onerror: (error) =>
             runFork(
               // The client closed our stdout: it is gone, and the wire closes (not a fault of ours).
@@ -60,7 +60,9 @@ export const layer = Layer.effect(
       ),
       (handle) =>
         Effect.promise(() => handle.close().catch(() => undefined)).pipe(
-          Effect.andThen(Effect.logInfo("mcp server closed"))
+          Effect.andThen(
+            Effect.logInfo("mcp server closed", fastPath === undefined ? {} : { fastPathCalls: fastPath.callsTaken })
+          )
         )
     )
     yield* Effect.logInfo("mcp server listening on stdio")

@@ -95,6 +95,7 @@ export class StdioFastPath implements Transport {
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined
 
   private era: "legacy" | "modern" | undefined
+  private taken = 0
   /** What a 2026 result carries after the call's own fields: resultType and the SDK's serverInfo stamp. */
   private resultSuffix = ""
   private readonly envelopes = new Set<string>()
@@ -112,9 +113,14 @@ export class StdioFastPath implements Transport {
     return this.inner.sessionId
   }
 
-  /** Calls answered here and not finished yet (cancelled ones until their fiber ends). */
+  /** Calls taken here and not finished yet (cancelled ones until their fiber ends). */
   get callsInFlight(): number {
     return this.calls.size
+  }
+
+  /** Calls taken here since the connection opened. */
+  get callsTaken(): number {
+    return this.taken
   }
 
   setProtocolVersion = (version: string) => this.inner.setProtocolVersion?.(version)
@@ -193,6 +199,7 @@ export class StdioFastPath implements Transport {
       superseded: false
     }
     this.calls.set(id, call)
+    this.taken++
     call.running.outcome.then((outcome) => {
       this.calls.delete(id)
       if (call.cancelled) return

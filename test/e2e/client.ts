@@ -209,7 +209,14 @@ export const startServer = async (
   const params = {
     command: process.execPath,
     args: [MAIN, ...args],
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", REDIS_MCP_LOG_LEVEL: "info", ...env }
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      REDIS_MCP_LOG_LEVEL: "info",
+      // The projects named "…sdk-path" run with the stdio fast path off (vitest.config.ts).
+      ...(process.env.E2E_FASTPATH === "0" ? { REDIS_MCP_FASTPATH: "0" } : {}),
+      ...env
+    }
   }
   const stderr: Array<string> = []
   const spawned = await (CLIENT === "v2" ? v2 : v1)(params)

@@ -82,7 +82,10 @@ describe("coalescing", () => {
     await Promise.all(sent)
     assert.strictEqual(writes.length, 1)
     assert.deepStrictEqual(
-      writes[0]!.split("\n").slice(0, -1).map((l) => JSON.parse(l).id),
+      writes[0]!
+        .split("\n")
+        .slice(0, -1)
+        .map((l) => JSON.parse(l).id),
       Array.from({ length: 50 }, (_, i) => i)
     )
     await wire.close()

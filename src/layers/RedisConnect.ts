@@ -30,7 +30,8 @@ const tlsOptions = (s: RedisSettings): ConnectionOptions | undefined => {
 /**
  * On the shared client every call is timed by the connection layer (RedisCalls), at most
  * the command timeout; ioredis's own per-command timer is only a backstop for what ioredis
- * sends by itself (the ready check), set later so that it never decides a call's outcome.
+ * sends by itself while a connection opens (the ready check), set later so that it never
+ * decides a call's outcome, and off while the connection is ready (`backstopWhileOpening`).
  */
 export const BACKSTOP_MS = 1000
 
@@ -122,15 +123,33 @@ export const makeClient = (s: RedisSettings, keyPrefix: string): RedisLike => {
         clusterOptions(s, keyPrefix)
       )
     case "sentinel":
-      return new Redis({ ...sentinelOptions(s, keyPrefix, true), commandTimeout: backstop(s) })
+      return backstopWhileOpening(new Redis({ ...sentinelOptions(s, keyPrefix, true), commandTimeout: backstop(s) }), s)
     default: {
       const { url, username, password } = standaloneUrl(s)
       const options: LegacyOptions = { ...baseOptions(s, keyPrefix), commandTimeout: backstop(s) }
       if (username !== undefined) options.username = username
       if (password !== undefined) options.password = password
-      return new Redis(url, options)
+      return backstopWhileOpening(new Redis(url, options), s)
     }
   }
+}
+
+/**
+ * The backstop only guards what ioredis sends by itself while a connection opens (the
+ * handshake, the ready check). Once the connection is ready every call is timed by
+ * RedisCalls, so it is off (ioredis reads the option at each command: a timer and its
+ * clearing saved per command) until the connection is lost. Cluster nodes keep theirs:
+ * their connections open at any time.
+ */
+const backstopWhileOpening = (client: Redis, s: RedisSettings): Redis => {
+  const options = client.options as { commandTimeout?: number | undefined }
+  client.on("ready", () => {
+    options.commandTimeout = undefined
+  })
+  client.on("close", () => {
+    options.commandTimeout = backstop(s)
+  })
+  return client
 }
 
 /**

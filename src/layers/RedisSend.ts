@@ -8,13 +8,17 @@
 import { Clock, Context, Duration, Effect } from "effect"
 import { ReplyError } from "ioredis"
 import { type RedisError, Timeout } from "../Errors.ts"
+import { type Deadline, Deadlines } from "./Deadlines.ts"
 import type { RedisLike } from "./RedisConnect.ts"
 import { toRedisError } from "./RedisErrors.ts"
 import type { CommandStats, LatencyTracker } from "./RedisLatency.ts"
 
+/** How late a command's timeout may fire (one sweep timer for all commands in flight: Deadlines.ts). */
+export const DEADLINE_RESOLUTION_MS = 10
+
 /** The Clock of a fiber that was given none: its sleep is a plain setTimeout. */
 const liveClock = Context.get(Context.empty(), Clock.Clock)
-/** The longest single setTimeout; a longer wait goes through the Clock's own sleep. */
+/** The longest single setTimeout; a longer wait goes through the Clock's own sleep (as before the sweep). */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** How a send ended, as far as the latency record is concerned. */
@@ -64,6 +68,7 @@ export const makeSend = (
   autoPipelining: "off" | "busy" | "on"
 ) => {
   const pipelining = pipeliningOf(autoPipelining, shared)
+  const deadlines = new Deadlines(DEADLINE_RESOLUTION_MS)
   /** `adaptive`: the limit was the command's adaptive timeout, not the cap. */
   const timedOut = (command: string, ms: number, adaptive = false) =>
     Effect.fail(
@@ -87,11 +92,12 @@ export const makeSend = (
     late ? tracker.lateReply(stats, startMs + took, took) : tracker.reply(stats, startMs + took, took)
 
   /**
-   * The call raced against a timer in one callback: what `Effect.timeoutOrElse` does on
-   * the live Clock (whose sleep is this same setTimeout), without forking two fibers per
-   * call. When the timer fires, the verdict waits for the end of the event loop's turn
-   * (setImmediate), so a reply already read from the socket in that turn still counts:
-   * a stalled event loop does not turn answered calls into timeouts.
+   * The call raced against its deadline in one callback: what `Effect.timeoutOrElse` does on
+   * the live Clock, without forking two fibers or arming a timer per call (the deadline joins
+   * the one sweep of every command in flight, at most DEADLINE_RESOLUTION_MS late). When the
+   * deadline passes, the verdict waits for the end of the event loop's turn (setImmediate), so
+   * a reply already read from the socket in that turn still counts: a stalled event loop does
+   * not turn answered calls into timeouts.
    */
   const timedCall = <C, A>(
     stats: CommandStats,
@@ -112,12 +118,16 @@ export const makeSend = (
         tracker.timedOut(stats, performance.now() - start)
         resume(timedOut(command, ms, adaptive))
       }
-      const timer = setTimeout(() => {
-        verdict = setImmediate(giveUp)
-      }, ms)
+      const deadline: Deadline = {
+        at: start + ms,
+        expire: () => {
+          verdict = setImmediate(giveUp)
+        }
+      }
+      deadlines.add(deadline)
       const settle = (effect: Effect.Effect<A, RedisError>) => {
         outcome = SETTLED
-        clearTimeout(timer)
+        deadlines.delete(deadline)
         if (verdict !== undefined) clearImmediate(verdict)
         resume(effect)
       }
@@ -142,7 +152,7 @@ export const makeSend = (
       }
       return Effect.sync(() => {
         if (outcome === PENDING) outcome = ABANDONED
-        clearTimeout(timer)
+        deadlines.delete(deadline)
         if (verdict !== undefined) clearImmediate(verdict)
       })
     })

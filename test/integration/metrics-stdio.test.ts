@@ -2,7 +2,7 @@
  * `--metrics-port` on the built server over stdio: `/healthz`, `/readyz` and `/metrics`
  * on 127.0.0.1 (a foreign Host is 403, other paths 404, a port in use stops the start
  * naming the flag); the counters move by exactly the calls made on stdin, by tool and
- * outcome; after 10,000 calls on 10,000 distinct keys there are exactly the series
+ * outcome, with the stdio fast path on and off; after 10,000 calls on 10,000 distinct keys there are exactly the series
  * there were before them, none naming a key; and REDIS_MCP_METRICS=off records nothing
  * while the calls work as ever.
  */
@@ -95,25 +95,6 @@ describe.skipIf(!requireRedis() || !requireTool("prometheus-client"))("--metrics
     assert.strictEqual(origin.status, 403)
   })
 
-  it("the counters move by exactly the calls made on stdin, by tool and outcome", async () => {
-    const before = await scrape(server.base)
-    await server.calls([
-      { name: "set", arguments: { key: "a", value: "1" } },
-      { name: "set", arguments: { key: "b", value: "2" } },
-      { name: "get", arguments: { key: "a" } },
-      { name: "hget", arguments: { key: "a", field: "f" } },
-      { name: "get", arguments: { nokey: "a" } }
-    ])
-    const after = await scrape(server.base)
-    assert.strictEqual(delta(before, after, CALLS, { tool: "set", outcome: "ok" }), 2)
-    assert.strictEqual(delta(before, after, CALLS, { tool: "get", outcome: "ok" }), 1)
-    assert.strictEqual(delta(before, after, CALLS, { tool: "hget", outcome: "WrongType" }), 1)
-    assert.strictEqual(delta(before, after, CALLS, { tool: "get", outcome: "InvalidArgument" }), 1)
-    assert.strictEqual(total(after, CALLS) - total(before, CALLS), 5)
-    // The Redis commands they sent (two SETs among them) are on the connection's series.
-    assert.strictEqual(delta(before, after, "redis_mcp_redis_command_duration_seconds_count", { command: "set" }), 2)
-  })
-
   it("after 10,000 calls on 10,000 distinct keys the series are exactly those before, none naming a key", async () => {
     const mix = (i: number) => {
       const key = `card:${i}:${Math.random().toString(36).slice(2)}`
@@ -148,6 +129,78 @@ describe.skipIf(!requireRedis() || !requireTool("prometheus-client"))("--metrics
     for (const key of keys.slice(0, 200)) assert.notInclude(text, key)
     assert.notInclude(text, "card:")
   }, 180_000)
+})
+
+/**
+ * The calls of `countedCalls` on a fresh server, in one mode of the stdio fast path: each
+ * is counted once, whether the fast path or the SDK's handler answered it (both run the
+ * edge's one call path, which records them).
+ */
+describe.skipIf(!requireRedis() || !requireTool("prometheus-client"))("tool call counters over stdio", () => {
+  let redis: RedisHandle
+  beforeAll(async () => {
+    redis = await startRedis()
+  }, 60_000)
+  afterAll(async () => {
+    await redis?.dispose()
+  })
+
+  for (const fastPath of [true, false])
+    it(`move by exactly the calls made on stdin, by tool and outcome (fast path ${fastPath ? "on" : "off"})`, async () => {
+      const server = await serve({
+        REDIS_URL: redis.url,
+        REDIS_MCP_KEY_PREFIX: `mcount${fastPath ? 1 : 0}:`,
+        REDIS_MCP_TOOLSETS: "keys,hash",
+        REDIS_MCP_FASTPATH: fastPath ? "1" : "0"
+      })
+      try {
+        const before = await scrape(server.base)
+        await server.calls([
+          { name: "set", arguments: { key: "a", value: "1" } },
+          { name: "set", arguments: { key: "b", value: "2" } },
+          { name: "get", arguments: { key: "a" } },
+          { name: "hget", arguments: { key: "a", field: "f" } },
+          { name: "get", arguments: { nokey: "a" } },
+          { name: "get", arguments: "not an object" },
+          { name: "nosuchtool", arguments: {} }
+        ])
+        const after = await scrape(server.base)
+        assert.strictEqual(delta(before, after, CALLS, { tool: "set", outcome: "ok" }), 2)
+        assert.strictEqual(delta(before, after, CALLS, { tool: "get", outcome: "ok" }), 1)
+        assert.strictEqual(delta(before, after, CALLS, { tool: "hget", outcome: "WrongType" }), 1)
+        assert.strictEqual(delta(before, after, CALLS, { tool: "get", outcome: "InvalidArgument" }), 2)
+        // The unknown tool is refused before any tool ran: no tool call, an operation with its error type.
+        assert.strictEqual(total(after, CALLS) - total(before, CALLS), 6)
+        assert.strictEqual(
+          delta(before, after, "mcp_server_operation_duration_seconds_count", {
+            mcp_method_name: "tools/call",
+            gen_ai_tool_name: "",
+            error_type: "UnknownTool"
+          }),
+          1
+        )
+        // One duration each in the operation histogram, the refused one included.
+        const toolCalls = (s: typeof after) =>
+          s
+            .samples("mcp_server_operation_duration_seconds_count")
+            .filter((x) => x.labels.mcp_method_name === "tools/call")
+            .reduce((sum, x) => sum + x.value, 0)
+        assert.strictEqual(toolCalls(after) - toolCalls(before), 7)
+        // The Redis commands they sent (two SETs among them) are on the connection's series.
+        assert.strictEqual(
+          delta(before, after, "redis_mcp_redis_command_duration_seconds_count", { command: "set" }),
+          2
+        )
+      } finally {
+        server.raw.child.stdin.end()
+        await server.raw.logged('"mcp server closed"', 15_000)
+        server.stop()
+      }
+      // The fast path answered the calls it may (known tools, object arguments); off, none.
+      const taken = Number(/"fastPathCalls":(\d+)/.exec(server.raw.stderr())?.[1] ?? 0)
+      if (fastPath) assert.strictEqual(taken, 5)
+      else assert.strictEqual(taken, 0)
+    })
 })
 
 describe.skipIf(!requireTool("prometheus-client"))("--metrics-port without Redis", () => {

@@ -3,12 +3,15 @@
  * The launcher (`dist/main.js`, the package's bin). It checks the Node version
  * before anything else loads: its own imports are Node built-ins any Node since
  * 18 can load, so an old Node gets one clear line and exit code 2 instead of a
- * crash or silent misbehaviour deep inside a dependency. Then it turns on
- * Node's compile cache (failing soft) and imports the program.
+ * crash or silent misbehaviour deep inside a dependency. Then it bounds V8's
+ * young generation (YoungGeneration.ts: some 100 MiB of RSS under load, unless
+ * NODE_OPTIONS or the command line chose its size), turns on Node's compile cache
+ * (failing soft) and imports the program.
  */
 import module from "node:module"
 import { fileURLToPath } from "node:url"
 import { nodeIsAtLeast, unsupportedNode } from "./layers/NodeVersion.ts"
+import { boundYoungGeneration, youngGenerationChosen } from "./layers/YoungGeneration.ts"
 
 /**
  * Cache V8's compiled code next to the package (`node_modules/.cache/effect-redis-mcp`
@@ -37,6 +40,7 @@ if (!nodeIsAtLeast(process.versions.node)) {
   process.stderr.write(unsupportedNode(process.versions.node, process.execPath))
   process.exit(2)
 }
+if (!youngGenerationChosen(process.execArgv, process.env.NODE_OPTIONS)) boundYoungGeneration()
 enableCompileCache()
 await import("./program.ts")
 // Write the cache now: an MCP client often kills its server rather than letting it exit.

@@ -94,7 +94,8 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
       message: `${what} ${reason}, so it cannot be kept under this server's key prefix ("${prefix}") and is refused. ${prefixHint(name)}`
     })
 
-  const describe = Effect.fn("CommandPolicy.describe")(function* (args: ReadonlyArray<string>) {
+  // Untraced: a pipeline asks it once per command (a span and a stack capture each cost more than the check).
+  const describe = Effect.fnUntraced(function* (args: ReadonlyArray<string>) {
     const name = (args[0] ?? "").toUpperCase()
     const sub = args[1]?.toUpperCase()
     const refused = (command: string, refusal: PolicyError, flags: ReadonlyArray<string> = []): Verdict => ({

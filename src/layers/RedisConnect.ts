@@ -9,6 +9,7 @@ import type { ConnectionOptions } from "node:tls"
 import { Redacted } from "effect"
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis"
 import type { HostPort, RedisSettings } from "./Config.ts"
+import { guardClusterStreamErrors, guardStreamErrors } from "./StreamErrors.ts"
 
 export type RedisLike = Redis | Cluster
 type LegacyOptions = RedisOptions & { replyMapping: "legacy" }
@@ -118,18 +119,23 @@ export const clusterOptions = (
 export const makeClient = (s: RedisSettings, keyPrefix: string): RedisLike => {
   switch (s.mode) {
     case "cluster":
-      return new Cluster(
-        s.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
-        clusterOptions(s, keyPrefix)
+      return guardClusterStreamErrors(
+        new Cluster(
+          s.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
+          clusterOptions(s, keyPrefix)
+        )
       )
     case "sentinel":
-      return backstopWhileOpening(new Redis({ ...sentinelOptions(s, keyPrefix, true), commandTimeout: backstop(s) }), s)
+      return backstopWhileOpening(
+        guardStreamErrors(new Redis({ ...sentinelOptions(s, keyPrefix, true), commandTimeout: backstop(s) })),
+        s
+      )
     default: {
       const { url, username, password } = standaloneUrl(s)
       const options: LegacyOptions = { ...baseOptions(s, keyPrefix), commandTimeout: backstop(s) }
       if (username !== undefined) options.username = username
       if (password !== undefined) options.password = password
-      return backstopWhileOpening(new Redis(url, options), s)
+      return backstopWhileOpening(guardStreamErrors(new Redis(url, options)), s)
     }
   }
 }

@@ -11,6 +11,7 @@ import { keySlot } from "./ClusterSlots.ts"
 import type { RedisSettings } from "./Config.ts"
 import type { RedisLike } from "./RedisConnect.ts"
 import { toRedisError } from "./RedisErrors.ts"
+import { guardStreamErrors } from "./StreamErrors.ts"
 
 /** The longest the release of a dedicated connection waits for its socket to close. */
 const CLOSE_WAIT_MS = 2500
@@ -53,7 +54,7 @@ export const makeDedicated = (deps: DedicatedDeps) => {
   const open = (make: () => Redis) =>
     Effect.acquireRelease(
       Effect.suspend(() => {
-        const conn = make()
+        const conn = guardStreamErrors(make())
         conn.on("error", () => undefined)
         return Effect.tryPromise({
           try: () => conn.connect().then(() => conn),

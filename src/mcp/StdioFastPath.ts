@@ -33,36 +33,21 @@ import type {
 } from "@modelcontextprotocol/server"
 import type { Services } from "../services/Stack.ts"
 import type { RunningCall, SessionCall } from "./Call.ts"
-import { type CallOutcome, failureText } from "./Envelope.ts"
+import {
+  encodeAnswer,
+  envelopeOf,
+  isPlainObject,
+  type Json,
+  modernResultSuffix,
+  plainCall,
+  SERVER_INFO_KEY
+} from "./FastCall.ts"
 import { isRequestId } from "./JsonRpcLine.ts"
 import type { ToolEntry } from "./Registry.ts"
 
-/** The per-request envelope of 2026-07-28, in the order its canonical form lists them. */
-const ENVELOPE_KEYS: ReadonlyArray<string> = [
-  "io.modelcontextprotocol/protocolVersion",
-  "io.modelcontextprotocol/clientInfo",
-  "io.modelcontextprotocol/clientCapabilities",
-  "io.modelcontextprotocol/logLevel"
-]
-const TRACE_KEYS: ReadonlySet<string> = new Set(["traceparent", "tracestate", "baggage"])
-const SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
 const SUBSCRIPTION_ID_KEY = "io.modelcontextprotocol/subscriptionId"
 /** Envelopes remembered as accepted; a client that keeps changing its envelope just goes through the SDK. */
 const MAX_ENVELOPES = 32
-
-type Json = Record<string, unknown>
-
-const isPlainObject = (value: unknown): value is Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** The envelope part of a request's `_meta` as one string (absent keys stay apart from null); undefined without one. */
-export const envelopeOf = (meta: Json): string | undefined => {
-  let key: string | undefined
-  for (const k of ENVELOPE_KEYS) {
-    if (Object.hasOwn(meta, k)) key = `${key ?? ""}${k}=${JSON.stringify(meta[k])}\n`
-  }
-  return key
-}
 
 interface FastCall {
   readonly running: RunningCall
@@ -155,41 +140,19 @@ export class StdioFastPath implements Transport {
 
   /** Runs the call here when the rules above allow it; false leaves it to the SDK. */
   private take(m: Json): boolean {
-    const id = m.id
-    if (!isRequestId(id) || this.calls.has(id) || this.forwarded.has(id) || m.jsonrpc !== "2.0") return false
-    for (const k in m) if (k !== "jsonrpc" && k !== "id" && k !== "method" && k !== "params") return false
-    const params = m.params
-    if (!isPlainObject(params)) return false
-    let name: unknown
-    let args: unknown
-    let meta: unknown
-    for (const k in params) {
-      if (k === "name") name = params.name
-      else if (k === "arguments") args = params.arguments
-      else if (k === "_meta") meta = params._meta
-      else return false
-    }
-    const entry = typeof name === "string" ? this.options.tools.get(name) : undefined
-    if (entry === undefined || (args !== undefined && !isPlainObject(args)) || !this.metaFits(meta)) return false
-    this.run(id, entry, args, meta as Json | undefined)
+    const call = plainCall(m)
+    if (call === undefined || this.calls.has(call.id) || this.forwarded.has(call.id)) return false
+    const entry = this.options.tools.get(call.name)
+    if (entry === undefined) return false
+    // 2025: no envelope; 2026: one the SDK has already accepted on this connection.
+    if (
+      this.era === "legacy"
+        ? call.envelope !== undefined
+        : call.envelope === undefined || !this.envelopes.has(call.envelope)
+    )
+      return false
+    this.run(call.id, entry, call.args, call.meta)
     return true
-  }
-
-  private metaFits(meta: unknown): boolean {
-    if (meta === undefined) return this.era === "legacy"
-    if (!isPlainObject(meta)) return false
-    let envelope = false
-    for (const k in meta) {
-      const v = meta[k]
-      if (k === "progressToken") {
-        if (!isRequestId(v)) return false
-      } else if (TRACE_KEYS.has(k)) {
-        if (typeof v !== "string") return false
-      } else if (ENVELOPE_KEYS.includes(k)) envelope = true
-      else return false
-    }
-    if (this.era === "legacy") return !envelope
-    return envelope && this.envelopes.has(envelopeOf(meta)!)
   }
 
   private run(id: RequestId, entry: ToolEntry<Services>, args: unknown, meta: Json | undefined): void {
@@ -205,22 +168,13 @@ export class StdioFastPath implements Transport {
       if (call.cancelled) return
       let text: string
       try {
-        text = this.encode(id, outcome)
+        text = encodeAnswer(id, outcome, this.resultSuffix)
       } catch (error) {
         this.onerror?.(error instanceof Error ? error : new Error(String(error)))
         text = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":-32603,"message":"Internal error"}}`
       }
       this.options.answer(id, text)
     })
-  }
-
-  /** The bytes the SDK writes for this result: {"result":{content, structuredContent | isError[, 2026 stamps]},"jsonrpc","id"}. */
-  private encode(id: RequestId, outcome: CallOutcome): string {
-    const body =
-      outcome._tag === "Success"
-        ? `{"content":[{"type":"text","text":${JSON.stringify(outcome.json)}}],"structuredContent":${outcome.json}`
-        : `{"content":[{"type":"text","text":${JSON.stringify(failureText(outcome.error))}}],"isError":true`
-    return `{"result":${body}${this.resultSuffix}},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`
   }
 
   private forward(id: RequestId, method: string, params: unknown): void {
@@ -269,7 +223,7 @@ export class StdioFastPath implements Transport {
         const serverInfo = isPlainObject(result._meta) ? result._meta[SERVER_INFO_KEY] : undefined
         if (serverInfo === undefined) return
         this.era = "modern"
-        this.resultSuffix = `,"resultType":"complete","_meta":{"${SERVER_INFO_KEY}":${JSON.stringify(serverInfo)}}`
+        this.resultSuffix = modernResultSuffix(serverInfo)
       }
     }
     if (

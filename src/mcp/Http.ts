@@ -9,7 +9,7 @@
  * imports this module only for `--transport http`, with what only it needs
  * (the HTTP settings, the authenticator and its OAuth library).
  */
-import { createServer, type IncomingMessage } from "node:http"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { toNodeHandler } from "@modelcontextprotocol/node"
 import { createMcpHandler, type McpRequestContext } from "@modelcontextprotocol/server"
 import { Effect, Layer, Option } from "effect"
@@ -29,10 +29,11 @@ import { metadataUrl } from "./auth/ResourceMetadata.ts"
 import { makeDrain } from "./Drain.ts"
 import { listen } from "./HttpBind.ts"
 import { makeEndpoints } from "./HttpEndpoints.ts"
+import { makeHttpFastPath } from "./HttpFastPath.ts"
 import { type McpRequest, makeHandler } from "./HttpHandler.ts"
 import { makeListen } from "./HttpListen.ts"
 import { HttpConfig } from "./HttpSettings.ts"
-import { McpEdge } from "./Server.ts"
+import { McpEdge, SERVER_INFO } from "./Server.ts"
 import { McpConfig } from "./Settings.ts"
 import { McpTransport } from "./Transport.ts"
 
@@ -44,7 +45,7 @@ const peer = (req: IncomingMessage) => `${req.socket.remoteAddress ?? "?"}:${req
 
 const make = Effect.gen(function* () {
   const edge = yield* McpEdge
-  const { httpHost, httpPort } = yield* McpConfig
+  const { httpHost, httpPort, fastPath: fastPathOn } = yield* McpConfig
   const http = yield* HttpConfig
   const authSettings = yield* AuthSettings
   const store = yield* AuthStore
@@ -104,6 +105,18 @@ const make = Effect.gen(function* () {
       )
     )
 
+  const sdk = (req: McpRequest, res: ServerResponse) => nodeMcp(req as NodeRequest, res)
+  // Plain stateless tools/call requests are answered without the SDK's pipeline (HttpFastPath.ts).
+  const fastPath = fastPathOn
+    ? makeHttpFastPath({
+        maxBodyBytes: http.maxBodyBytes,
+        serverInfo: SERVER_INFO,
+        surface: edge.surface,
+        call: edge.call,
+        sdk
+      })
+    : undefined
+
   const drain = makeDrain()
   const handle = makeHandler({
     drain,
@@ -124,7 +137,7 @@ const make = Effect.gen(function* () {
       maxBodyBytes: http.maxBodyBytes,
       serve: (req, res, body) => nodeMcp(req as NodeRequest, res, body)
     }),
-    mcp: (req: McpRequest, res) => nodeMcp(req as NodeRequest, res),
+    mcp: fastPath?.serve ?? sdk,
     answered: (code) => runFork(Metrics.countHttpRequest(code)),
     failed: (error) => runFork(Effect.logError("http request failed", { error: String(error) }))
   })
@@ -148,7 +161,7 @@ const make = Effect.gen(function* () {
         server.close(() => resume(Effect.void))
         server.closeAllConnections()
       })
-      yield* Effect.logInfo("mcp http server closed")
+      yield* Effect.logInfo("mcp http server closed", fastPath === undefined ? {} : { fastPathCalls: fastPath.taken() })
     })
   )
 

@@ -21,7 +21,7 @@ export interface Options {
 }
 
 /** raw: the ratio rows (raw stdio driver, ioredis, HTTP); sdk: the stdio rows by the SDK clients; variants: ours with audit on / metrics off. */
-export const PARTS = ["raw", "sdk", "variants"] as const
+export const PARTS = ["raw", "sdk", "variants", "http"] as const
 export type Part = (typeof PARTS)[number]
 
 export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--calls N] [--warmup N] [--spawns N]
@@ -33,9 +33,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--calls N] [
   --spawns N           spawn → first tools/list samples per server (default 5)
   --variant-rounds N   interleaved rounds of ours with audit on / metrics off beside its defaults
                        (default 6; 0 skips them)
-  --only PARTS         some of raw,sdk,variants (default all): raw = the ratio rows (raw stdio
+  --only PARTS         some of raw,sdk,variants,http (default all): raw = the ratio rows (raw stdio
                        driver, ioredis, HTTP), sdk = the stdio rows by the SDK clients,
-                       variants = ours with audit on / metrics off beside its defaults
+                       variants = ours with audit on / metrics off beside its defaults,
+                       http = the HTTP rows alone
   --out FILE           also write the JSON here (always: bench/results/latest.json)
   --baseline-dist DIR  also measure another build of ours: a dist/ with its node_modules beside it
 `

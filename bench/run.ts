@@ -56,6 +56,8 @@ try {
       await stdioRound(run, "raw")
       log(`run ${run}/${options.runs}: ioredis`)
       await runIoredis(results, redis.url, options)
+    }
+    if (doing("raw") || doing("http")) {
       for (const h of http) {
         if (unusable.has(h)) continue
         log(`run ${run}/${options.runs}: ${h.name}, HTTP`)

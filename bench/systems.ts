@@ -98,17 +98,25 @@ export const stdioSystems = (redisUrl: string, baselineDist: string | undefined)
   return systems
 }
 
-const oursOverHttp = (name: string, role: Role, dist: string, redisUrl: string): HttpSystem => ({
+const oursOverHttp = (
+  name: string,
+  role: Role,
+  dist: string,
+  redisUrl: string,
+  env: Record<string, string> = {}
+): HttpSystem => ({
   name,
   role,
   args: [requireMain(dist), "--transport", "http", "--port", "{port}"],
-  env: oursEnv(redisUrl),
+  env: { ...oursEnv(redisUrl), ...env },
   path: "/mcp",
   ops: oursOps
 })
 
 export const httpSystems = (redisUrl: string, baselineDist: string | undefined): Array<HttpSystem> => [
   oursOverHttp("ours", "ours", path("dist"), redisUrl),
+  // What the HTTP fast path (src/mcp/HttpFastPath.ts) buys: every request through the SDK's handler.
+  oursOverHttp("ours, fast path off", "explains", path("dist"), redisUrl, { REDIS_MCP_FASTPATH: "0" }),
   ...(baselineDist === undefined ? [] : [oursOverHttp(baselineName(baselineDist), "baseline", baselineDist, redisUrl)]),
   {
     name: "SDK v2 echo",

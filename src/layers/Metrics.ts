@@ -187,6 +187,14 @@ export const toolCallSeries = (labels: ToolCallLabels): Metric.Counter<number> =
     attributes: { tool: labels.tool, outcome: labels.outcome }
   })
 
+/** The `redis_mcp_http_requests_total` series of one status code as a metric of its own. */
+export const httpRequestSeries = (code: number): Metric.Counter<number> =>
+  Metric.counter(httpRequests.id, {
+    description: httpRequests.description,
+    incremental: true,
+    attributes: { code: String(code) }
+  })
+
 /** The `mcp_server_operation_duration_seconds` series of one label set as a metric of its own. */
 export const operationSeries = (labels: OperationLabels): Metric.Histogram<number> =>
   Metric.histogram(operationDuration.id, {

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { toNodeHandler } from "@modelcontextprotocol/node"
 import { createMcpHandler, type McpRequestContext } from "@modelcontextprotocol/server"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, type Metric, Option } from "effect"
 import { RedisConfig } from "../layers/Config.ts"
 import * as Metrics from "../layers/Metrics.ts"
 import * as ProcessMetrics from "../layers/ProcessMetrics.ts"
@@ -117,6 +117,17 @@ const make = Effect.gen(function* () {
       })
     : undefined
 
+  // One series per status code, made once: counting an answer is a map lookup and an update, no fiber.
+  const answers = new Map<number, Metric.Counter<number>>()
+  const countAnswer = (code: number) => {
+    let series = answers.get(code)
+    if (series === undefined) {
+      series = Metrics.httpRequestSeries(code)
+      answers.set(code, series)
+    }
+    series.updateUnsafe(1, context)
+  }
+
   const drain = makeDrain()
   const handle = makeHandler({
     drain,
@@ -138,7 +149,7 @@ const make = Effect.gen(function* () {
       serve: (req, res, body) => nodeMcp(req as NodeRequest, res, body)
     }),
     mcp: fastPath?.serve ?? sdk,
-    answered: (code) => runFork(Metrics.countHttpRequest(code)),
+    answered: countAnswer,
     failed: (error) => runFork(Effect.logError("http request failed", { error: String(error) }))
   })
 

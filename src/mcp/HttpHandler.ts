@@ -64,7 +64,7 @@ export const makeHandler = (options: HandlerOptions) => {
     const origin = header(req, "origin")
     if (!originAllowed(origin, options.allowedOrigins)) return sendRpcError(res, 403, `Invalid Origin: ${origin}`)
     const path = (req.url ?? "/").split("?", 1)[0]!
-    if (await options.endpoints(req, res, path)) return
+    if (path !== "/mcp" && (await options.endpoints(req, res, path))) return
     if (path !== "/mcp") return sendJson(res, 404, { error: "not_found", error_description: "MCP is served on /mcp" })
     let info: AuthInfo | undefined
     if (options.gate !== undefined) {

@@ -1,8 +1,13 @@
 import { defineConfig } from "vitest/config"
 
 const E2E = "test/e2e/**/*.test.ts"
-/** Also run with the stdio fast path off (the SDK answers every call): the parity test compares the bytes. */
-const E2E_SDK_PATH = ["test/e2e/server.e2e.test.ts", "test/e2e/keys.e2e.test.ts", "test/e2e/tasks.e2e.test.ts"]
+/** Also run with the fast paths off (the SDK answers every call): the parity tests compare the bytes. */
+const E2E_SDK_PATH = [
+  "test/e2e/server.e2e.test.ts",
+  "test/e2e/keys.e2e.test.ts",
+  "test/e2e/tasks.e2e.test.ts",
+  "test/e2e/http-roles.e2e.test.ts"
+]
 
 export default defineConfig({
   test: {

@@ -42,7 +42,14 @@ export const startHttpServer = async (options: StartOptions = {}): Promise<HttpS
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does it)`)
   const argv = [...(options.nodeArgs ?? []), MAIN, "--transport", "http", "--port", "0", ...(options.args ?? [])]
   const child = spawn(process.execPath, argv, {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", REDIS_MCP_LOG_LEVEL: "info", ...options.env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      REDIS_MCP_LOG_LEVEL: "info",
+      // The e2e projects that run with the fast paths off (vitest.config.ts).
+      ...(process.env.E2E_FASTPATH === "0" ? { REDIS_MCP_FASTPATH: "0" } : {}),
+      ...options.env
+    },
     stdio: ["ignore", "ignore", "pipe"]
   })
   trackChild(child)

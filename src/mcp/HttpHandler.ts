@@ -56,10 +56,24 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value
 }
 
+/** Host values whose verdict is remembered; past this, a new one is judged on every request. */
+const MAX_HOSTS = 64
+
 export const makeHandler = (options: HandlerOptions) => {
   const { drain } = options
+  const allowedHosts = [...options.allowedHosts]
+  // A client sends the same few Host values on every request: each is parsed and judged once.
+  const hostChecks = new Map<string | undefined, ReturnType<typeof validateHostHeader>>()
+  const checkHost = (value: string | undefined) => {
+    let check = hostChecks.get(value)
+    if (check === undefined) {
+      check = validateHostHeader(value, allowedHosts)
+      if (hostChecks.size < MAX_HOSTS) hostChecks.set(value, check)
+    }
+    return check
+  }
   const route = async (req: McpRequest, res: ServerResponse, leave: () => void) => {
-    const host = validateHostHeader(header(req, "host"), [...options.allowedHosts])
+    const host = checkHost(header(req, "host"))
     if (!host.ok) return sendRpcError(res, 403, host.message)
     const origin = header(req, "origin")
     if (!originAllowed(origin, options.allowedOrigins)) return sendRpcError(res, 403, `Invalid Origin: ${origin}`)

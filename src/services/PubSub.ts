@@ -15,6 +15,7 @@ import {
   InvalidArgument,
   type LimitExceeded,
   NotFound,
+  PermissionDenied,
   type RedisError,
   RedisUnavailable,
   Timeout,
@@ -25,6 +26,7 @@ import { pubsubSubscriptions } from "../layers/Metrics.ts"
 import { RedisClient } from "../layers/RedisClient.ts"
 import { toRedisError } from "../layers/RedisErrors.ts"
 import { Caller } from "./Access.ts"
+import { INTERNAL_CHANNELS } from "./CommandLists.ts"
 import { compileGlob, escapeGlob, type Glob } from "./Glob.ts"
 import { type Incoming, type Mailbox, Mailboxes } from "./PubSubBuffers.ts"
 import { checkSize, type Encoding } from "./Values.ts"
@@ -63,7 +65,10 @@ export interface ReadResult {
 }
 
 export interface PubSubShape {
-  /** Publish; the number of subscribers (channel and pattern matches) that received it. */
+  /**
+   * Publish; the number of subscribers (channel and pattern matches) that received it.
+   * The server's own change channels (INTERNAL_CHANNELS) are refused: a message there would forge its events.
+   */
   readonly publish: (channel: string, message: Buffer) => Effect.Effect<number, TooLarge | RedisError>
   readonly subscribe: (options: {
     readonly channels?: ReadonlyArray<string>
@@ -258,6 +263,11 @@ const makeRegistry = Effect.fnUntraced(function* (
 
   return PubSub.of({
     publish: Effect.fn("PubSub.publish")(function* (channel, message) {
+      if (INTERNAL_CHANNELS.includes(channel)) {
+        return yield* new PermissionDenied({
+          message: `${channel} is the channel this server sends its own change events on; publishing to it would forge them, so it is refused. Publish on another channel.`
+        })
+      }
       yield* checkSize("message", message.length, maxValueBytes)
       return yield* backing.publish(channel, message)
     }),

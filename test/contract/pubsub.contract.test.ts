@@ -251,6 +251,27 @@ runContract("PubSub contract", onMemory(PubSub.layerMemory, env), onRedis(PubSub
     })
   )
 
+  it.effect("the server's own change channels are refused: publishing there would forge its events", () =>
+    Effect.gen(function* () {
+      const pubsub = yield* PubSub
+      // A name that only resembles them is an ordinary channel, and the control that the others were not sent.
+      const control = "state:changes:x"
+      const sub = yield* pubsub.subscribe({ channels: ["state:changes", "task:changes", control] })
+      for (const channel of ["state:changes", "task:changes"]) {
+        const error = yield* Effect.flip(pubsub.publish(channel, Buffer.from('["ns","key"]')))
+        assert.strictEqual(error._tag, "PermissionDenied")
+        assert.include(error.message, channel)
+      }
+      assert.strictEqual(yield* pubsub.publish(control, Buffer.from("ok")), 1)
+      const got = yield* readN(sub.subscriptionId, 1)
+      assert.deepStrictEqual(
+        got.map((m) => [m.channel, m.message]),
+        [[control, "ok"]]
+      )
+      yield* pubsub.unsubscribe(sub.subscriptionId)
+    })
+  )
+
   it.effect("the number of subscriptions is capped; naming nothing is an InvalidArgument", () =>
     Effect.gen(function* () {
       const pubsub = yield* PubSub
@@ -347,6 +368,24 @@ describe("PubSub on Redis: connections", () => {
         ]
       )
       assert.strictEqual(yield* p.publish("news", Buffer.from("mine")), 2)
+    })
+  )
+
+  it.live("a refused publish to a change channel reaches no raw subscriber on its prefixed name", () =>
+    Effect.gen(function* () {
+      const { admin, pubsub: p } = yield* setup({ REDIS_MCP_KEY_PREFIX: "app:" })
+      const listener = admin.duplicate()
+      yield* Effect.addFinalizer(() => Effect.sync(() => listener.disconnect()))
+      const heard: Array<string> = []
+      listener.on("message", (channel: string, message: string) => heard.push(`${channel} ${message}`))
+      yield* Effect.promise(() => listener.subscribe("app:state:changes", "app:task:changes", "app:other"))
+      for (const channel of ["state:changes", "task:changes"]) {
+        assert.strictEqual((yield* Effect.flip(p.publish(channel, Buffer.from("q"))))._tag, "PermissionDenied")
+      }
+      // A positive control on the same connection: once it is heard, the refused ones would have been too.
+      assert.strictEqual(yield* p.publish("other", Buffer.from("control")), 1)
+      for (let i = 0; i < 100 && heard.length === 0; i++) yield* Effect.sleep(Duration.millis(20))
+      assert.deepStrictEqual(heard, ["app:other control"])
     })
   )
 })

@@ -36,11 +36,21 @@ export class WrongType extends Schema.TaggedError<WrongType>()("WrongType", {
 }
 
 /**
+ * Which of the server's own rules refused a call, when it was one of these: `key_pattern` (a key,
+ * channel, queue or namespace outside the session role's patterns), `deny_list` (a raw command on the
+ * command deny list). The audit log reports it as the refusal's reason; other refusals carry none.
+ */
+export const PermissionRule = Schema.Literals(["key_pattern", "deny_list"])
+export type PermissionRule = typeof PermissionRule.Type
+
+/**
  * The Redis ACL user may not run the command or touch the key (NOPERM, NOAUTH, WRONGPASS), or the
- * session's role does not allow the key, channel, queue or namespace (nothing was sent to Redis).
+ * server refused it before sending anything: the session's role does not allow the key, channel,
+ * queue or namespace; the command deny list; the key prefix; the server's reserved names.
  */
 export class PermissionDenied extends Schema.TaggedError<PermissionDenied>()("PermissionDenied", {
-  message: Schema.String
+  message: Schema.String,
+  reason: Schema.optionalKey(PermissionRule)
 }) {
   get retryable(): boolean {
     return false

@@ -96,7 +96,7 @@ const at = (e: PolicyError, index: number, command: string): PolicyError => {
     case "InvalidArgument":
       return new InvalidArgument({ message })
     case "PermissionDenied":
-      return new PermissionDenied({ message })
+      return new PermissionDenied(e.reason === undefined ? { message } : { message, reason: e.reason })
     case "ReadOnlyMode":
       return new ReadOnlyMode({ message })
   }

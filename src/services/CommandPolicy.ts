@@ -126,7 +126,8 @@ export const makePolicy = (options: PolicyOptions): CommandPolicyShape => {
       return refused(
         what,
         new PermissionDenied({
-          message: `${what} is on this server's command deny list. Use a dedicated tool or another command; an operator can lift it with REDIS_MCP_COMMAND_ALLOW="${what}".`
+          message: `${what} is on this server's command deny list. Use a dedicated tool or another command; an operator can lift it with REDIS_MCP_COMMAND_ALLOW="${what}".`,
+          reason: "deny_list"
         })
       )
     }

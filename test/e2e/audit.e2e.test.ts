@@ -4,10 +4,11 @@
  * file, the key prefix stays out of `keys`, and SIGHUP after a rename sends the next line to a
  * new file. (A refused token is an HTTP matter: test/unit/audit.test.ts covers its line.)
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { sha256Hex } from "../../src/mcp/auth/Tokens.ts"
 import { requireRedis } from "../support/env.ts"
 import { useServer } from "./client.ts"
 
@@ -42,7 +43,7 @@ const waitForLines = async (path: string, count: number) => {
 describe.runIf(requireRedis())("audit log of the built server", () => {
   const path = join(dir, "audit.log")
   const server = useServer("redis", {
-    env: { REDIS_MCP_AUDIT: path, REDIS_MCP_KEY_PREFIX: "agents:", REDIS_MCP_TOOLSETS: "default,command" }
+    env: { REDIS_MCP_AUDIT: path, REDIS_MCP_KEY_PREFIX: "agents:", REDIS_MCP_TOOLSETS: "default,command,batch" }
   })
   const secret = `value-${Math.random().toString(36).slice(2)}-never-logged`
   const payloadSecret = `payload-${Math.random().toString(36).slice(2)}-never-logged`
@@ -80,14 +81,31 @@ describe.runIf(requireRedis())("audit log of the built server", () => {
     assert.deepStrictEqual(lines[1]!.queues, ["q1"])
   })
 
-  it("a refused call: one denied line with its reason", async () => {
+  it("a refused call: one denied line with its reason (deny list; the key prefix is `permission`)", async () => {
     const refused = await server.expectError("command", { args: ["CONFIG", "GET", "requirepass"] })
-    assert.strictEqual(refused.tag, "PermissionDenied")
+    assert.deepStrictEqual([refused.tag, refused.reason], ["PermissionDenied", "deny_list"])
     const lines = await waitForLines(path, 4)
     assert.strictEqual(lines.length, 4)
     assert.deepStrictEqual(
       [lines[3]!.event, lines[3]!.tool, lines[3]!.outcome, lines[3]!.reason],
-      ["denied", "command", "PermissionDenied", "permission"]
+      ["denied", "command", "PermissionDenied", "deny_list"]
+    )
+    // Inside a pipeline the refusal keeps its rule.
+    await server.expectError("pipeline", {
+      commands: [
+        ["GET", "user:1"],
+        ["CONFIG", "GET", "maxmemory"]
+      ]
+    })
+    // SCAN cannot be kept under the key prefix: refused, but by no role and no list.
+    await server.expectError("command", { args: ["SCAN", "0"] })
+    const more = await waitForLines(path, 6)
+    assert.deepStrictEqual(
+      more.slice(4).map((l) => [l.event, l.tool, l.outcome, l.reason]),
+      [
+        ["denied", "pipeline", "PermissionDenied", "deny_list"],
+        ["denied", "command", "PermissionDenied", "permission"]
+      ]
     )
   })
 
@@ -115,8 +133,58 @@ describe.runIf(requireRedis())("audit log of the built server", () => {
       fresh.map((l) => [l.event, l.tool]),
       [["call", "del"]]
     )
-    assert.strictEqual(linesOf(`${path}.1`).length, 4)
+    assert.strictEqual(linesOf(`${path}.1`).length, 6)
     // The server is still serving (SIGHUP did not end it).
     await server.expectOk("ping", {})
+  })
+})
+
+describe.runIf(requireRedis())("audit log under a key-scoped role", () => {
+  const path = join(dir, "scoped.log")
+  const authFile = join(dir, "auth.json")
+  writeFileSync(
+    authFile,
+    JSON.stringify({
+      roles: { scoped: { toolsets: ["keys", "command", "batch"], keys: ["mine:*"] } },
+      tokens: [{ name: "unused", sha256: sha256Hex("unused-token-0123456789abcdef0123"), role: "scoped" }]
+    })
+  )
+  const server = useServer("redis", {
+    args: ["--auth-file", authFile],
+    env: { REDIS_MCP_AUDIT: path, REDIS_MCP_ROLE: "scoped", REDIS_MCP_TOOLSETS: "default,command,batch" }
+  })
+
+  it("a key outside the role's patterns is `key_pattern`, through a tool, a command and a pipeline", async () => {
+    await server.expectOk("set", { key: "mine:a", value: "1" })
+    for (const [tool, args] of [
+      ["get", { key: "other" }],
+      ["command", { args: ["GET", "other"] }],
+      [
+        "pipeline",
+        {
+          commands: [
+            ["GET", "mine:a"],
+            ["GET", "other"]
+          ]
+        }
+      ]
+    ] as const) {
+      const error = await server.expectError(tool, args)
+      // The agent sees the same rule in the error envelope.
+      assert.deepStrictEqual([error.tag, error.reason], ["PermissionDenied", "key_pattern"])
+    }
+    // A tool outside the role's toolsets is refused by its role.
+    await server.client.callTool({ name: "task_create", arguments: { queue: "q", payload: {} } }).catch(() => undefined)
+    const lines = await waitForLines(path, 5)
+    assert.deepStrictEqual(
+      lines.map((l) => [l.event, l.role, l.tool, l.outcome, l.reason ?? null]),
+      [
+        ["call", "scoped", "set", "ok", null],
+        ["denied", "scoped", "get", "PermissionDenied", "key_pattern"],
+        ["denied", "scoped", "command", "PermissionDenied", "key_pattern"],
+        ["denied", "scoped", "pipeline", "PermissionDenied", "key_pattern"],
+        ["denied", "scoped", "task_create", "UnknownTool", "role"]
+      ]
+    )
   })
 })

@@ -62,6 +62,12 @@ describe("audit line", () => {
     assert.deepStrictEqual([ro.event, ro.reason], ["denied", "read_only"])
     const limit = JSON.parse(toLine(callEvent({ ...write, outcome: "LimitExceeded" })!, T, http))
     assert.deepStrictEqual([limit.event, limit.reason], ["denied", "limits"])
+    const reasonOf = (rule?: unknown) =>
+      JSON.parse(toLine(callEvent({ ...write, outcome: "PermissionDenied", rule })!, T, http)).reason
+    assert.deepStrictEqual(
+      [reasonOf("key_pattern"), reasonOf("deny_list"), reasonOf(), reasonOf("made-up")],
+      ["key_pattern", "deny_list", "permission", "permission"]
+    )
     const failed = JSON.parse(toLine(callEvent({ ...write, outcome: "WrongType" })!, T, http))
     assert.deepStrictEqual([failed.event, failed.outcome, failed.reason], ["call", "WrongType", undefined])
   })

@@ -58,6 +58,7 @@ export const audited = <E, R>(
             : Cause.hasInterrupts(exit.cause)
               ? "Cancelled"
               : "Internal"
+          const error = Exit.isSuccess(exit) && exit.value._tag === "Failure" ? exit.value.error : undefined
           const event = callEvent({
             tool: call.tool.name,
             readOnly: call.readOnly,
@@ -66,6 +67,7 @@ export const audited = <E, R>(
             role: call.caller.role,
             method: call.caller.method,
             outcome,
+            rule: error?.reason,
             durationMs: Number(end - start) / 1e6,
             requestId: call.requestId
           })

@@ -19,6 +19,8 @@ export interface FinishedCall {
   readonly method?: string | undefined
   /** `ok` or the error tag of the result. */
   readonly outcome: string
+  /** The error's `reason`, when a `PermissionDenied` names the rule that refused (`key_pattern`, `deny_list`). */
+  readonly rule?: unknown
   readonly durationMs: number
   readonly requestId?: string | number | null | undefined
   /** Set when the edge refused the call itself before its handler ran (role, read-only, key pattern, limits). */
@@ -26,17 +28,18 @@ export interface FinishedCall {
 }
 
 /**
- * Why a handler's error counts as a refusal. `PermissionDenied` from inside a handler is the
- * raw-command policy (deny list, key prefix) or Redis's own ACL: it is reported as `permission`.
+ * Why a handler's error counts as a refusal. A `PermissionDenied` names its rule when it was a
+ * role's patterns (`key_pattern`) or the command deny list (`deny_list`); any other (the key
+ * prefix, the server's reserved names, Redis's own ACL) is reported as `permission`.
  */
-export const deniedReasonOf = (outcome: string): DeniedReason | undefined => {
+export const deniedReasonOf = (outcome: string, rule?: unknown): DeniedReason | undefined => {
   switch (outcome) {
     case "ReadOnlyMode":
       return "read_only"
     case "LimitExceeded":
       return "limits"
     case "PermissionDenied":
-      return "permission"
+      return rule === "key_pattern" || rule === "deny_list" ? rule : "permission"
     default:
       return undefined
   }
@@ -44,7 +47,7 @@ export const deniedReasonOf = (outcome: string): DeniedReason | undefined => {
 
 /** The event for a finished call, or undefined when it is not audited (a read that ran). */
 export const callEvent = (call: FinishedCall): AuditEvent | undefined => {
-  const reason = call.refusedBy ?? deniedReasonOf(call.outcome)
+  const reason = call.refusedBy ?? deniedReasonOf(call.outcome, call.rule)
   if (reason === undefined && call.readOnly) return undefined
   return {
     event: reason === undefined ? "call" : "denied",

@@ -13,10 +13,11 @@ export type AuditEventKind = "call" | "denied" | "auth_failure"
  * - `role`: the tool is not among the session role's tools
  * - `read_only`: a write on a read-only server or role
  * - `deny_list`: a raw command on the server's command deny list
- * - `key_pattern`: a key, channel, queue or namespace outside the role's patterns (or the key prefix)
+ * - `key_pattern`: a key, channel, queue or namespace outside the role's patterns (also a whole-server
+ *   read, or a raw command whose keys cannot be named, for a role that lists keys, queues or namespaces)
  * - `limits`: a per-principal limit (calls in flight, subscriptions)
- * - `permission`: `PermissionDenied` from inside a tool: the raw-command policy (deny list, key
- *   prefix) or Redis's own ACL (`NOPERM`)
+ * - `permission`: any other `PermissionDenied`: the key prefix (a raw command whose keys cannot all be
+ *   kept under it), the server's reserved keys and channels, or Redis's own ACL (`NOPERM`)
  */
 export const DENIED_REASONS = ["role", "read_only", "deny_list", "key_pattern", "limits", "permission"] as const
 export type DeniedReason = (typeof DENIED_REASONS)[number]

@@ -19,7 +19,12 @@ import { allows, allowsPatterns, type Role } from "./Role.ts"
 const REACHES_CHANNELS = new Set([...SCRIPT_COMMANDS, "PSUBSCRIBE", "PUNSUBSCRIBE", "PUBSUB"])
 
 const refuse = (role: Role, message: string) =>
-  Effect.fail(new PermissionDenied({ message: `role "${role.name}" ${message}; nothing was sent to Redis` }))
+  Effect.fail(
+    new PermissionDenied({
+      message: `role "${role.name}" ${message}; nothing was sent to Redis`,
+      reason: "key_pattern"
+    })
+  )
 
 /** True when the role limits names of some kind (a call it cannot see the names of is then refused). */
 const limitsKeys = (role: Role) => role.keys !== undefined || role.queues !== undefined || role.namespaces !== undefined

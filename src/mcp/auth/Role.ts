@@ -98,7 +98,8 @@ const listed = (list: PatternList): string => {
 
 const deny = (role: Role, scope: Scope, list: PatternList, what: string) =>
   new PermissionDenied({
-    message: `role "${role.name}" may not touch ${what} (its ${scope} patterns: ${listed(list)}); nothing was sent to Redis`
+    message: `role "${role.name}" may not touch ${what} (its ${scope} patterns: ${listed(list)}); nothing was sent to Redis`,
+    reason: "key_pattern"
   })
 
 /** The first name of `touches` outside the role's patterns, as an error; undefined when all are allowed. */

@@ -2,7 +2,8 @@
  * The audit log through the built server on a real Redis: a write call and a refused call each
  * give exactly one well-formed line (reads none), no value or payload that was sent reaches the
  * file, the key prefix stays out of `keys`, and SIGHUP after a rename sends the next line to a
- * new file. (A refused token is an HTTP matter: test/unit/audit.test.ts covers its line.)
+ * new file; under a key-scoped role each refusal names its rule. (A refused token is an HTTP
+ * matter: test/integration/http-auth.test.ts checks its line through the real transport.)
  */
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -3,8 +3,11 @@
  * is 403 before anything runs (the endpoints too); every bad credential is 401 with an RFC 6750
  * challenge and runs nothing — no header, a malformed one, an unknown token, and JWTs that are
  * expired, for another audience, from another issuer, signed by an unknown key, `alg: none` or
- * HMAC — and an unreachable issuer is 503, never a pass; each refusal is counted by reason.
+ * HMAC — and an unreachable issuer is 503, never a pass; each refusal is counted by reason and
+ * gives exactly one `auth_failure` line in the audit file, with its reason and no token text.
  */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { base64url, SignJWT, UnsecuredJWT } from "jose"
 import { sha256Hex } from "../../src/mcp/auth/Tokens.ts"
@@ -27,11 +30,13 @@ describe("HTTP: Host, Origin and credentials", () => {
   let stranger: SigningKey
   let server: HttpServer
   let files: Awaited<ReturnType<typeof authDir>>
+  let auditPath: string
 
   beforeAll(async () => {
     ;[key, stranger] = await Promise.all([makeKey("k1"), makeKey("k-unknown")])
     issuer = await startIssuer([key])
     files = await authDir()
+    auditPath = join(files.dir, "audit.log")
     const authFile = await files.write("auth.json", {
       roles: { writer: { toolsets: ["keys"] } },
       tokens: [{ name: "ci", sha256: sha256Hex(STATIC), role: "writer" }]
@@ -41,7 +46,8 @@ describe("HTTP: Host, Origin and credentials", () => {
         REDIS_MCP_AUTH_FILE: authFile,
         REDIS_MCP_OAUTH_ISSUER: issuer.issuer,
         REDIS_MCP_OAUTH_AUDIENCE: AUDIENCE,
-        REDIS_MCP_ALLOWED_ORIGINS: "https://app.example.test,localhost"
+        REDIS_MCP_ALLOWED_ORIGINS: "https://app.example.test,localhost",
+        REDIS_MCP_AUDIT: auditPath
       }
     })
   })
@@ -72,6 +78,25 @@ describe("HTTP: Host, Origin and credentials", () => {
     const text = await (await fetch(`${server.base}/metrics`)).text()
     const line = text.split("\n").find((l) => l.startsWith(`redis_mcp_auth_failures_total{reason="${reason}"}`))
     return line === undefined ? 0 : Number(line.split(" ").at(-1))
+  }
+
+  const auditText = () => {
+    try {
+      return readFileSync(auditPath, "utf8")
+    } catch {
+      return ""
+    }
+  }
+  const auditLines = (): Array<Record<string, any>> =>
+    auditText()
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l))
+  const authFailures = () => auditLines().filter((l) => l.event === "auth_failure")
+  /** The audit's auth_failure lines once there are `count` (a background fiber writes them). */
+  const waitForFailures = async (count: number) => {
+    for (let i = 0; i < 200 && authFailures().length < count; i++) await new Promise((r) => setTimeout(r, 10))
+    return authFailures()
   }
 
   it("a foreign Host or Origin is 403 before anything runs, on every path", async () => {
@@ -132,7 +157,9 @@ describe("HTTP: Host, Origin and credentials", () => {
         "bad_signature"
       ]
     ]
-    for (const [title, headers, reason] of cases) {
+    // Earlier tests' writes are audited too (as calls, by a background fiber): count refusals only.
+    const first = authFailures().length
+    for (const [index, [title, headers, reason]] of cases.entries()) {
       const before = await metric(reason)
       const response = await postMcp(server.url, setCall(`refused:${reason}`), headers)
       assert.strictEqual(response.status, 401, title)
@@ -144,10 +171,45 @@ describe("HTTP: Host, Origin and credentials", () => {
       assert.strictEqual(((await response.json()) as any).error, "invalid_token", title)
       assert.strictEqual(await metric(reason), before + 1, title)
       assert.strictEqual(await exists(`refused:${reason}`), 0, title)
+      // One audit line, for this refusal: the count before the next case shows there was no second.
+      const lines = await waitForFailures(first + index + 1)
+      assert.strictEqual(lines.length, first + index + 1, title)
+      const line = lines.at(-1)!
+      assert.deepStrictEqual(
+        Object.keys(line).slice(0, 9),
+        ["time", "event", "principal", "role", "tool", "keys", "outcome", "durationMs", "requestId"],
+        title
+      )
+      assert.deepStrictEqual(
+        [line.event, line.reason, line.outcome, line.principal, line.role, line.tool, line.transport],
+        ["auth_failure", reason, "refused", null, null, null, "http"],
+        title
+      )
+      assert.strictEqual(line.remoteAddress, "127.0.0.1", title)
+      assert.isFalse(Number.isNaN(Date.parse(line.time)), title)
     }
-    // The good ones pass.
-    assert.strictEqual((await postMcp(server.url, setCall("ok:jwt"), bearer(await jwt({})))).status, 200)
+    // The good ones pass (a write: one call line, after the refusals).
+    const good = await jwt({})
+    assert.strictEqual((await postMcp(server.url, setCall("ok:jwt"), bearer(good))).status, 200)
     assert.strictEqual(await exists("ok:jwt"), 1)
+    let call: Record<string, any> | undefined
+    for (let i = 0; i < 200 && call === undefined; i++) {
+      call = auditLines().find((l) => l.principal === "oauth:bot" && l.keys?.[0] === "ok:jwt")
+      if (call === undefined) await new Promise((r) => setTimeout(r, 10))
+    }
+    assert.deepStrictEqual([call?.event, call?.tool, call?.outcome], ["call", "set", "ok"])
+    assert.strictEqual(authFailures().length, first + cases.length)
+    // No credential that was sent reaches the file, whole or as its signature.
+    const text = auditText()
+    for (const [title, headers] of cases) {
+      const credential = (headers.authorization ?? "").replace(/^\S+ /, "")
+      if (credential === "") continue
+      assert.notInclude(text, credential, title)
+      const signature = credential.split(".").at(-1)!
+      if (signature.length >= 16) assert.notInclude(text, signature, title)
+    }
+    assert.notInclude(text, good)
+    assert.notInclude(text, STATIC)
   })
 
   it("an issuer that cannot be reached is 503 with Retry-After, never a pass; it recovers when the issuer does", async () => {

@@ -1,7 +1,8 @@
 /**
- * The big reads of issue 9 items 1 and 6, each against a fresh redis-server and
- * a fresh built server (so one read's memory is not hidden by what an earlier one
- * left): the data (1 MiB values), the call, and probes of memory on both sides.
+ * The big reads of issue 9 items 1 and 6 (the multi-value reads, hget of a huge field, the
+ * consumer-group reads, pub/sub), each against a fresh redis-server and a fresh built server
+ * (so one read's memory is not hidden by what an earlier one left): the data (1 MiB values),
+ * the call, and probes of memory on both sides.
  * Used by read-bounds.test.ts (bounds asserted) and scripts/read-bounds.ts (printed).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
@@ -122,6 +123,29 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
     name: "xread of 100 entries of 1 MiB",
     load: addEntries,
     run: ({ call }) => call("xread", { streams: [{ key: "x", id: "0" }] })
+  },
+  {
+    name: "hget of one 100 MiB field",
+    load: ({ raw }) => raw.hset("hb", "f", Buffer.alloc(100 * MiB, "y")),
+    run: ({ call }) => call("hget", { key: "hb", field: "f" })
+  },
+  {
+    name: "xreadgroup of 100 entries of 1 MiB",
+    load: async (t) => {
+      await addEntries(t)
+      await t.raw.xgroup("CREATE", "x", "g", "0")
+    },
+    run: ({ call }) => call("xreadgroup", { key: "x", group: "g", consumer: "c" })
+  },
+  {
+    name: "xautoclaim of 100 pending entries of 1 MiB",
+    load: async (t) => {
+      await addEntries(t)
+      await t.raw.xgroup("CREATE", "x", "g", "0")
+      // Delivered to another consumer one at a time, so they are pending without one big reply.
+      for (let i = 0; i < 100; i++) await t.raw.xreadgroup("GROUP", "g", "other", "COUNT", 1, "STREAMS", "x", ">")
+    },
+    run: ({ call }) => call("xautoclaim", { key: "x", group: "g", consumer: "c", minIdleMs: 0 })
   },
   {
     name: "120 messages of 1 MiB published to 3 subscriptions",

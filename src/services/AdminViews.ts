@@ -1,10 +1,11 @@
 /**
  * The SLOWLOG and CLIENT LIST views of the admin tools, parsed and redacted.
  * SLOWLOG keeps every argument of every client's slow commands (values, and
- * other tenants' keys): an entry shows only the command's name, how many
- * arguments it had and the keys it named, never a value; with a key prefix only
- * entries whose keys all carry it are shown, with their logical names, and
- * without client addresses.
+ * other tenants' keys) and the client's address and name: an entry shows only
+ * the command's name, how many arguments it had and how many keys it named, never
+ * a key, a value or the client; with a key prefix only entries whose keys all
+ * carry it are shown. CLIENT LIST shows each client's id, age, idle time,
+ * database, flags, last command name and memory, never its address or name.
  */
 import type { CommandInfo } from "./CommandInfo.ts"
 import { scopeOf } from "./CommandKeys.ts"
@@ -19,11 +20,8 @@ export interface SlowlogEntry {
   readonly command: ReadonlyArray<string>
   /** How many arguments it had (after the name). */
   readonly argumentCount: number
-  /** The keys it named (logical names under a key prefix); empty when they cannot be told. */
-  readonly keys: ReadonlyArray<string>
-  /** The client's address and name; empty on a server with a key prefix. */
-  readonly clientAddress: string
-  readonly clientName: string
+  /** How many keys it named; null when that cannot be told (its arguments were cut, or the command is unknown). */
+  readonly keyCount: number | null
 }
 
 /** One SLOWLOG GET entry as Redis keeps it (arguments truncated by Redis: at most 32, 128 bytes each). */
@@ -33,33 +31,33 @@ export interface RawSlowlogEntry {
   readonly timestamp: number
   readonly durationMicros: number
   readonly args: ReadonlyArray<string>
-  readonly clientAddress: string
-  readonly clientName: string
 }
 
+/** One connected client, without its address or name (which say who else uses the Redis). */
 export interface ClientInfo {
   readonly node: string
   readonly id: number
-  readonly address: string
-  readonly name: string
   readonly ageSeconds: number
   readonly idleSeconds: number
   readonly db: number
+  /** The name of the last command it ran (`get`, `client|list`), never its arguments. */
   readonly lastCommand: string
   readonly flags: string
+  /** Bytes the connection holds in all (`tot-mem`), in its query buffer (`qbuf`), in its output buffers (`omem`). */
+  readonly totalMemoryBytes: number
+  readonly queryBufferBytes: number
+  readonly outputBufferBytes: number
 }
 
 export const text = (v: unknown) => (Buffer.isBuffer(v) ? v.toString("utf8") : String(v))
 
 export const parseSlowlog = (node: string, reply: unknown): Array<RawSlowlogEntry> =>
-  (reply as Array<Array<unknown>>).map(([id, seconds, micros, args, address, name]) => ({
+  (reply as Array<Array<unknown>>).map(([id, seconds, micros, args]) => ({
     node,
     id: Number(id),
     timestamp: Number(seconds) * 1000,
     durationMicros: Number(micros),
-    args: (args as Array<unknown>).map(text),
-    clientAddress: address === undefined ? "" : text(address),
-    clientName: name === undefined ? "" : text(name)
+    args: (args as Array<unknown>).map(text)
   }))
 
 const fieldsOf = (line: string): Map<string, string> =>
@@ -73,7 +71,7 @@ const fieldsOf = (line: string): Map<string, string> =>
       })
   )
 
-/** CLIENT LIST (or CLIENT INFO) lines of one node, parsed. */
+/** CLIENT LIST (or CLIENT INFO) lines of one node, parsed; `addr`, `laddr` and `name` are never read. */
 export const parseClients = (node: string, reply: string): Array<ClientInfo> =>
   reply
     .split(/\r?\n/)
@@ -84,13 +82,14 @@ export const parseClients = (node: string, reply: string): Array<ClientInfo> =>
       return {
         node,
         id: num("id"),
-        address: f.get("addr") ?? "",
-        name: f.get("name") ?? "",
         ageSeconds: num("age"),
         idleSeconds: num("idle"),
         db: num("db"),
         lastCommand: f.get("cmd") ?? "",
-        flags: f.get("flags") ?? ""
+        flags: f.get("flags") ?? "",
+        totalMemoryBytes: num("tot-mem"),
+        queryBufferBytes: num("qbuf"),
+        outputBufferBytes: num("omem")
       }
     })
 
@@ -113,17 +112,16 @@ export const redactSlowlog = (
   const command = (container ? args.slice(0, 2) : args.slice(0, 1)).map((a) => a.toUpperCase())
   const scope = more === null ? scopeOf(info, kept) : undefined
   const keys = scope?._tag === "Scoped" ? scope.keys.map((k) => k.name) : undefined
-  const base = {
+  if (prefix !== "" && (keys === undefined || keys.length === 0 || !keys.every((k) => k.startsWith(prefix)))) {
+    return undefined
+  }
+  return {
     node: entry.node,
     id: entry.id,
     timestamp: entry.timestamp,
     durationMicros: entry.durationMicros,
     command,
-    argumentCount: kept.length - 1 + (more === null ? 0 : Number(more[1]))
+    argumentCount: kept.length - 1 + (more === null ? 0 : Number(more[1])),
+    keyCount: keys?.length ?? null
   }
-  if (prefix === "") {
-    return { ...base, keys: keys ?? [], clientAddress: entry.clientAddress, clientName: entry.clientName }
-  }
-  if (keys === undefined || keys.length === 0 || !keys.every((k) => k.startsWith(prefix))) return undefined
-  return { ...base, keys: keys.map((k) => k.slice(prefix.length)), clientAddress: "", clientName: "" }
 }

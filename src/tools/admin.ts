@@ -109,9 +109,9 @@ export const slowlog = Tool.make({
   title: "Slow commands",
   description:
     "List the most recent slow commands Redis logged (SLOWLOG GET), newest first: when (epoch ms), how long (microseconds), " +
-    "the command's name, how many arguments it had and the keys it named (never values), and the client. With a key prefix, " +
-    "only commands on keys under the prefix are listed, without client addresses. On a Cluster the primaries' logs are " +
-    "merged. Use it to explain Timeout errors or latency.",
+    "the command's name, how many arguments and how many keys it had; never a key name, a value or the client. With a key " +
+    "prefix, only commands whose keys are all under the prefix are listed. On a Cluster the primaries' logs are merged. " +
+    "Use it to explain Timeout errors or latency.",
   toolset: "admin",
   input: Schema.Struct({
     count: Schema.optionalKey(
@@ -131,11 +131,10 @@ export const slowlog = Tool.make({
           description: "The command's name, with its subcommand for container commands; never its arguments."
         }),
         argumentCount: Schema.Int.annotate({ description: "How many arguments it had." }),
-        keys: Schema.Array(Schema.String).annotate({
-          description: "The keys it named (under a key prefix: without the prefix); empty when they cannot be told."
-        }),
-        clientAddress: Schema.String.annotate({ description: "Empty on a server with a key prefix." }),
-        clientName: Schema.String
+        keyCount: Schema.NullOr(Schema.Int).annotate({
+          description:
+            "How many keys it named; null when that cannot be told (Redis cut its arguments, or the command is unknown)."
+        })
       })
     )
   }),
@@ -148,8 +147,9 @@ export const clientList = Tool.make({
   name: "client_list",
   title: "Connected clients",
   description:
-    "List the clients connected to Redis (CLIENT LIST): address, name, age and idle time in seconds, database, last command " +
-    "name and flags. On a Cluster every primary's clients are listed with their node. Capped by `limit`: `total` tells how many " +
+    "List the clients connected to Redis (CLIENT LIST): id, age and idle time in seconds, database, flags, the last command's " +
+    "name and the memory each connection holds; never a client's address or name. On a Cluster every primary's clients are " +
+    "listed with their node. Capped by `limit`: `total` tells how many " +
     "there are and `truncated` whether some were left out. With a key prefix (a shared Redis) only this server's own " +
     "connection is listed: other clients are not ours to see.",
   toolset: "admin",
@@ -165,13 +165,18 @@ export const clientList = Tool.make({
       Schema.Struct({
         node: Node,
         id: Schema.Int,
-        address: Schema.String,
-        name: Schema.String,
         ageSeconds: Schema.Int,
         idleSeconds: Schema.Int,
         db: Schema.Int,
-        lastCommand: Schema.String,
-        flags: Schema.String
+        lastCommand: Schema.String.annotate({
+          description: "The last command's name (get, client|list), never its arguments."
+        }),
+        flags: Schema.String.annotate({
+          description: "Redis's client flags (N normal, P pub/sub, M primary, S replica…)."
+        }),
+        totalMemoryBytes: Schema.Int.annotate({ description: "Memory the connection holds in all (tot-mem)." }),
+        queryBufferBytes: Schema.Int.annotate({ description: "Its query buffer (qbuf)." }),
+        outputBufferBytes: Schema.Int.annotate({ description: "Its output buffers (omem)." })
       })
     ),
     total: Schema.Int,

@@ -209,7 +209,8 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
         // A 2025 client over stateless HTTP has no stream to carry resource updates: subscribe is not offered.
         const subscriptions = options.session !== undefined || ctx.era === "modern"
         const instance = new EdgeServer(SERVER_INFO, {
-          capabilities: { tools: { listChanged: false }, ...extensionCapabilities(view, subscriptions) },
+          // logging: the SDK answers logging/setLevel ({}), keeping the level per session; no log notification is sent.
+          capabilities: { tools: { listChanged: false }, logging: {}, ...extensionCapabilities(view, subscriptions) },
           instructions: INSTRUCTIONS,
           cacheHints: CACHE_HINTS
         })

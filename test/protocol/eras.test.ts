@@ -218,3 +218,34 @@ describe("bad input answers, never crashes (both eras)", () => {
       assert.isFalse((await raw.response(4)).result.structuredContent.found)
     }))
 })
+
+describe("logging: declared, no notifications sent (both eras)", () => {
+  it("2025: the logging capability is declared; logging/setLevel answers {}; no log notification is sent", () =>
+    withServer(async (raw) => {
+      raw.send(initialize(1))
+      assert.deepStrictEqual((await raw.response(1)).result.capabilities.logging, {})
+      raw.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }))
+      raw.send(request(2, "logging/setLevel", { level: "debug" }))
+      assert.deepStrictEqual((await raw.response(2)).result, {})
+      // A level that does not exist is an error (the SDK's own validation), and the session goes on.
+      raw.send(request(3, "logging/setLevel", { level: "loud" }))
+      assert.isDefined((await raw.response(3)).error)
+      raw.send(request(4, "tools/call", { name: "ping", arguments: {} }))
+      assert.strictEqual((await raw.response(4)).result.structuredContent.pong, "PONG")
+      assert.notInclude(raw.stdoutLines.join("\n"), "notifications/message")
+    }))
+
+  it("2026: logging is declared; the level comes per request in _meta (logging/setLevel is not a 2026 method)", () =>
+    withServer(async (raw) => {
+      raw.send(modern(1, "server/discover"))
+      assert.deepStrictEqual((await raw.response(1)).result.capabilities.logging, {})
+      const LOG_LEVEL = "io.modelcontextprotocol/logLevel"
+      raw.send(modern(2, "tools/call", { name: "ping", arguments: {} }, { [LOG_LEVEL]: "debug" }))
+      assert.strictEqual((await raw.response(2)).result.structuredContent.pong, "PONG")
+      raw.send(modern(3, "tools/call", { name: "ping", arguments: {} }, { [LOG_LEVEL]: "loud" }))
+      assert.strictEqual((await raw.response(3)).error.code, -32602)
+      raw.send(modern(4, "logging/setLevel", { level: "debug" }))
+      assert.strictEqual((await raw.response(4)).error.code, -32601)
+      assert.notInclude(raw.stdoutLines.join("\n"), "notifications/message")
+    }))
+})

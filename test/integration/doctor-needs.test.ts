@@ -99,7 +99,8 @@ const assertListed = (toolsets: ReadonlyArray<string>, sent: ReadonlyArray<strin
   )
 }
 
-describe.runIf(requireRedis())("doctor's command table matches what the tools send", () => {
+describe("doctor's command table matches what the tools send", () => {
+  requireRedis() // a missing redis-server fails the suite, never skips it
   layer(onServer, { timeout: 60_000, excludeTestServices: true })((it) => {
     it.effect("keys", () =>
       Effect.gen(function* () {

@@ -74,7 +74,8 @@ const handPicked = [
   "*a*a*a*a*a*a*b"
 ]
 
-describe.skipIf(!requireRedis())("glob matcher vs Redis stringmatchlen (KEYS on a real redis-server)", () => {
+describe("glob matcher vs Redis stringmatchlen (KEYS on a real redis-server)", () => {
+  requireRedis() // a missing redis-server fails the suite, never skips it
   let redis: RedisHandle
   const keys: Array<Buffer> = []
 

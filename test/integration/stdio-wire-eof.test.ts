@@ -42,7 +42,8 @@ const pipeInto = (input: string, env: Record<string, string>) =>
     child.stdin.end(input)
   })
 
-describe.skipIf(!requireRedis())("stdin closed right after a request", () => {
+describe("stdin closed right after a request", () => {
+  requireRedis() // a missing redis-server fails the suite, never skips it
   let redis: RedisHandle
   beforeAll(async () => {
     redis = await startRedis()

@@ -299,7 +299,8 @@ export const latency = Tool.make({
     slowEntries: Schema.Int.annotate({ description: "Slow-log entries summed up (under a key prefix: ours only)." })
   }),
   hints: Tool.hints.read,
-  touches: Tool.touches.nothing,
+  // Its slow-log summary reports on every client's commands, as slowlog does.
+  touches: Tool.touches.serverWide,
   handler: ({ limit }) => Effect.flatMap(Admin, (a) => a.latency(limit ?? 10))
 })
 

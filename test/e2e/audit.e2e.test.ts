@@ -148,16 +148,16 @@ describe("audit log under a key-scoped role", () => {
   writeFileSync(
     authFile,
     JSON.stringify({
-      roles: { scoped: { toolsets: ["keys", "command", "batch"], keys: ["mine:*"] } },
+      roles: { scoped: { toolsets: ["keys", "command", "batch", "admin"], keys: ["mine:*"] } },
       tokens: [{ name: "unused", sha256: sha256Hex("unused-token-0123456789abcdef0123"), role: "scoped" }]
     })
   )
   const server = useServer("redis", {
     args: ["--auth-file", authFile],
-    env: { REDIS_MCP_AUDIT: path, REDIS_MCP_ROLE: "scoped", REDIS_MCP_TOOLSETS: "default,command,batch" }
+    env: { REDIS_MCP_AUDIT: path, REDIS_MCP_ROLE: "scoped", REDIS_MCP_TOOLSETS: "default,command,batch,admin" }
   })
 
-  it("a key outside the role's patterns is `key_pattern`, through a tool, a command and a pipeline", async () => {
+  it("a key outside the role's patterns, or a whole-server read (slowlog, latency), is `key_pattern`", async () => {
     await server.expectOk("set", { key: "mine:a", value: "1" })
     for (const [tool, args] of [
       ["get", { key: "other" }],
@@ -170,7 +170,10 @@ describe("audit log under a key-scoped role", () => {
             ["GET", "other"]
           ]
         }
-      ]
+      ],
+      // Whole-server reads tell of every tenant's keys or commands.
+      ["slowlog", {}],
+      ["latency", {}]
     ] as const) {
       const error = await server.expectError(tool, args)
       // The agent sees the same rule in the error envelope.
@@ -178,7 +181,7 @@ describe("audit log under a key-scoped role", () => {
     }
     // A tool outside the role's toolsets is refused by its role.
     await server.client.callTool({ name: "task_create", arguments: { queue: "q", payload: {} } }).catch(() => undefined)
-    const lines = await waitForLines(path, 5)
+    const lines = await waitForLines(path, 7)
     assert.deepStrictEqual(
       lines.map((l) => [l.event, l.role, l.tool, l.outcome, l.reason ?? null]),
       [
@@ -186,6 +189,8 @@ describe("audit log under a key-scoped role", () => {
         ["denied", "scoped", "get", "PermissionDenied", "key_pattern"],
         ["denied", "scoped", "command", "PermissionDenied", "key_pattern"],
         ["denied", "scoped", "pipeline", "PermissionDenied", "key_pattern"],
+        ["denied", "scoped", "slowlog", "PermissionDenied", "key_pattern"],
+        ["denied", "scoped", "latency", "PermissionDenied", "key_pattern"],
         ["denied", "scoped", "task_create", "UnknownTool", "role"]
       ]
     )

@@ -106,7 +106,7 @@ describe("touches", () => {
 
   it("reads of the whole server say so; pipeline and command list their raw commands (keys from Redis key specs)", () => {
     for (const name of ["ping", "health", "topology"]) assert.deepStrictEqual(touches(name, {}), {}, name)
-    for (const name of ["dbsize", "slowlog", "client_list", "info"]) {
+    for (const name of ["dbsize", "slowlog", "latency", "client_list", "info"]) {
       assert.deepStrictEqual(touches(name, {}), { serverWide: true }, name)
     }
     // INFO sections other than keyspace (and default, which has it) say nothing of the keys.

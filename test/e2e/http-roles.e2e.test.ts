@@ -3,13 +3,14 @@
  * real redis-server: each token sees its role's tools only; a read-only role writes through no
  * tool, `pipeline` or `command`; a key-scoped role touches no key, channel, queue or namespace
  * outside its patterns through any tool (and nothing is sent to Redis when refused); what a
- * principal opens (subscriptions) is its own; per-principal limits answer LimitExceeded.
+ * principal opens (subscriptions, blocking reads) is its own — another principal's
+ * `notifications/cancelled` does not end it; per-principal limits answer LimitExceeded.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { sha256Hex } from "../../src/mcp/auth/Tokens.ts"
 import { authDir } from "../support/auth.ts"
 import { requireRedis } from "../support/env.ts"
-import { type HttpServer, startHttpServer } from "../support/http-server.ts"
+import { type HttpServer, postMcp, rpcOf, startHttpServer } from "../support/http-server.ts"
 import { type RedisHandle, startRedis } from "../support/standalone.ts"
 import { CLIENT, connectHttp, rpcError, type ServerUnderTest } from "./client.ts"
 
@@ -266,6 +267,52 @@ describe(`roles over HTTP (${CLIENT} client)`, () => {
       ["for me"]
     )
     assert.deepStrictEqual(await mine.expectOk("unsubscribe", { subscriptionId }), { unsubscribed: true })
+  })
+
+  it("a blocking read belongs to its principal: another's notifications/cancelled for its id does not end it", async () => {
+    const requestId = 4242
+    const key = `app:blocking:${CLIENT}`
+    // A's xread waits for the next entry (raw 2025 requests: the ids on the wire are ours to choose).
+    const pending = postMcp(
+      server.url,
+      {
+        jsonrpc: "2.0",
+        id: requestId,
+        method: "tools/call",
+        params: { name: "xread", arguments: { streams: [{ key, id: "$" }], blockMs: 20_000 } }
+      },
+      { authorization: `Bearer ${TOKENS.admin}` }
+    ).then(rpcOf)
+    // Once Redis holds the read blocked, B (another principal) cancels that request id.
+    for (let i = 0; i < 200 && Number((await redis.info("clients")).get("blocked_clients")) < 1; i++) {
+      await new Promise((done) => setTimeout(done, 25))
+    }
+    const early = await Promise.race([pending, new Promise((r) => setTimeout(() => r("still pending"), 100))])
+    assert.strictEqual(early, "still pending", JSON.stringify(early))
+    assert.strictEqual(Number((await redis.info("clients")).get("blocked_clients")), 1)
+    const cancel = await postMcp(
+      server.url,
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason: "not yours" } },
+      { authorization: `Bearer ${TOKENS.other}` }
+    )
+    assert.isBelow(cancel.status, 300)
+    // The read is still waiting: the entry added now is what A gets back.
+    assert.strictEqual(Number((await redis.info("clients")).get("blocked_clients")), 1)
+    const client = redis.client()
+    try {
+      await client.xadd(key, "*", "who", "A")
+    } finally {
+      client.disconnect()
+    }
+    const answer = await pending
+    assert.strictEqual(answer.id, requestId)
+    assert.notStrictEqual(answer.result?.isError, true, JSON.stringify(answer))
+    const [stream] = answer.result.structuredContent.streams
+    assert.strictEqual(stream.key, key)
+    assert.deepStrictEqual(
+      stream.entries.map((e: { fields: unknown }) => e.fields),
+      [{ who: "A" }]
+    )
   })
 
   it("per-principal limits: open subscriptions, calls in flight", async () => {

@@ -230,7 +230,7 @@ export const scopeOf = (info: CommandInfo | undefined, args: ReadonlyArray<strin
   const full = info?.name.includes("|") === true ? `${name} ${(args[1] ?? "").toUpperCase()}` : name
   const byName = unscopedByName(args)
   if (byName !== undefined) return unscoped(byName)
-  if (info === undefined) return unscoped("is not a command this store knows, so its keys cannot be named")
+  if (info === undefined) return unscoped("is a command this store does not know")
   if (name === "SORT" || name === "SORT_RO") return sortKeys(args)
   const channel = CHANNELS.get(full)
   const channels = channel === undefined ? [] : channelsOf(channel, args)

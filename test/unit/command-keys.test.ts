@@ -130,7 +130,7 @@ const unscoped: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
   [["SLOWLOG", "GET", "10"], "whole server"],
   [["CONFIG", "GET", "requirepass"], "whole server"],
   [["CLUSTER", "GETKEYSINSLOT", "0", "10"], "slot"],
-  [["NOSUCHCOMMAND", "k"], "knows"],
+  [["NOSUCHCOMMAND", "k"], "does not know"],
   [["ZUNIONSTORE", "d", "5", "a", "b"], "cannot tell"]
 ]
 

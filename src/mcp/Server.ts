@@ -209,7 +209,7 @@ export class McpEdge extends Context.Service<McpEdge, McpEdgeShape>()("effect-re
         // A 2025 client over stateless HTTP has no stream to carry resource updates: subscribe is not offered.
         const subscriptions = options.session !== undefined || ctx.era === "modern"
         const instance = new EdgeServer(SERVER_INFO, {
-          // logging: the SDK answers logging/setLevel ({}), keeping the level per session; no log notification is sent.
+          // logging: the SDK answers a 2025 logging/setLevel with {}; the server sends no log notification.
           capabilities: { tools: { listChanged: false }, logging: {}, ...extensionCapabilities(view, subscriptions) },
           instructions: INSTRUCTIONS,
           cacheHints: CACHE_HINTS

@@ -100,10 +100,13 @@ const DECODE_OPTIONS = { errors: "all", onExcessProperty: "error" } as const
 export const codecs = (tool: AnyTool<unknown>): Codecs => {
   const decode = Schema.decodeUnknownExit(Schema.toCodecJson(tool.input))
   const encode = Schema.encodeUnknownExit(Schema.toCodecJson(tool.output))
+  const quick = tool.quickInput
   return {
     decode: (u) => {
       const problem = argumentsProblem(tool.name, u)
       if (problem !== undefined) return Exit.fail(problem)
+      const plain = quick?.(u)
+      if (plain !== undefined) return Exit.succeed(plain)
       return Exit.mapError(
         decode(u ?? {}, DECODE_OPTIONS),
         (e) =>
@@ -112,7 +115,10 @@ export const codecs = (tool: AnyTool<unknown>): Codecs => {
           })
       )
     },
-    encode: (a) => encode(a) as Exit.Exit<Record<string, unknown>, Schema.SchemaError>
+    encode:
+      tool.outputIsJson === true
+        ? (a) => Exit.succeed(a as Record<string, unknown>)
+        : (a) => encode(a) as Exit.Exit<Record<string, unknown>, Schema.SchemaError>
   }
 }
 

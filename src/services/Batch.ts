@@ -65,26 +65,30 @@ export interface BatchShape {
   ) => Effect.Effect<PipelineOutcome, PolicyError | RedisError | TooLarge>
 }
 
+/** Whether every Buffer in a reply is valid UTF-8. */
+const allUtf8 = (r: unknown): boolean => {
+  if (Buffer.isBuffer(r)) return isUtf8(r)
+  if (Array.isArray(r)) {
+    for (const item of r) if (!allUtf8(item)) return false
+  }
+  return true
+}
+
+const convert = (r: unknown, encoding: Encoding): JsonReply => {
+  if (r === null || r === undefined) return null
+  if (Buffer.isBuffer(r)) return r.toString(encoding)
+  if (typeof r === "string") return encoding === "utf8" ? r : Buffer.from(r, "utf8").toString("base64")
+  if (typeof r === "number") return Number.isFinite(r) ? r : String(r)
+  if (typeof r === "bigint") return r.toString()
+  if (Array.isArray(r)) return r.map((item) => convert(item, encoding))
+  if (r instanceof Error) return { error: r.message }
+  return String(r)
+}
+
 /** Convert a raw reply (Buffers, numbers, nil, arrays, errors in arrays) to JSON. */
 export const encodeReply = (reply: unknown): EncodedReply => {
-  let utf8 = true
-  const scan = (r: unknown): void => {
-    if (Buffer.isBuffer(r)) utf8 &&= isUtf8(r)
-    else if (Array.isArray(r)) r.forEach(scan)
-  }
-  scan(reply)
-  const encoding: Encoding = utf8 ? "utf8" : "base64"
-  const convert = (r: unknown): JsonReply => {
-    if (r === null || r === undefined) return null
-    if (Buffer.isBuffer(r)) return r.toString(encoding)
-    if (typeof r === "string") return utf8 ? r : Buffer.from(r, "utf8").toString("base64")
-    if (typeof r === "number") return Number.isFinite(r) ? r : String(r)
-    if (typeof r === "bigint") return r.toString()
-    if (Array.isArray(r)) return r.map(convert)
-    if (r instanceof Error) return { error: r.message }
-    return String(r)
-  }
-  return { result: convert(reply), encoding }
+  const encoding: Encoding = allUtf8(reply) ? "utf8" : "base64"
+  return { result: convert(reply, encoding), encoding }
 }
 
 const errorInfo = (e: AppError): ErrorInfo => ({ tag: e._tag, message: e.message })
@@ -205,11 +209,9 @@ const make = (policy: CommandPolicy["Service"], backend: Backend, settings: Batc
           message: `A pipeline holds 1 to ${settings.maxCommands} commands (REDIS_MCP_PIPELINE_MAX_COMMANDS); got ${commands.length}. Split it into several calls.`
         })
       }
-      const verdicts = yield* Effect.forEach(commands, (args, i) =>
-        Effect.flatMap(policy.describe(args), (v) =>
-          v.refusal === undefined ? Effect.succeed(v) : Effect.fail(at(v.refusal, i, v.command))
-        )
-      )
+      const verdicts = yield* policy.describeAll(commands)
+      const last = verdicts[verdicts.length - 1]!
+      if (last.refusal !== undefined) return yield* at(last.refusal, verdicts.length - 1, last.command)
       const atomic = options?.atomic === true
       const sent = yield* send(verdicts, atomic)
       const results = sent.map(

@@ -83,6 +83,11 @@ const BY_NAME: ReadonlyMap<string, string> = new Map([
   ["CLUSTER COUNTKEYSINSLOT", "counts keys by hash slot"]
 ])
 
+/** The first words of BY_NAME's "NAME SUB" entries: only these need the subcommand looked up. */
+const BY_NAME_CONTAINERS: ReadonlySet<string> = new Set(
+  [...BY_NAME.keys()].filter((k) => k.includes(" ")).map((k) => k.split(" ")[0]!)
+)
+
 /** Commands naming channels, as Redis's own table has them (plus PUBSUB NUMSUB): first index, and whether the rest follow. */
 const CHANNELS: ReadonlyMap<string, { readonly from: number; readonly rest: boolean }> = new Map([
   ["PUBLISH", { from: 1, rest: false }],
@@ -221,7 +226,9 @@ const channelsOf = (entry: { readonly from: number; readonly rest: boolean }, ar
 export const unscopedByName = (args: ReadonlyArray<string>): string | undefined => {
   const name = (args[0] ?? "").toUpperCase()
   if (name === "COPY" && args.slice(3).some((a) => a.toUpperCase() === "DB")) return OTHER_DB
-  return BY_NAME.get(name) ?? BY_NAME.get(`${name} ${(args[1] ?? "").toUpperCase()}`)
+  const whole = BY_NAME.get(name)
+  if (whole !== undefined || !BY_NAME_CONTAINERS.has(name)) return whole
+  return BY_NAME.get(`${name} ${(args[1] ?? "").toUpperCase()}`)
 }
 
 /** The scope of one command, given the table entry of its command (or subcommand). */

@@ -56,6 +56,17 @@ export interface ToolDef<I extends ToolSchema, O extends ToolSchema, R> {
   /** The keys, channels, queues and namespaces a call with this (decoded) input touches. */
   readonly touches: (input: I["Type"]) => Touches
   readonly handler: (input: I["Type"]) => Effect.Effect<O["Type"], AppError, R>
+  /**
+   * A cheap test of the input's common shape, for tools whose input can be large: the arguments
+   * themselves when they plainly are what `input` decodes to unchanged, undefined to let the
+   * schema decide (and word the error). It must accept nothing the schema refuses.
+   */
+  readonly quickInput?: (u: unknown) => I["Type"] | undefined
+  /**
+   * The handler's output is already its own JSON encoding (JSON values only, keys in the schema's
+   * order), so it is sent as it is instead of being encoded by `output` again.
+   */
+  readonly outputIsJson?: true
 }
 
 /** A tool with its types erased, as the registry holds it. */
@@ -72,6 +83,8 @@ export interface AnyTool<R = any> {
   readonly readOnlyHints?: ToolHints
   readonly touches: (input: any) => Touches
   readonly handler: (input: any) => Effect.Effect<unknown, AppError, R>
+  readonly quickInput?: (u: unknown) => any
+  readonly outputIsJson?: true
 }
 
 /** Define a tool; the types of `handler` and `touches` follow from `input` and `output`. */

@@ -31,6 +31,23 @@ const Entry = Schema.Union([
   Schema.Struct({ ok: Schema.Literal(false), error: ErrorInfo })
 ])
 
+/** `[name, ...args]` of strings and finite numbers: what CommandArgs accepts. */
+const isCommand = (u: unknown): boolean => {
+  if (!Array.isArray(u) || u.length === 0) return false
+  for (const a of u) if (typeof a !== "string" && !(typeof a === "number" && Number.isFinite(a))) return false
+  return true
+}
+
+/** `{commands, atomic?}` with nothing else: the pipeline's input as its schema decodes it (unchanged). */
+const quickPipelineInput = (u: unknown) => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return undefined
+  const { commands, atomic, ...rest } = u as Record<string, unknown>
+  if (!Array.isArray(commands) || commands.length === 0 || !commands.every(isCommand)) return undefined
+  if (Object.keys(rest).length > 0 || (atomic !== undefined && typeof atomic !== "boolean")) return undefined
+  if (atomic === undefined && "atomic" in u) return undefined
+  return u as { readonly commands: ReadonlyArray<ReadonlyArray<string | number>>; readonly atomic?: boolean }
+}
+
 export const pipeline = Tool.make({
   name: "pipeline",
   title: "Run commands in one round trip",
@@ -59,6 +76,9 @@ export const pipeline = Tool.make({
   hints: Tool.hints.destroy,
   readOnlyHints: Tool.hints.read,
   touches: ({ commands }) => ({ commands: commands.map(toArgs) }),
+  // A pipeline of 1000 commands: the schema's decode and encode cost more than the commands' checks.
+  quickInput: quickPipelineInput,
+  outputIsJson: true,
   handler: ({ commands, atomic }) =>
     Effect.flatMap(Batch, (b) => b.pipeline(commands.map(toArgs), atomic === undefined ? {} : { atomic }))
 })

@@ -114,6 +114,41 @@ describe("CommandPolicy", () => {
     })
   )
 
+  it.effect("describeAll gives describe's verdicts in order, up to the first refusal, asking each name once", () =>
+    Effect.gen(function* () {
+      const p = policy({ allow: ["CONFIG GET"] })
+      const commands = [
+        ["get", "a"],
+        ["SET", "b", "1"],
+        ["GET", "c"],
+        ["config", "get", "maxmemory"],
+        ["set", "d", "2", "EX", "10"],
+        ["SET", "e"],
+        ["GET", "never", "looked", "at"]
+      ]
+      const before = lookups
+      const all = yield* p.describeAll(commands)
+      // get, set and config, once each: the refused SET (arity) ends the list before the last GET.
+      assert.strictEqual(lookups - before, 3)
+      assert.strictEqual(all.length, 6)
+      for (const [i, v] of all.entries()) assert.deepStrictEqual(v, yield* p.describe(commands[i]!))
+      assert.strictEqual(all[5]!.refusal?._tag, "InvalidArgument")
+      const early = yield* p.describeAll([["GET", "a"], ["FLUSHALL"], ["SET", "x", "1"]])
+      assert.deepStrictEqual(
+        early.map((v) => v.refusal?._tag ?? "allowed"),
+        ["allowed", "PermissionDenied"]
+      )
+      const readOnly = yield* policy({ readOnly: true }).describeAll([
+        ["GET", "a"],
+        ["SET", "b", "1"]
+      ])
+      assert.deepStrictEqual(
+        readOnly.map((v) => v.refusal?._tag ?? "allowed"),
+        ["allowed", "ReadOnlyMode"]
+      )
+    })
+  )
+
   it.effect("container commands need a known subcommand; arity counts the name", () =>
     Effect.gen(function* () {
       const p = policy({ deny: [] })

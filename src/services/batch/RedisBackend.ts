@@ -57,7 +57,7 @@ type Replies =
 /** Send as one explicit pipeline (ioredis auto-pipelining drops the name of a plain call), MULTI/EXEC when atomic. */
 const sendOn = (c: RedisLike, commands: ReadonlyArray<Prepared>, atomic: boolean): Promise<Replies> => {
   const p = (atomic ? c.multi() : c.pipeline()) as unknown as RawPipeline
-  for (const { args } of commands) p.sendCommand(new Command(nameOf(args), [...args.slice(1)], { replyEncoding: null }))
+  for (const { args } of commands) p.sendCommand(new Command(nameOf(args), args.slice(1), { replyEncoding: null }))
   return p.exec().then(
     (replies) => {
       // The connection closed under the whole call, or was found closed before anything was written (a kept

@@ -6,7 +6,7 @@
  */
 import { Effect, type Schema } from "effect"
 import { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, quote, TooLarge } from "../../Errors.ts"
-import { illFormed, isWellFormed, checkText as wellFormed } from "../KeyNames.ts"
+import { illFormed, isWellFormed } from "../KeyNames.ts"
 import {
   Bounds,
   type ClaimInput,
@@ -23,38 +23,48 @@ import {
   TOKEN_PATTERN
 } from "./TaskModel.ts"
 
-const invalid = (message: string) => Effect.fail(new InvalidArgument({ message }))
+// The checks run synchronously and say what is wrong (undefined: nothing); the Effect forms wrap
+// them. Every task call runs a few of them, so no fiber steps or generators per check.
+type Problem = InvalidArgument | undefined
 
-export const validateQueue = (queue: string): Effect.Effect<void, InvalidArgument> =>
+const invalid = (message: string) => new InvalidArgument({ message })
+const orVoid = <E>(problem: E | undefined): Effect.Effect<void, E> =>
+  problem === undefined ? Effect.void : Effect.fail(problem)
+
+const queueProblem = (queue: string): Problem =>
   QUEUE_PATTERN.test(queue)
-    ? Effect.void
+    ? undefined
     : invalid(
         `Queue name "${queue.slice(0, 120)}" is invalid: use 1 to 100 characters from A-Z a-z 0-9 _ . : - (starting with a letter or digit).`
       )
 
-export const validateTaskId = (taskId: string, what = "taskId"): Effect.Effect<void, InvalidArgument> =>
+const taskIdProblem = (taskId: string, what = "taskId"): Problem =>
   ID_PATTERN.test(taskId)
-    ? Effect.void
-    : invalid(
-        `${what} "${taskId.slice(0, 80)}" is not a task id. Pass the taskId that task_create or task_claim returned.`
-      )
+    ? undefined
+    : invalid(`${what} "${taskId.slice(0, 80)}" is not a task id. Pass the taskId that task_create or task_claim returned.`)
 
-export const validateToken = (token: string): Effect.Effect<void, InvalidArgument> =>
+const tokenProblem = (token: string): Problem =>
   TOKEN_PATTERN.test(token)
-    ? Effect.void
+    ? undefined
     : invalid("leaseToken is malformed. Pass the leaseToken exactly as task_claim returned it.")
 
-const intIn = (name: string, value: number | undefined, min: number, max: number) =>
+const intProblem = (name: string, value: number | undefined, min: number, max: number): Problem =>
   value === undefined || (Number.isInteger(value) && value >= min && value <= max)
-    ? Effect.void
+    ? undefined
     : invalid(`${name} must be a whole number from ${min} to ${max}, got ${value}.`)
 
-/** JSON text of a value, refused with TooLarge over `limit` bytes. */
-export const encodeJson = (
-  what: string,
-  value: Schema.Json,
-  limit: number
-): Effect.Effect<string, TooLarge | InvalidArgument> => {
+const textProblem = (what: string, text: string): Problem =>
+  isWellFormed(text) ? undefined : invalid(illFormed(what, text))
+
+export const validateQueue = (queue: string): Effect.Effect<void, InvalidArgument> => orVoid(queueProblem(queue))
+
+export const validateTaskId = (taskId: string, what = "taskId"): Effect.Effect<void, InvalidArgument> =>
+  orVoid(taskIdProblem(taskId, what))
+
+export const validateToken = (token: string): Effect.Effect<void, InvalidArgument> => orVoid(tokenProblem(token))
+
+/** JSON text of a value, or why not: InvalidArgument when it is no JSON value, TooLarge over `limit` bytes. */
+const jsonText = (what: string, value: Schema.Json, limit: number): string | TooLarge | InvalidArgument => {
   let text: string | undefined
   try {
     text = JSON.stringify(value)
@@ -62,16 +72,25 @@ export const encodeJson = (
     text = undefined
   }
   if (text === undefined) return invalid(`${what} must be a JSON value.`)
-  const size = Buffer.byteLength(text)
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only a long text needs counting.
+  const size = text.length * 3 <= limit ? 0 : Buffer.byteLength(text)
   return size > limit
-    ? Effect.fail(
-        new TooLarge({
-          message: `The ${what} is ${size} bytes of JSON, over the ${limit}-byte limit (REDIS_MCP_MAX_VALUE_BYTES). Store large data under a key (set) and put the key name in the ${what}.`,
-          size,
-          limit
-        })
-      )
-    : Effect.succeed(text)
+    ? new TooLarge({
+        message: `The ${what} is ${size} bytes of JSON, over the ${limit}-byte limit (REDIS_MCP_MAX_VALUE_BYTES). Store large data under a key (set) and put the key name in the ${what}.`,
+        size,
+        limit
+      })
+    : text
+}
+
+/** JSON text of a value, refused with TooLarge over `limit` bytes. */
+export const encodeJson = (
+  what: string,
+  value: Schema.Json,
+  limit: number
+): Effect.Effect<string, TooLarge | InvalidArgument> => {
+  const text = jsonText(what, value, limit)
+  return typeof text === "string" ? Effect.succeed(text) : Effect.fail(text)
 }
 
 export const checkText = (
@@ -104,23 +123,40 @@ export interface NormalisedCreate {
   readonly dependsOn: ReadonlyArray<string>
 }
 
-export const normaliseCreate = Effect.fnUntraced(function* (input: CreateTaskInput, maxValueBytes: number) {
-  yield* validateQueue(input.queue)
-  yield* intIn("priority", input.priority, 1, Bounds.maxPriority)
-  yield* intIn("delaySeconds", input.delaySeconds, 0, Bounds.maxDelaySeconds)
-  yield* intIn("maxAttempts", input.maxAttempts, 1, Bounds.maxAttempts)
-  yield* intIn("backoffSeconds", input.backoffSeconds, 0, Bounds.maxBackoffSeconds)
-  if (input.idempotencyKey !== undefined && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 256)) {
-    return yield* invalid("idempotencyKey must be 1 to 256 characters.")
+const createProblem = (input: CreateTaskInput, dependsOn: ReadonlyArray<string>): Problem => {
+  const problem =
+    queueProblem(input.queue) ??
+    intProblem("priority", input.priority, 1, Bounds.maxPriority) ??
+    intProblem("delaySeconds", input.delaySeconds, 0, Bounds.maxDelaySeconds) ??
+    intProblem("maxAttempts", input.maxAttempts, 1, Bounds.maxAttempts) ??
+    intProblem("backoffSeconds", input.backoffSeconds, 0, Bounds.maxBackoffSeconds)
+  if (problem !== undefined) return problem
+  const key = input.idempotencyKey
+  if (key !== undefined) {
+    if (key.length === 0 || key.length > 256) return invalid("idempotencyKey must be 1 to 256 characters.")
+    const bad = textProblem("idempotencyKey", key)
+    if (bad !== undefined) return bad
   }
-  if (input.idempotencyKey !== undefined) yield* wellFormed("idempotencyKey", input.idempotencyKey)
-  const dependsOn = [...new Set(input.dependsOn ?? [])]
   if (dependsOn.length > Bounds.maxDependsOn) {
-    return yield* invalid(`dependsOn lists ${dependsOn.length} tasks; at most ${Bounds.maxDependsOn} are allowed.`)
+    return invalid(`dependsOn lists ${dependsOn.length} tasks; at most ${Bounds.maxDependsOn} are allowed.`)
   }
-  for (const dep of dependsOn) yield* validateTaskId(dep, "dependsOn entry")
-  const payload = yield* encodeJson("payload", input.payload, maxValueBytes)
-  return {
+  for (const dep of dependsOn) {
+    const bad = taskIdProblem(dep, "dependsOn entry")
+    if (bad !== undefined) return bad
+  }
+  return undefined
+}
+
+export const normaliseCreate = (
+  input: CreateTaskInput,
+  maxValueBytes: number
+): Effect.Effect<NormalisedCreate, InvalidArgument | TooLarge> => {
+  const dependsOn = input.dependsOn === undefined ? [] : [...new Set(input.dependsOn)]
+  const problem = createProblem(input, dependsOn)
+  if (problem !== undefined) return Effect.fail(problem)
+  const payload = jsonText("payload", input.payload, maxValueBytes)
+  if (typeof payload !== "string") return Effect.fail(payload)
+  return Effect.succeed({
     queue: input.queue,
     payload,
     priority: input.priority ?? Defaults.priority,
@@ -129,41 +165,50 @@ export const normaliseCreate = Effect.fnUntraced(function* (input: CreateTaskInp
     backoffMs: (input.backoffSeconds ?? Defaults.backoffSeconds) * 1000,
     idempotencyKey: input.idempotencyKey,
     dependsOn
-  } satisfies NormalisedCreate
-})
+  })
+}
 
-export const validateClaim = Effect.fnUntraced(function* (input: ClaimInput) {
-  yield* validateQueue(input.queue)
+const claimProblem = (input: ClaimInput): Problem => {
+  const problem = queueProblem(input.queue)
+  if (problem !== undefined) return problem
   if (input.worker.length === 0 || input.worker.length > 200) {
-    return yield* invalid("worker must be 1 to 200 characters naming who claims (e.g. an agent id).")
+    return invalid("worker must be 1 to 200 characters naming who claims (e.g. an agent id).")
   }
-  yield* wellFormed("worker", input.worker)
-  yield* intIn("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds)
-  yield* intIn("count", input.count, 1, Bounds.maxCount)
-})
+  return (
+    textProblem("worker", input.worker) ??
+    intProblem("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds) ??
+    intProblem("count", input.count, 1, Bounds.maxCount)
+  )
+}
 
-export const validateLease = Effect.fnUntraced(function* (input: HeartbeatInput | CompleteInput | FailInput) {
-  yield* validateQueue(input.queue)
-  yield* validateTaskId(input.taskId)
-  yield* validateToken(input.leaseToken)
-  if ("leaseSeconds" in input) yield* intIn("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds)
-})
+export const validateClaim = (input: ClaimInput): Effect.Effect<void, InvalidArgument> => orVoid(claimProblem(input))
 
-export const validateRef = Effect.fnUntraced(function* (input: TaskRef) {
-  yield* validateQueue(input.queue)
-  yield* validateTaskId(input.taskId)
-})
+export const validateLease = (input: HeartbeatInput | CompleteInput | FailInput): Effect.Effect<void, InvalidArgument> =>
+  orVoid(
+    queueProblem(input.queue) ??
+      taskIdProblem(input.taskId) ??
+      tokenProblem(input.leaseToken) ??
+      ("leaseSeconds" in input ? intProblem("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds) : undefined)
+  )
 
-export const validateList = Effect.fnUntraced(function* (input: ListInput) {
-  yield* validateQueue(input.queue)
+export const validateRef = (input: TaskRef): Effect.Effect<void, InvalidArgument> =>
+  orVoid(queueProblem(input.queue) ?? taskIdProblem(input.taskId))
+
+const listProblem = (input: ListInput): Problem => {
+  const problem = queueProblem(input.queue)
+  if (problem !== undefined) return problem
   if (!(STATUSES as ReadonlyArray<string>).includes(input.status)) {
-    return yield* invalid(`status must be one of ${STATUSES.join(", ")}.`)
+    return invalid(`status must be one of ${STATUSES.join(", ")}.`)
   }
-  yield* intIn("limit", input.limit, 1, 1000)
+  const limit = intProblem("limit", input.limit, 1, 1000)
+  if (limit !== undefined) return limit
   if (input.cursor !== undefined && !/^\d{1,9}$/.test(input.cursor)) {
-    return yield* invalid("cursor is not one this tool returned. Omit it to start from the beginning.")
+    return invalid("cursor is not one this tool returned. Omit it to start from the beginning.")
   }
-})
+  return undefined
+}
+
+export const validateList = (input: ListInput): Effect.Effect<void, InvalidArgument> => orVoid(listProblem(input))
 
 /** The retry delay after `attempts` failed attempts: backoff doubling per attempt, capped. */
 export const retryDelayMs = (backoffMs: number, attempts: number): number =>

@@ -206,8 +206,10 @@ export const makeRedis = Effect.gen(function* () {
     QUEUE_PATTERN.test(queue) ? ({ _tag: "Changed", queue } as const) : undefined
   )
 
+  // The calls of a task's life (create, claim, heartbeat, complete, fail, get) are untraced: Effect.fn
+  // captured a stack trace and opened a span per call (the tool call has its span when tracing is on).
   const shape: TasksShape = {
-    create: Effect.fn("Tasks.create")(function* (input) {
+    create: Effect.fnUntraced(function* (input) {
       const c = yield* normaliseCreate(input, maxValueBytes)
       const reply = yield* run(
         "create",
@@ -226,7 +228,7 @@ export const makeRedis = Effect.gen(function* () {
       return { taskId: str(reply[1]), created: reply[0] === "created", status: str(reply[2]) as TaskStatus }
     }),
 
-    claim: Effect.fn("Tasks.claim")(function* (input) {
+    claim: Effect.fnUntraced(function* (input) {
       yield* validateClaim(input)
       const count = input.count ?? Defaults.count
       const leaseMs = (input.leaseSeconds ?? Defaults.leaseSeconds) * 1000
@@ -247,7 +249,7 @@ export const makeRedis = Effect.gen(function* () {
       return { tasks }
     }),
 
-    heartbeat: Effect.fn("Tasks.heartbeat")(function* (input) {
+    heartbeat: Effect.fnUntraced(function* (input) {
       yield* validateLease(input)
       const leaseMs = input.leaseSeconds === undefined ? "" : input.leaseSeconds * 1000
       const reply = yield* run("heartbeat", input.queue, [input.taskId, input.leaseToken, leaseMs])
@@ -256,7 +258,7 @@ export const makeRedis = Effect.gen(function* () {
       return { leaseExpiresAt: num(reply[1]) }
     }),
 
-    complete: Effect.fn("Tasks.complete")(function* (input) {
+    complete: Effect.fnUntraced(function* (input) {
       yield* validateLease(input)
       const result = input.result === undefined ? "" : yield* encodeJson("result", input.result, maxValueBytes)
       const reply = yield* run("complete", input.queue, [input.taskId, input.leaseToken, result])
@@ -270,7 +272,7 @@ export const makeRedis = Effect.gen(function* () {
       return out
     }),
 
-    fail: Effect.fn("Tasks.fail")(function* (input) {
+    fail: Effect.fnUntraced(function* (input) {
       yield* validateLease(input)
       yield* checkText("error", input.error, maxValueBytes)
       const reply = yield* run("fail", input.queue, [
@@ -286,7 +288,7 @@ export const makeRedis = Effect.gen(function* () {
       return out
     }),
 
-    get: Effect.fn("Tasks.get")(function* (input) {
+    get: Effect.fnUntraced(function* (input) {
       yield* validateRef(input)
       const h = yield* redis.run("HGETALL", (c) => c.hgetall(taskKey(input.queue, input.taskId)), {
         idempotent: true

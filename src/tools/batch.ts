@@ -6,6 +6,7 @@ import { Effect, Schema } from "effect"
 import { Batch } from "../services/Batch.ts"
 import { Encoding } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"
+import * as Quick from "./quick.ts"
 import { JsonValue } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
@@ -32,21 +33,10 @@ const Entry = Schema.Union([
 ])
 
 /** `[name, ...args]` of strings and finite numbers: what CommandArgs accepts. */
-const isCommand = (u: unknown): boolean => {
-  if (!Array.isArray(u) || u.length === 0) return false
-  for (const a of u) if (typeof a !== "string" && !(typeof a === "number" && Number.isFinite(a))) return false
-  return true
-}
-
-/** `{commands, atomic?}` with nothing else: the pipeline's input as its schema decodes it (unchanged). */
-const quickPipelineInput = (u: unknown) => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return undefined
-  const { commands, atomic, ...rest } = u as Record<string, unknown>
-  if (!Array.isArray(commands) || commands.length === 0 || !commands.every(isCommand)) return undefined
-  if (Object.keys(rest).length > 0 || (atomic !== undefined && typeof atomic !== "boolean")) return undefined
-  if (atomic === undefined && "atomic" in u) return undefined
-  return u as { readonly commands: ReadonlyArray<ReadonlyArray<string | number>>; readonly atomic?: boolean }
-}
+const isCommand: Quick.Test = (u) =>
+  Array.isArray(u) &&
+  u.length > 0 &&
+  u.every((a) => typeof a === "string" || (typeof a === "number" && Number.isFinite(a)))
 
 export const pipeline = Tool.make({
   name: "pipeline",
@@ -77,7 +67,10 @@ export const pipeline = Tool.make({
   readOnlyHints: Tool.hints.read,
   touches: ({ commands }) => ({ commands: commands.map(toArgs) }),
   // A pipeline of 1000 commands: the schema's decode and encode cost more than the commands' checks.
-  quickInput: quickPipelineInput,
+  quickInput: Quick.struct(
+    { commands: (v) => Array.isArray(v) && v.length > 0 && v.every(isCommand) },
+    { atomic: Quick.boolean }
+  ),
   outputIsJson: true,
   handler: ({ commands, atomic }) =>
     Effect.flatMap(Batch, (b) => b.pipeline(commands.map(toArgs), atomic === undefined ? {} : { atomic }))

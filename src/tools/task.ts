@@ -20,6 +20,7 @@ import {
 } from "../services/tasks/TaskModel.ts"
 import * as TaskSweep from "../services/tasks/TaskSweep.ts"
 import * as Feature from "./Feature.ts"
+import * as Quick from "./quick.ts"
 import { JsonValue, Text } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 import { taskQueue, taskWorker } from "./taskResources.ts"
@@ -40,6 +41,12 @@ const LeaseToken = Schema.String.check(Schema.isPattern(TOKEN_PATTERN)).annotate
 const LeaseSeconds = intIn(1, Bounds.maxLeaseSeconds).annotate({
   description: `How long the claim stays yours without a heartbeat, in seconds (default ${Defaults.leaseSeconds}). When it runs out the task goes back to the queue and your token stops working.`
 })
+
+// The lease cycle's calls skip the schema decode when their arguments plainly pass it (quick.ts).
+const quickQueue = Quick.matching(QUEUE_PATTERN)
+const quickTaskId = Quick.matching(ID_PATTERN)
+const quickToken = Quick.matching(TOKEN_PATTERN)
+const quickLease = Quick.intIn(1, Bounds.maxLeaseSeconds)
 
 export const taskCreate = Tool.make({
   name: "task_create",
@@ -93,7 +100,18 @@ export const taskCreate = Tool.make({
   }),
   hints: Tool.hints.write,
   touches: Tool.touches.queue,
-  handler: (input) => Effect.flatMap(Tasks, (t) => t.create(input))
+  handler: (input) => Effect.flatMap(Tasks, (t) => t.create(input)),
+  quickInput: Quick.struct(
+    { queue: quickQueue, payload: Quick.json },
+    {
+      priority: Quick.intIn(1, Bounds.maxPriority),
+      delaySeconds: Quick.intIn(0, Bounds.maxDelaySeconds),
+      maxAttempts: Quick.intIn(1, Bounds.maxAttempts),
+      backoffSeconds: Quick.intIn(0, Bounds.maxBackoffSeconds),
+      idempotencyKey: Quick.text(1, 256),
+      dependsOn: Quick.arrayOf(quickTaskId, Bounds.maxDependsOn)
+    }
+  )
 })
 
 export const taskClaim = Tool.make({
@@ -120,7 +138,11 @@ export const taskClaim = Tool.make({
   output: Schema.Struct({ tasks: Schema.Array(ClaimedTask) }),
   hints: Tool.hints.write,
   touches: Tool.touches.queue,
-  handler: (input) => Effect.flatMap(Tasks, (t) => t.claim(input))
+  handler: (input) => Effect.flatMap(Tasks, (t) => t.claim(input)),
+  quickInput: Quick.struct(
+    { queue: quickQueue, worker: Quick.text(1, 200) },
+    { leaseSeconds: quickLease, count: Quick.intIn(1, Bounds.maxCount) }
+  )
 })
 
 export const taskHeartbeat = Tool.make({
@@ -141,7 +163,11 @@ export const taskHeartbeat = Tool.make({
   }),
   hints: Tool.hints.idempotentWrite,
   touches: Tool.touches.queue,
-  handler: (input) => Effect.flatMap(Tasks, (t) => t.heartbeat(input))
+  handler: (input) => Effect.flatMap(Tasks, (t) => t.heartbeat(input)),
+  quickInput: Quick.struct(
+    { queue: quickQueue, taskId: quickTaskId, leaseToken: quickToken },
+    { leaseSeconds: quickLease }
+  )
 })
 
 export const taskComplete = Tool.make({
@@ -168,7 +194,8 @@ export const taskComplete = Tool.make({
   }),
   hints: Tool.hints.idempotentWrite,
   touches: Tool.touches.queue,
-  handler: (input) => Effect.flatMap(Tasks, (t) => t.complete(input))
+  handler: (input) => Effect.flatMap(Tasks, (t) => t.complete(input)),
+  quickInput: Quick.struct({ queue: quickQueue, taskId: quickTaskId, leaseToken: quickToken }, { result: Quick.json })
 })
 
 export const taskFail = Tool.make({
@@ -200,7 +227,11 @@ export const taskFail = Tool.make({
   }),
   hints: Tool.hints.write,
   touches: Tool.touches.queue,
-  handler: (input) => Effect.flatMap(Tasks, (t) => t.fail(input))
+  handler: (input) => Effect.flatMap(Tasks, (t) => t.fail(input)),
+  quickInput: Quick.struct(
+    { queue: quickQueue, taskId: quickTaskId, leaseToken: quickToken, error: Quick.text(1, Number.POSITIVE_INFINITY) },
+    { retry: Quick.boolean }
+  )
 })
 
 export const taskGet = Tool.make({

@@ -41,7 +41,9 @@ const queueProblem = (queue: string): Problem =>
 const taskIdProblem = (taskId: string, what = "taskId"): Problem =>
   ID_PATTERN.test(taskId)
     ? undefined
-    : invalid(`${what} "${taskId.slice(0, 80)}" is not a task id. Pass the taskId that task_create or task_claim returned.`)
+    : invalid(
+        `${what} "${taskId.slice(0, 80)}" is not a task id. Pass the taskId that task_create or task_claim returned.`
+      )
 
 const tokenProblem = (token: string): Problem =>
   TOKEN_PATTERN.test(token)
@@ -183,7 +185,9 @@ const claimProblem = (input: ClaimInput): Problem => {
 
 export const validateClaim = (input: ClaimInput): Effect.Effect<void, InvalidArgument> => orVoid(claimProblem(input))
 
-export const validateLease = (input: HeartbeatInput | CompleteInput | FailInput): Effect.Effect<void, InvalidArgument> =>
+export const validateLease = (
+  input: HeartbeatInput | CompleteInput | FailInput
+): Effect.Effect<void, InvalidArgument> =>
   orVoid(
     queueProblem(input.queue) ??
       taskIdProblem(input.taskId) ??

@@ -149,7 +149,8 @@ const overBudget = (verdicts: ReadonlyArray<Verdict>, budget: number): TooLarge 
  */
 const preflight = (backend: Backend, verdicts: ReadonlyArray<Verdict>, budget: number) =>
   Effect.gen(function* () {
-    const probes = verdicts.flatMap((v) => sizeProbes(v.send).map((args) => ({ v, args })))
+    const probes: Array<{ readonly v: Verdict; readonly args: ReadonlyArray<string> }> = []
+    for (const v of verdicts) for (const args of sizeProbes(v.send)) probes.push({ v, args })
     if (probes.length === 0) return
     // The probes only spare Redis a big reply (the budget holds without them): when they cannot run
     // (keys in several Cluster slots, Redis away) the commands go on and fail with their own error.
@@ -214,9 +215,11 @@ const make = (policy: CommandPolicy["Service"], backend: Backend, settings: Batc
       if (last.refusal !== undefined) return yield* at(last.refusal, verdicts.length - 1, last.command)
       const atomic = options?.atomic === true
       const sent = yield* send(verdicts, atomic)
-      const results = sent.map(
-        (r): PipelineEntry => (r.ok ? { ok: true, ...encodeReply(r.reply) } : { ok: false, error: errorInfo(r.error) })
-      )
+      const results = sent.map((r): PipelineEntry => {
+        if (!r.ok) return { ok: false, error: errorInfo(r.error) }
+        const encoding: Encoding = allUtf8(r.reply) ? "utf8" : "base64"
+        return { ok: true, result: convert(r.reply, encoding), encoding }
+      })
       return { atomic, results }
     })
   }

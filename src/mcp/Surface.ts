@@ -52,29 +52,28 @@ export const surface = <R>(catalog: Catalog<R>, settings: Access, role?: Role): 
   }
 }
 
-/** Background work of the toolsets that are on; none on a read-only server (it would write). */
-export const backgroundOf = <R>(
+type ToolsetLayers<R> = ReadonlyArray<{ readonly toolset: string; readonly layer: Layer.Layer<never, never, R> }>
+
+/** The layer `layerOf` picks from each toolset that is on; none on a read-only server. */
+const toolsetLayers = <R>(
   features: ReadonlyArray<Feature<R>>,
-  settings: Access
-): ReadonlyArray<{ readonly toolset: string; readonly layer: Layer.Layer<never, never, R> }> =>
+  settings: Access,
+  layerOf: (feature: Feature<R>) => Layer.Layer<never, never, R> | undefined
+): ToolsetLayers<R> =>
   settings.readOnly
     ? []
-    : features.flatMap((f) =>
-        f.background !== undefined && settings.toolsets.includes(f.name)
-          ? [{ toolset: f.name, layer: f.background }]
-          : []
-      )
+    : features.flatMap((f) => {
+        const layer = layerOf(f)
+        return layer !== undefined && settings.toolsets.includes(f.name) ? [{ toolset: f.name, layer }] : []
+      })
+
+/** Background work of the toolsets that are on; none on a read-only server (it would write). */
+export const backgroundOf = <R>(features: ReadonlyArray<Feature<R>>, settings: Access): ToolsetLayers<R> =>
+  toolsetLayers(features, settings, (f) => f.background)
 
 /**
  * Metrics work of the toolsets that are on; none on a read-only server either: it reads only, but
  * in the background (a subscription, scans), which a read-only server never does of its own.
  */
-export const metricsWorkOf = <R>(
-  features: ReadonlyArray<Feature<R>>,
-  settings: Access
-): ReadonlyArray<{ readonly toolset: string; readonly layer: Layer.Layer<never, never, R> }> =>
-  settings.readOnly
-    ? []
-    : features.flatMap((f) =>
-        f.metrics !== undefined && settings.toolsets.includes(f.name) ? [{ toolset: f.name, layer: f.metrics }] : []
-      )
+export const metricsWorkOf = <R>(features: ReadonlyArray<Feature<R>>, settings: Access): ToolsetLayers<R> =>
+  toolsetLayers(features, settings, (f) => f.metrics)

@@ -352,11 +352,14 @@ describe("Cluster mode (3 primaries + 3 replicas)", () => {
           await onSource.command("CLUSTER", "SETSLOT", String(slot), "MIGRATING", target.id)
           await migrate(a)
         })
-        // Mid-migration a command over both keys is refused with TRYAGAIN (it did not run).
+        // Mid-migration a command over both keys is refused (it did not run: both values are read back
+        // below). ioredis re-sends it between the two nodes until its redirections run out; the last
+        // answer is TRYAGAIN (RedisBusy) or, as often as timing has it, the MOVED of a node asked
+        // without ASKING (RedisUnavailable: the slot map is changing). Either is retryable.
         const refused = yield* Effect.flip(kv.del([a, b]))
-        assert.strictEqual(refused._tag, "RedisBusy")
+        assert.include(["RedisBusy", "RedisUnavailable"], refused._tag, refused.message)
         assert.isTrue(refused.retryable)
-        assert.include(refused.message, "TRYAGAIN")
+        assert.match(refused.message, /TRYAGAIN|MOVED|ASK/)
         const finish = yield* Effect.forkChild(
           Effect.sleep(Duration.millis(400)).pipe(
             Effect.andThen(

@@ -6,7 +6,8 @@
  * `notifications/cancelled` that ends one. It also reports when the wire closes.
  * Everything else passes through untouched and in order.
  */
-import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from "@modelcontextprotocol/server"
+import type { JSONRPCMessage, MessageExtraInfo, Transport } from "@modelcontextprotocol/server"
+import { TransportDecorator } from "./TransportDecorator.ts"
 
 type Id = string | number
 
@@ -23,46 +24,22 @@ const resourceUris = (params: unknown): ReadonlyArray<string> => {
   return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === "string") : []
 }
 
-export class ListenAwareTransport implements Transport {
-  onclose?: (() => void) | undefined
-  onerror?: ((error: Error) => void) | undefined
-  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined
+export class ListenAwareTransport extends TransportDecorator {
   /** Messages wait behind a listen being set up, to keep their order. */
   private pending: Promise<void> | undefined
 
-  private readonly inner: Transport
   private readonly hooks: ListenHooks
 
   constructor(inner: Transport, hooks: ListenHooks) {
-    this.inner = inner
+    super(inner)
     this.hooks = hooks
   }
 
-  get sessionId() {
-    return this.inner.sessionId
+  protected closed(): void {
+    this.hooks.closed()
   }
 
-  setProtocolVersion = (version: string) => this.inner.setProtocolVersion?.(version)
-
-  start(): Promise<void> {
-    this.inner.onmessage = (message, extra) => this.inbound(message, extra)
-    this.inner.onerror = (error) => this.onerror?.(error)
-    this.inner.onclose = () => {
-      this.hooks.closed()
-      this.onclose?.()
-    }
-    return this.inner.start()
-  }
-
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    return this.inner.send(message, options)
-  }
-
-  close(): Promise<void> {
-    return this.inner.close()
-  }
-
-  private inbound(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+  protected inbound(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
     const m = message as { method?: unknown; id?: unknown; params?: { requestId?: unknown } }
     let first: (() => Promise<void>) | undefined
     if (m.method === "subscriptions/listen" && (typeof m.id === "string" || typeof m.id === "number")) {

@@ -44,6 +44,7 @@ import {
 } from "./FastCall.ts"
 import { isRequestId } from "./JsonRpcLine.ts"
 import type { ToolEntry } from "./Registry.ts"
+import { TransportDecorator } from "./TransportDecorator.ts"
 
 const SUBSCRIPTION_ID_KEY = "io.modelcontextprotocol/subscriptionId"
 /** Envelopes remembered as accepted; a client that keeps changing its envelope just goes through the SDK. */
@@ -74,11 +75,7 @@ export interface FastPathOptions {
   readonly answer: (id: RequestId, text: string) => void
 }
 
-export class StdioFastPath implements Transport {
-  onclose?: (() => void) | undefined
-  onerror?: ((error: Error) => void) | undefined
-  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined
-
+export class StdioFastPath extends TransportDecorator {
   private era: "legacy" | "modern" | undefined
   private taken = 0
   /** What a 2026 result carries after the call's own fields: resultType and the SDK's serverInfo stamp. */
@@ -86,16 +83,11 @@ export class StdioFastPath implements Transport {
   private readonly envelopes = new Set<string>()
   private readonly calls = new Map<RequestId, FastCall>()
   private readonly forwarded = new Map<RequestId, Forwarded>()
-  private readonly inner: Transport
   private readonly options: FastPathOptions
 
   constructor(inner: Transport, options: FastPathOptions) {
-    this.inner = inner
+    super(inner)
     this.options = options
-  }
-
-  get sessionId() {
-    return this.inner.sessionId
   }
 
   /** Calls taken here and not finished yet (cancelled ones until their fiber ends). */
@@ -108,29 +100,17 @@ export class StdioFastPath implements Transport {
     return this.taken
   }
 
-  setProtocolVersion = (version: string) => this.inner.setProtocolVersion?.(version)
-
-  start(): Promise<void> {
-    this.inner.onmessage = (message, extra) => this.inbound(message, extra)
-    this.inner.onerror = (error) => this.onerror?.(error)
-    this.inner.onclose = () => {
-      for (const call of this.calls.values()) this.stop(call)
-      this.onclose?.()
-    }
-    return this.inner.start()
+  protected closed(): void {
+    for (const call of this.calls.values()) this.stop(call)
   }
 
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const m = message as { id?: RequestId; result?: unknown; error?: unknown }
     if (m.id !== undefined && (m.result !== undefined || m.error !== undefined)) this.answered(m.id, m.result)
-    return this.inner.send(message, options)
+    return super.send(message, options)
   }
 
-  close(): Promise<void> {
-    return this.inner.close()
-  }
-
-  private inbound(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+  protected inbound(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
     const m = message as Json
     if (m.method === "tools/call" && this.era !== undefined && this.take(m)) return
     if (m.id !== undefined && typeof m.method === "string") this.forward(m.id as RequestId, m.method, m.params)

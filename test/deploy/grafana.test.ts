@@ -75,7 +75,8 @@ describe("Grafana dashboard", () => {
   })
 })
 
-describe.skipIf(!requireTool("promtool"))("Grafana dashboard with promtool", () => {
+describe("Grafana dashboard with promtool", () => {
+  requireTool("promtool")
   const tempDir = useTempDir("grafana-promql-")
 
   it("the Prometheus parser accepts every query", () => {

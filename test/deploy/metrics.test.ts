@@ -63,7 +63,8 @@ const recordSome = Effect.gen(function* () {
 
 const render = Effect.map(Metrics.render, parseExposition)
 
-describe.skipIf(!requireTool("prometheus-client"))("Metrics", () => {
+describe("Metrics", () => {
+  requireTool("prometheus-client")
   it.effect("renders every series of the contract with its type, help and label names", () =>
     withProcessMetrics(
       Effect.gen(function* () {
@@ -183,7 +184,8 @@ describe.skipIf(!requireTool("prometheus-client"))("Metrics", () => {
   )
 })
 
-describe.skipIf(!requireTool("promtool"))("Metrics with promtool", () => {
+describe("Metrics with promtool", () => {
+  requireTool("promtool")
   it.effect("promtool check metrics accepts the rendering", () =>
     withProcessMetrics(
       Effect.gen(function* () {

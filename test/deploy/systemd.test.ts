@@ -80,7 +80,8 @@ describe("systemd unit", () => {
   })
 })
 
-describe.skipIf(!requireTool("systemd-analyze"))("systemd unit with systemd-analyze", () => {
+describe("systemd unit with systemd-analyze", () => {
+  requireTool("systemd-analyze")
   const tempDir = useTempDir("systemd-unit-")
   const unitCopy = () => {
     const path = join(tempDir(), UNIT)

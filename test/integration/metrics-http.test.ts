@@ -40,7 +40,8 @@ const until = (server: HttpServer, ok: (s: Scrape) => boolean, description: stri
     { timeoutMs, intervalMs: 100, description }
   )
 
-describe.skipIf(!requireTool("prometheus-client"))("/metrics over HTTP", () => {
+describe("/metrics over HTTP", () => {
+  requireTool("prometheus-client")
   requireRedis() // a missing redis-server fails the suite, never skips it
   let redis: RedisHandle
   let server: HttpServer

@@ -67,7 +67,8 @@ const serve = async (env: Record<string, string>): Promise<Served> => {
   return { raw, base: `http://127.0.0.1:${port}`, port, calls, stop: () => raw.child.kill() }
 }
 
-describe.skipIf(!requireTool("prometheus-client"))("--metrics-port over stdio", () => {
+describe("--metrics-port over stdio", () => {
+  requireTool("prometheus-client")
   requireRedis() // a missing redis-server fails the suite, never skips it
   let redis: RedisHandle
   let server: Served
@@ -137,7 +138,9 @@ describe.skipIf(!requireTool("prometheus-client"))("--metrics-port over stdio", 
  * is counted once, whether the fast path or the SDK's handler answered it (both run the
  * edge's one call path, which records them).
  */
-describe.skipIf(!requireRedis() || !requireTool("prometheus-client"))("tool call counters over stdio", () => {
+describe("tool call counters over stdio", () => {
+  requireRedis()
+  requireTool("prometheus-client")
   let redis: RedisHandle
   beforeAll(async () => {
     redis = await startRedis()
@@ -204,7 +207,8 @@ describe.skipIf(!requireRedis() || !requireTool("prometheus-client"))("tool call
     })
 })
 
-describe.skipIf(!requireTool("prometheus-client"))("--metrics-port without Redis", () => {
+describe("--metrics-port without Redis", () => {
+  requireTool("prometheus-client")
   it("REDIS_MCP_METRICS=off: calls work, /metrics renders no series and says why", async () => {
     const server = await serve({ REDIS_MCP_METRICS: "off" })
     try {

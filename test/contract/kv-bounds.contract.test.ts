@@ -134,6 +134,24 @@ runContract("Bounded key reads", memory, redis, (it) => {
     })
   )
 
+  it.effect("get reads values around the cap whole, or in parts that join up, from any offset", () =>
+    Effect.gen(function* () {
+      const kv = yield* Kv
+      const p = uid()
+      // The bytes one value may take of a result (ValueRange's valueBudget) and one either side of it.
+      const budget = CAP - 256
+      for (const size of [budget - 3, budget - 2, budget - 1, budget, budget + 1, budget + 2, 2 * budget + 1]) {
+        const bytes = randomBytes(size)
+        yield* kv.set(`${p}:${size}`, bytes.toString("base64"), { encoding: "base64" })
+        for (const offset of [0, 1, size - 1, size]) {
+          const whole = yield* kv.get(`${p}:${size}`, { offset })
+          assert.strictEqual(whole.length, size)
+          assert.deepStrictEqual(yield* readRest(kv, `${p}:${size}`, offset), bytes.subarray(offset))
+        }
+      }
+    })
+  )
+
   it.effect("mget reads another type as missing and an empty string as found", () =>
     Effect.gen(function* () {
       const kv = yield* Kv

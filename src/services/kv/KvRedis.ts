@@ -250,7 +250,16 @@ export const makeRedis = Effect.gen(function* () {
   const get = Effect.fnUntraced(function* (key: string, options: GetOptions = {}) {
     yield* checkGet(options)
     const offset = options.offset ?? 0
-    const [exists, total, chunk] = (yield* getScript([key], [offset, readLength(options, limits)], {
+    const length = readLength(options, limits)
+    // One GETRANGE of one byte more than may be read: a non-empty reply that fits is the
+    // whole rest of the value, read atomically and as cheaply as a GET (the script costs
+    // Redis ten times that). Anything else (missing, empty, past the end, more to come)
+    // takes the script, which reads the size and the part in one atomic step.
+    const head = yield* redis
+      .run("GETRANGE", (c) => c.getrangeBuffer(key, offset, offset + length), { idempotent: true })
+      .pipe(explainWrongType(redis, key, "string"))
+    if (head.length > 0 && head.length <= length) return toPart(head, offset, offset + head.length, limits)
+    const [exists, total, chunk] = (yield* getScript([key], [offset, length], {
       idempotent: true
     }).pipe(explainWrongType(redis, key, "string"))) as [number, number, Buffer]
     return exists === 0 ? missing : toPart(chunk, offset, total, limits)

@@ -71,6 +71,23 @@ describe("RedisClient on a standalone redis-server", () => {
       })
     )
 
+    it.effect("a script runs (string and Buffer replies), and again after the server's script cache is flushed", () =>
+      Effect.gen(function* () {
+        const redis = yield* RedisClient
+        const handle = yield* RedisTestServer
+        const k = key("script")
+        const echo = redis.script("test_echo", "redis.call('SET', KEYS[1], ARGV[1]) return {KEYS[1], ARGV[1]}")
+        const bytes = redis.script("test_bytes", "return ARGV[1]", { buffers: true })
+        for (let round = 0; round < 3; round++) {
+          assert.deepStrictEqual(yield* echo([k], [`v${round}`]), [k, `v${round}`])
+          assert.deepStrictEqual(yield* bytes([], [Buffer.from([0xff, round])]), Buffer.from([0xff, round]))
+          assert.strictEqual(yield* redis.run("GET", (c) => c.get(k), { idempotent: true }), `v${round}`)
+          // Like a restarted or failed-over server: the next call finds no script by its SHA.
+          yield* Effect.promise(() => handle.command("SCRIPT", "FLUSH"))
+        }
+      })
+    )
+
     it.effect("an idempotent call is retried after a transient failure; a non-idempotent one is not", () =>
       Effect.gen(function* () {
         const redis = yield* RedisClient

@@ -28,6 +28,7 @@ import { type CallFor, cancelOnAbort, makeCalls, type SessionCall } from "./Call
 import { type CallMetrics, off as CallMetricsOff, make as makeCallMetrics, metered } from "./CallMetrics.ts"
 import { type ChangeHub, makeChangeHub } from "./Changes.ts"
 import { envelope, failure, INVALID_REQUEST, type ToolResult, toResult, unknownTool } from "./Envelope.ts"
+import { invalidParams } from "./ParamsError.ts"
 import { argumentsProblem, type CallCheck } from "./Registry.ts"
 import { extensionCapabilities, type Runner, serveExtensions } from "./Resources.ts"
 import { makeSession, type Session } from "./Session.ts"
@@ -75,8 +76,9 @@ type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<RpcResul
 /**
  * The SDK's low-level Server with two gates in front of its own request
  * validation: on a connection that must open with `initialize` (2025 era over
- * stdio) nothing else is served before it; and `tools/call` arguments that are
- * not an object get the InvalidArgument envelope instead of a validator dump.
+ * stdio) nothing else is served before it; `tools/call` arguments that are
+ * not an object get the InvalidArgument envelope instead of a validator dump; and
+ * params the SDK's validation refuses are Invalid params, not an Internal error.
  */
 class EdgeServer extends Server {
   requireInitialize = false
@@ -99,7 +101,10 @@ class EdgeServer extends Server {
           const early = params === undefined ? undefined : this.toolsCallGuard(params, request.id)
           if (early !== undefined) return Promise.resolve(early as RpcResult)
         }
-        return wrapped(request, ctx)
+        if (method === "tools/call") return wrapped(request, ctx)
+        return Promise.resolve()
+          .then(() => wrapped(request, ctx))
+          .catch((error: unknown) => Promise.reject(invalidParams(method, error) ?? error))
       }
     )
   }

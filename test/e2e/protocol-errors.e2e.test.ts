@@ -163,6 +163,23 @@ describe("protocol errors on the built server", () => {
     assert.include(raw.stderr(), "stdin line rejected")
   })
 
+  it("params a spec method's schema refuses get -32602 Invalid params in one line naming the param, not -32603", async () => {
+    const cases: Array<[string, string]> = [
+      ['{"jsonrpc":"2.0","id":"lvl","method":"logging/setLevel","params":{"level":"loud"}}', "params.level"],
+      ['{"jsonrpc":"2.0","id":"read","method":"resources/read","params":{}}', "params.uri"],
+      ['{"jsonrpc":"2.0","id":"prompt","method":"prompts/get","params":{}}', "params.name"],
+      ['{"jsonrpc":"2.0","id":"sub","method":"resources/subscribe","params":{"uri":5}}', "params.uri"]
+    ]
+    for (const [i, [line, param]] of cases.entries()) {
+      const seen = await answersBefore(line, `params ${i}`)
+      assert.strictEqual(seen.length, 1, `one answer to ${line}`)
+      const error = seen[0].error
+      assert.strictEqual(error?.code, -32602, `${line} → ${JSON.stringify(seen[0])}`)
+      assert.match(error.message, new RegExp(`^Invalid params for [A-Za-z/]+: ${param.replace(".", "\\.")}: `))
+      assert.notInclude(error.message, "\n")
+    }
+  })
+
   it("item 7: 10 MiB + 100 bytes, 50 MiB, 400 MiB and several oversized lines in a row; memory stays bounded", async () => {
     const before = raw.rssBytes()
     let peak = before

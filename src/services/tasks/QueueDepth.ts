@@ -1,6 +1,6 @@
 /**
  * `redis_mcp_task_queue_depth{queue, status}` as a Layer: the queues whose tasks
- * changed recently (the Tasks change stream: any server on the same store), at
+ * changed recently (the Tasks changes, each noted as it arrives: any server on the same store), at
  * start those registered in the store, are counted with `queue_stats` in
  * periodic rounds of at most `batch` queues — only those that changed since
  * their last count. At most `maxQueues` queues are on the gauge; an idle one
@@ -28,11 +28,14 @@ export const run = (tasks: TasksShape, settings: QueueDepthSettings) =>
     const remove = (queues: ReadonlyArray<string>) =>
       Effect.forEach(queues, (queue) => Metrics.removeQueueDepth(queue, STATUSES), { discard: true })
 
-    const seen = (queue: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const dropped = recent.changed(queue, now)
-        return dropped === undefined ? Effect.void : remove([dropped])
-      })
+    // Each change is noted where it arrives, with no Effect: a Map update and a clock read. Only a
+    // queue dropped to make room (at most maxQueues are tracked) takes an Effect, to leave the gauge.
+    const clock = yield* Clock.Clock
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
+    const seen = (queue: string) => {
+      const dropped = recent.changed(queue, clock.currentTimeMillisUnsafe())
+      if (dropped !== undefined) runFork(remove([dropped]))
+    }
 
     // The queues registered in the store, once (retried each round until it works): a backlog nobody
     // has touched since the restart shows too. They fill free places only, never evicting a queue seen changing.
@@ -69,14 +72,12 @@ export const run = (tasks: TasksShape, settings: QueueDepthSettings) =>
     })
 
     const ready = yield* Deferred.make<void>()
-    yield* tasks.changes.pipe(
-      Stream.runForEach((event) =>
-        event._tag === "Ready"
-          ? Effect.sync(() => {
-              recent.markAllDirty()
-              Deferred.doneUnsafe(ready, Effect.void)
-            })
-          : seen(event.queue)
+    yield* tasks.watchChanges(seen).pipe(
+      Stream.runForEach(() =>
+        Effect.sync(() => {
+          recent.markAllDirty()
+          Deferred.doneUnsafe(ready, Effect.void)
+        })
       ),
       Effect.forkScoped
     )

@@ -259,4 +259,10 @@ export interface TasksShape {
   readonly sweepDue: (limit: number) => Effect.Effect<SweepRound>
   /** Task state changes made through any server on the same store; runs until interrupted. */
   readonly changes: Stream.Stream<TaskEvent>
+  /**
+   * The same changes for a consumer that only notes them: each changed queue is handed to
+   * `onChange` as it arrives (synchronously: keep it quick), and the stream has only the Ready
+   * events. On Redis a change then costs no stream element and no fiber wake-up.
+   */
+  readonly watchChanges: (onChange: (queue: string) => void) => Stream.Stream<{ readonly _tag: "Ready" }>
 }

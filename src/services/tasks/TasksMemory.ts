@@ -7,6 +7,7 @@
  */
 import { Clock, Effect, PubSub, Random, Stream } from "effect"
 import { ServerConfig } from "../../layers/Config.ts"
+import * as ChangeChannel from "../ChangeChannel.ts"
 import { DueQueues } from "./DueQueues.ts"
 import { info, MemoryQueue, type Refusal, summary } from "./MemoryQueue.ts"
 import {
@@ -230,7 +231,8 @@ export const makeMemory = Effect.gen(function* () {
       ),
 
     sweepDue,
-    changes
+    changes,
+    watchChanges: (onChange) => ChangeChannel.watchStream(changes, (change) => onChange(change.queue))
   }
   return shape
 })

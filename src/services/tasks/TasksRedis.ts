@@ -202,9 +202,12 @@ export const makeRedis = Effect.gen(function* () {
       due.touch(queue, now)
     })
 
-  const changes = ChangeChannel.listen(redis, `${redis.keyPrefix}task:changes`, (queue) =>
+  const changesChannel = `${redis.keyPrefix}task:changes`
+  const changes = ChangeChannel.listen(redis, changesChannel, (queue) =>
     QUEUE_PATTERN.test(queue) ? ({ _tag: "Changed", queue } as const) : undefined
   )
+  const watchChanges = (onChange: (queue: string) => void) =>
+    ChangeChannel.watch(redis, changesChannel, (queue) => (QUEUE_PATTERN.test(queue) ? queue : undefined), onChange)
 
   // The calls of a task's life (create, claim, heartbeat, complete, fail, get) are untraced: Effect.fn
   // captured a stack trace and opened a span per call (the tool call has its span when tracing is on).
@@ -352,7 +355,8 @@ export const makeRedis = Effect.gen(function* () {
       Effect.asVoid(Effect.andThen(validateQueue(queue), sweepOne(queue))),
 
     sweepDue,
-    changes
+    changes,
+    watchChanges
   }
   return shape
 })

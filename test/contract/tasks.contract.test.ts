@@ -171,6 +171,25 @@ runContract(
       })
     )
 
+    it.effect("a task completed after a failed attempt keeps its result and drops the attempt's error", () =>
+      Effect.gen(function* () {
+        const tasks = yield* Tasks
+        const q = queue()
+        const { taskId } = yield* tasks.create({ queue: q, payload: {}, maxAttempts: 2, backoffSeconds: 0 })
+        const [c1] = (yield* tasks.claim({ queue: q, worker: "w" })).tasks
+        yield* tasks.fail({ queue: q, taskId, leaseToken: c1!.leaseToken, error: "boom 1" })
+        const [c2] = (yield* tasks.claim({ queue: q, worker: "w" })).tasks
+        assert.strictEqual(c2!.attempt, 2)
+        yield* tasks.complete({ queue: q, taskId, leaseToken: c2!.leaseToken, result: { n: 2 } })
+        const t = yield* tasks.get({ queue: q, taskId })
+        assert.strictEqual(t.status, "completed")
+        assert.strictEqual(t.attempts, 2)
+        assert.deepStrictEqual(t.result, { n: 2 })
+        assert.isUndefined(t.error)
+        assert.isUndefined(t.leaseExpiresAt)
+      })
+    )
+
     it.effect("fail waits out the backoff (delayed until runAt); retry: false fails at once", () =>
       Effect.gen(function* () {
         const tasks = yield* Tasks

@@ -62,9 +62,16 @@ local function toDelayed(id, h, runAt, now)
   changed()
 end
 
-local function finish(id, h, state, now)
-  redis.call('HSET', h, 'state', state, 'finishedAt', fmt(now), 'updatedAt', fmt(now))
-  redis.call('HDEL', h, 'leaseExpiresAt', 'leaseMs', 'runAt', 'pending')
+-- A task's end; \`set\` (field, value, ...) and \`drop\` (fields), when given, change the hash in the same calls.
+local function finish(id, h, state, now, set, drop)
+  local fields = { 'state', state, 'finishedAt', fmt(now), 'updatedAt', fmt(now) }
+  if set then for _, v in ipairs(set) do fields[#fields + 1] = v end end
+  redis.call('HSET', h, unpack(fields))
+  if drop then
+    redis.call('HDEL', h, 'leaseExpiresAt', 'leaseMs', 'runAt', 'pending', unpack(drop))
+  else
+    redis.call('HDEL', h, 'leaseExpiresAt', 'leaseMs', 'runAt', 'pending')
+  end
   redis.call('ZADD', kIndex[state], fmt(now), id)
   -- The sweep removes finished tasks after keepMs; the TTL only backs it up.
   redis.call('PEXPIRE', h, fmt(keepMs + BACKSTOP_MS))
@@ -79,7 +86,7 @@ local function failDependents(id, why, now)
     i = i + 1
     local dk = dkey(cur)
     local ds = redis.call('SMEMBERS', dk)
-    redis.call('DEL', dk)
+    if #ds > 0 then redis.call('DEL', dk) end
     table.sort(ds, byId)
     for _, d in ipairs(ds) do
       local dh = tkey(d)
@@ -99,6 +106,7 @@ end
 local function releaseDependents(id, now)
   local dk = dkey(id)
   local ds = redis.call('SMEMBERS', dk)
+  if #ds == 0 then return {} end
   redis.call('DEL', dk)
   table.sort(ds, byId)
   local out = {}
@@ -192,18 +200,23 @@ local function nextDue(now)
   return math.max(0, at - now)
 end
 
--- nil when the caller holds a live lease on the task; otherwise the refusal to return.
-local function checkLease(id, h, token, now)
-  local f = redis.call('HMGET', h, 'state', 'token', 'leaseExpiresAt')
-  if not f[1] then return { 'notfound' } end
-  if f[1] ~= 'active' then return { 'lease', 'state', f[1] } end
-  if f[2] ~= token then return { 'lease', 'token', f[1] } end
-  local exp = tonumber(f[3]) or 0
+-- nil when the caller holds a live lease on the task; otherwise the refusal to return. \`state\`, \`held\`
+-- and \`expires\` are the hash's state, token and leaseExpiresAt (leaseRefusal: as the caller read them).
+local function leaseRefusal(id, h, token, now, state, held, expires)
+  if not state then return { 'notfound' } end
+  if state ~= 'active' then return { 'lease', 'state', state } end
+  if held ~= token then return { 'lease', 'token', state } end
+  local exp = tonumber(expires) or 0
   if exp <= now then
     local worker = redis.call('HGET', h, 'worker') or '?'
     local status = retryOrFail(id, h, now, 'lease expired without heartbeat or completion (worker ' .. worker .. ')', true, false)
     return { 'lease', 'expired', status, exp }
   end
   return nil
+end
+
+local function checkLease(id, h, token, now)
+  local f = redis.call('HMGET', h, 'state', 'token', 'leaseExpiresAt')
+  return leaseRefusal(id, h, token, now, f[1], f[2], f[3])
 end
 `

@@ -32,26 +32,41 @@ end
 local id = 't' .. redis.call('HINCRBY', kMeta, 'ids', 1)
 local h = tkey(id)
 local delay = tonumber(ARGV[4])
-redis.call('HSET', h, 'payload', ARGV[2], 'priority', ARGV[3], 'attempts', '0', 'maxAttempts', ARGV[5],
-  'backoffMs', ARGV[6], 'createdAt', fmt(now), 'updatedAt', fmt(now))
+-- The new hash is written in one HSET, its state included (what toWaiting/toDelayed would set).
+local fields = { 'payload', ARGV[2], 'priority', ARGV[3], 'attempts', '0', 'maxAttempts', ARGV[5],
+  'backoffMs', ARGV[6], 'createdAt', fmt(now), 'updatedAt', fmt(now) }
+local function add(k, v)
+  fields[#fields + 1] = k
+  fields[#fields + 1] = v
+end
 if idem ~= '' then
-  redis.call('HSET', h, 'idem', idem)
+  add('idem', idem)
   redis.call('HSET', kIdem, idem, id)
 end
-if #deps > 0 then redis.call('HSET', h, 'deps', table.concat(deps, ',')) end
+if #deps > 0 then add('deps', table.concat(deps, ',')) end
 if #pending > 0 then
-  if delay > 0 then redis.call('HSET', h, 'runAt', fmt(now + delay)) end
-  redis.call('HSET', h, 'state', 'blocked', 'pending', #pending)
+  if delay > 0 then add('runAt', fmt(now + delay)) end
+  add('state', 'blocked')
+  add('pending', #pending)
+  redis.call('HSET', h, unpack(fields))
   redis.call('ZADD', kBlocked, idNum(id), id)
   changed()
   for _, dep in ipairs(pending) do redis.call('SADD', dkey(dep), id) end
   return { 'created', id, 'blocked' }
 end
 if delay > 0 then
-  toDelayed(id, h, now + delay, now)
+  add('state', 'delayed')
+  add('runAt', fmt(now + delay))
+  redis.call('HSET', h, unpack(fields))
+  redis.call('ZADD', kDelayed, fmt(now + delay), id)
+  changed()
   return { 'created', id, 'delayed' }
 end
-toWaiting(id, h, now)
+add('state', 'waiting')
+redis.call('HSET', h, unpack(fields))
+local seq = redis.call('HINCRBY', kMeta, 'seq', 1)
+redis.call('ZADD', kWaiting, fmt((tonumber(ARGV[3]) or 5) * PRIORITY_SPAN + seq), id)
+changed()
 return { 'created', id, 'waiting' }
 `
 
@@ -69,18 +84,18 @@ while #out - 1 < count do
   local id = top[1]
   if not id then break end
   local h = tkey(id)
-  local f = redis.call('HMGET', h, 'state', 'payload', 'maxAttempts')
+  local f = redis.call('HMGET', h, 'state', 'payload', 'maxAttempts', 'attempts')
   if f[1] ~= 'waiting' then
     redis.call('ZREM', kWaiting, id)
   else
     if #out > 1 and used + #f[2] > budget then break end
     used = used + #f[2]
     redis.call('ZREM', kWaiting, id)
-    local attempt = redis.call('HINCRBY', h, 'attempts', 1)
+    local attempt = (tonumber(f[4]) or 0) + 1
     local token = ARGV[5 + #out] .. '.' .. attempt
     local exp = now + leaseMs
-    redis.call('HSET', h, 'state', 'active', 'token', token, 'worker', worker, 'leaseMs', fmt(leaseMs),
-      'leaseExpiresAt', fmt(exp), 'claimedAt', fmt(now), 'updatedAt', fmt(now))
+    redis.call('HSET', h, 'attempts', attempt, 'state', 'active', 'token', token, 'worker', worker,
+      'leaseMs', fmt(leaseMs), 'leaseExpiresAt', fmt(exp), 'claimedAt', fmt(now), 'updatedAt', fmt(now))
     redis.call('ZADD', kActive, fmt(exp), id)
     out[#out + 1] = { id, token, f[2], attempt, tonumber(f[3]), exp }
     changed()
@@ -108,14 +123,12 @@ export const COMPLETE = `${PRELUDE}
 local now = clock()
 local id = ARGV[2]
 local h = tkey(id)
-local f = redis.call('HMGET', h, 'state', 'token', 'finishedAt')
+local f = redis.call('HMGET', h, 'state', 'token', 'finishedAt', 'leaseExpiresAt')
 if f[1] == 'completed' and f[2] == ARGV[3] then return { 'ok', tonumber(f[3]), {} } end
-local refused = checkLease(id, h, ARGV[3], now)
+local refused = leaseRefusal(id, h, ARGV[3], now, f[1], f[2], f[4])
 if refused then return refused end
 redis.call('ZREM', kActive, id)
-redis.call('HDEL', h, 'error')
-if ARGV[4] ~= '' then redis.call('HSET', h, 'result', ARGV[4]) end
-finish(id, h, 'completed', now)
+finish(id, h, 'completed', now, ARGV[4] ~= '' and { 'result', ARGV[4] } or nil, { 'error' })
 return { 'ok', now, releaseDependents(id, now) }
 `
 

@@ -25,12 +25,57 @@ export const SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
 export const isPlainObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
+/** Whether two parsed JSON values would serialise to the same text (same keys in the same order). */
+const sameJson = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const ka = Object.keys(a)
+  const kb = Object.keys(b)
+  if (ka.length !== kb.length) return false
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!
+    if (k !== kb[i] || !sameJson((a as Json)[k], (b as Json)[k])) return false
+  }
+  return true
+}
+
+/** An envelope key the request did not have. */
+const ABSENT: unique symbol = Symbol("absent")
+
+/**
+ * The last envelope made into a string, with the values it was made from: a client sends the
+ * same envelope on every request, so its string is made once (and its hash, for the lookups
+ * of the accepted envelopes, kept with it) instead of once per request.
+ */
+let lastEnvelope: { readonly values: ReadonlyArray<unknown>; readonly text: string | undefined } | undefined
+
 /** The envelope part of a request's `_meta` as one string (absent keys stay apart from null); undefined without one. */
 export const envelopeOf = (meta: Json): string | undefined => {
-  let key: string | undefined
-  for (const k of ENVELOPE_KEYS) {
-    if (Object.hasOwn(meta, k)) key = `${key ?? ""}${k}=${JSON.stringify(meta[k])}\n`
+  const last = lastEnvelope
+  if (last !== undefined) {
+    let same = true
+    for (let i = 0; i < ENVELOPE_KEYS.length && same; i++) {
+      const k = ENVELOPE_KEYS[i]!
+      const had = last.values[i]
+      same = Object.hasOwn(meta, k) ? had !== ABSENT && sameJson(meta[k], had) : had === ABSENT
+    }
+    if (same) return last.text
   }
+  let key: string | undefined
+  const values: Array<unknown> = []
+  for (const k of ENVELOPE_KEYS) {
+    const present = Object.hasOwn(meta, k)
+    // A copy: the request's own objects may be changed by whoever handles it next.
+    values.push(present ? structuredClone(meta[k]) : ABSENT)
+    if (present) key = `${key ?? ""}${k}=${JSON.stringify(meta[k])}\n`
+  }
+  lastEnvelope = { values, text: key }
   return key
 }
 

@@ -32,13 +32,18 @@ const CONNECT_TIMEOUT_MS = 30_000
 /** With calls pending and nothing heard for this long, every pending call fails. */
 const SILENCE_MS = 30_000
 
-/** How an answer is read: a tool call's is checked (and parsed when `full`); any other is parsed and returned. */
-type Reading = { readonly tool: true; readonly full: boolean; readonly expect?: string } | { readonly tool: false }
+/**
+ * How an answer is read: a tool call's is checked (and parsed when `full`; its line is what the call
+ * resolves with when `text`); any other is parsed and returned.
+ */
+type Reading =
+  | { readonly tool: true; readonly full: boolean; readonly expect?: string; readonly text?: true }
+  | { readonly tool: false }
 const FULL_TOOL: Reading = { tool: true, full: true }
 const OTHER: Reading = { tool: false }
 
 interface Pending {
-  readonly resolve: (m: Message | undefined) => void
+  readonly resolve: (m: Message | string | undefined) => void
   readonly reject: (e: Error) => void
   readonly reading: Reading
 }
@@ -68,14 +73,17 @@ class Wire {
     this.watchdog.unref()
   }
 
-  /** Send a request line built for the next id; resolves with its answer (parsed unless a tool call's that is not `full`). */
-  request(line: (id: number) => string, reading: Reading): Promise<Message | undefined> {
+  /**
+   * Send a request line built for the next id; resolves with its answer (parsed unless a tool call's
+   * that is not `full`; the line itself for a `text` reading).
+   */
+  request(line: (id: number) => string, reading: Reading): Promise<Message | string | undefined> {
     const id = this.nextId++
     return this.send(id, line(id), reading)
   }
 
   /** Send a request with its own id (not one of the numbered ones). */
-  send(id: number | string, line: string, reading: Reading): Promise<Message | undefined> {
+  send(id: number | string, line: string, reading: Reading): Promise<Message | string | undefined> {
     if (this.gone !== undefined) return Promise.reject(this.gone)
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, reading })
@@ -132,7 +140,7 @@ class Wire {
           checkResult(parsed)
         }
       } else parsed ??= JSON.parse(line) as Message
-      p.resolve(parsed)
+      p.resolve(r.tool && r.text === true ? line : parsed)
     } catch (e) {
       p.reject(e instanceof Error ? e : new Error(String(e)))
     }
@@ -157,14 +165,14 @@ class Wire {
 }
 
 /** The result of a full answer as a tool's output: structuredContent, else the content. */
-const output = (msg: Message | undefined): unknown => {
-  const result = checkResult(msg ?? {})
+const output = (msg: Message | string | undefined): unknown => {
+  const result = checkResult(typeof msg === "object" ? msg : {})
   return result.structuredContent ?? result.content
 }
 
 const handshake = async (wire: Wire, era: Era): Promise<void> => {
   if (era === "2025-11-25") {
-    const init = await wire.request(initializeLine, OTHER)
+    const init = (await wire.request(initializeLine, OTHER)) as Message | undefined
     if (init?.error !== undefined) throw new Unavailable(`initialize refused: ${init.error.message}`)
     wire.notify(INITIALIZED_LINE)
     return
@@ -212,6 +220,11 @@ export const connectRaw = async (spawn: Spawn, era: Era): Promise<Session> => {
       const line = toolsCallTemplate(era, name, args)
       const reading: Reading = expect === undefined ? { tool: true, full: false } : { tool: true, full: false, expect }
       return () => wire.request(line, reading)
+    },
+    prepareText: (name, args) => {
+      const line = toolsCallTemplate(era, name, args)
+      const reading: Reading = { tool: true, full: false, text: true }
+      return () => wire.request(line, reading) as Promise<string>
     },
     listTools: async () => {
       const msg = (await wire.request((id) => toolsListLine(era, id), OTHER)) as

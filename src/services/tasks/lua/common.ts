@@ -47,10 +47,14 @@ local function clock()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function toWaiting(id, h, now)
-  local prio = tonumber(redis.call('HGET', h, 'priority')) or 5
+-- Queues a task among the waiting: by priority, first come first served within one.
+local function enqueue(id, priority)
   local seq = redis.call('HINCRBY', kMeta, 'seq', 1)
-  redis.call('ZADD', kWaiting, fmt(prio * PRIORITY_SPAN + seq), id)
+  redis.call('ZADD', kWaiting, fmt((tonumber(priority) or 5) * PRIORITY_SPAN + seq), id)
+end
+
+local function toWaiting(id, h, now)
+  enqueue(id, redis.call('HGET', h, 'priority'))
   redis.call('HSET', h, 'state', 'waiting', 'updatedAt', fmt(now))
   redis.call('HDEL', h, 'runAt')
   changed()

@@ -64,8 +64,7 @@ if delay > 0 then
 end
 add('state', 'waiting')
 redis.call('HSET', h, unpack(fields))
-local seq = redis.call('HINCRBY', kMeta, 'seq', 1)
-redis.call('ZADD', kWaiting, fmt((tonumber(ARGV[3]) or 5) * PRIORITY_SPAN + seq), id)
+enqueue(id, ARGV[3])
 changed()
 return { 'created', id, 'waiting' }
 `

@@ -147,48 +147,46 @@ const overBudget = (verdicts: ReadonlyArray<Verdict>, budget: number): TooLarge 
  * call whose values add up to more than the budget is refused before it is sent: nothing
  * changed, and Redis never builds the reply.
  */
-const preflight = (backend: Backend, verdicts: ReadonlyArray<Verdict>, budget: number) =>
-  Effect.gen(function* () {
-    const probes: Array<{ readonly v: Verdict; readonly args: ReadonlyArray<string> }> = []
-    for (const v of verdicts) for (const args of sizeProbes(v.send)) probes.push({ v, args })
-    if (probes.length === 0) return
-    // The probes only spare Redis a big reply (the budget holds without them): when they cannot run
-    // (keys in several Cluster slots, Redis away) the commands go on and fail with their own error.
-    const out = yield* Effect.option(
-      backend.send(
-        probes.map(({ args }) => ({ args, keys: [args[1]!] })),
-        { atomic: false, idempotent: true, bounded: true }
-      )
+const preflight = Effect.fnUntraced(function* (backend: Backend, verdicts: ReadonlyArray<Verdict>, budget: number) {
+  const probes: Array<{ readonly v: Verdict; readonly args: ReadonlyArray<string> }> = []
+  for (const v of verdicts) for (const args of sizeProbes(v.send)) probes.push({ v, args })
+  if (probes.length === 0) return
+  // The probes only spare Redis a big reply (the budget holds without them): when they cannot run
+  // (keys in several Cluster slots, Redis away) the commands go on and fail with their own error.
+  const out = yield* Effect.option(
+    backend.send(
+      probes.map(({ args }) => ({ args, keys: [args[1]!] })),
+      { atomic: false, idempotent: true, bounded: true }
     )
-    const results = Option.isSome(out) && out.value._tag === "Done" ? out.value.results : []
-    // A probe that failed (WRONGTYPE: the command itself will say so) counts for nothing.
-    const sizes = results.map((r) => (r.ok ? Number(r.reply) : 0))
-    const total = sizes.reduce((n, x) => n + x, 0)
-    if (total <= budget) return
-    const largest = probes[sizes.indexOf(Math.max(...sizes))]!.v
-    return yield* new TooLarge({
-      message: `${verdicts.length === 1 ? largest.command : "This pipeline"} would return ${total} bytes of values, over the ${budget}-byte budget of one call, so nothing was sent and nothing changed. Instead, ${tooLargeHint(largest.command)}.`,
-      size: total,
-      limit: budget
-    })
+  )
+  const results = Option.isSome(out) && out.value._tag === "Done" ? out.value.results : []
+  // A probe that failed (WRONGTYPE: the command itself will say so) counts for nothing.
+  const sizes = results.map((r) => (r.ok ? Number(r.reply) : 0))
+  const total = sizes.reduce((n, x) => n + x, 0)
+  if (total <= budget) return
+  const largest = probes[sizes.indexOf(Math.max(...sizes))]!.v
+  return yield* new TooLarge({
+    message: `${verdicts.length === 1 ? largest.command : "This pipeline"} would return ${total} bytes of values, over the ${budget}-byte budget of one call, so nothing was sent and nothing changed. Instead, ${tooLargeHint(largest.command)}.`,
+    size: total,
+    limit: budget
   })
+})
 
 const make = (policy: CommandPolicy["Service"], backend: Backend, settings: BatchSettings): BatchShape => {
   /** Send the allowed commands; their replies within the budget, or TooLarge. */
-  const send = (verdicts: ReadonlyArray<Verdict>, atomic: boolean) =>
-    Effect.gen(function* () {
-      yield* preflight(backend, verdicts, settings.budget)
-      const out = yield* backend.send(
-        verdicts.map((v) => ({ args: v.send, keys: v.keys })),
-        {
-          atomic,
-          idempotent: verdicts.every((v) => v.readOnly),
-          bounded: verdicts.every((v) => smallReply(v.send))
-        }
-      )
-      if (out._tag === "Over") return yield* overBudget(verdicts, settings.budget)
-      return out.results
-    })
+  const send = Effect.fnUntraced(function* (verdicts: ReadonlyArray<Verdict>, atomic: boolean) {
+    yield* preflight(backend, verdicts, settings.budget)
+    const out = yield* backend.send(
+      verdicts.map((v) => ({ args: v.send, keys: v.keys })),
+      {
+        atomic,
+        idempotent: verdicts.every((v) => v.readOnly),
+        bounded: verdicts.every((v) => smallReply(v.send))
+      }
+    )
+    if (out._tag === "Over") return yield* overBudget(verdicts, settings.budget)
+    return out.results
+  })
 
   return {
     command: Effect.fn("Batch.command")(function* (args, options) {

@@ -148,27 +148,38 @@ export const make = Effect.gen(function* () {
     return { version: r.version, updatedAt: r.updatedAt, expiresAt: r.expiresAt }
   })
 
+  /**
+   * One read-merge-write of a patch. Made once, not per call: a generator function made
+   * per call gets a hidden class of its own in old space, which keeps everything the call
+   * touched alive through every scavenge until the next full collection.
+   */
+  const patchOnce = Effect.fnUntraced(function* (
+    ns: string,
+    key: string,
+    patchValue: Json,
+    expected: number | undefined,
+    ttlSeconds: number | undefined
+  ) {
+    const doc = yield* get(ns, key)
+    if (expected !== undefined && doc.version !== expected) return yield* conflict(ns, key, expected, doc.version)
+    const value = mergePatch(doc.found ? doc.value : undefined, patchValue)
+    const json = yield* encodeValue("The patched value", value, limits)
+    const r = yield* writeJson(ns, key, json, doc.version, ttlMs(ttlSeconds, "keep"))
+    if (!r.ok) {
+      return yield* expected === undefined
+        ? new CasMiss({ current: r.current })
+        : conflict(ns, key, expected, r.current)
+    }
+    return { version: r.version, updatedAt: r.updatedAt, expiresAt: r.expiresAt, value }
+  })
+
   const patch: StateShape["patch"] = Effect.fn("State.patch")(function* (ns, key, patchValue, options = {}) {
     yield* checkDoc(ns, key)
     yield* checkDocTtl(options.ttlSeconds)
     yield* checkPatch(patchValue)
     yield* encodeValue("The patch", patchValue, limits)
-    const expected = options.expectedVersion
-    const attempt = Effect.gen(function* () {
-      const doc = yield* get(ns, key)
-      if (expected !== undefined && doc.version !== expected) return yield* conflict(ns, key, expected, doc.version)
-      const value = mergePatch(doc.found ? doc.value : undefined, patchValue)
-      const json = yield* encodeValue("The patched value", value, limits)
-      const r = yield* writeJson(ns, key, json, doc.version, ttlMs(options.ttlSeconds, "keep"))
-      if (!r.ok) {
-        return yield* expected === undefined
-          ? new CasMiss({ current: r.current })
-          : conflict(ns, key, expected, r.current)
-      }
-      return { version: r.version, updatedAt: r.updatedAt, expiresAt: r.expiresAt, value }
-    })
     // Only writers elsewhere (other servers, or state_set here) can still win the race: retry on a lost CAS.
-    return yield* attempt.pipe(
+    return yield* patchOnce(ns, key, patchValue, options.expectedVersion, options.ttlSeconds).pipe(
       Effect.retry(casRetry),
       Effect.catchTag("CasMiss", (e) => Effect.fail(contention(ns, key, e.current))),
       Semaphore.withPermit(stripes[stripeOf(ns, key)]!)

@@ -5,12 +5,14 @@
  * 18 can load, so an old Node gets one clear line and exit code 2 instead of a
  * crash or silent misbehaviour deep inside a dependency. Then it bounds V8's
  * young generation (YoungGeneration.ts: some 100 MiB of RSS under load, unless
- * NODE_OPTIONS or the command line chose its size), turns on Node's compile cache
- * (failing soft) and imports the program.
+ * NODE_OPTIONS or the command line chose its size) and the growth of its old one
+ * (OldGeneration.ts: some 50 MiB after a busy run, unless the command line chose
+ * it), turns on Node's compile cache (failing soft) and imports the program.
  */
 import module from "node:module"
 import { fileURLToPath } from "node:url"
 import { nodeIsAtLeast, unsupportedNode } from "./layers/NodeVersion.ts"
+import { boundOldGeneration, oldGenerationChosen } from "./layers/OldGeneration.ts"
 import { boundYoungGeneration, youngGenerationChosen } from "./layers/YoungGeneration.ts"
 
 /**
@@ -41,6 +43,7 @@ if (!nodeIsAtLeast(process.versions.node)) {
   process.exit(2)
 }
 if (!youngGenerationChosen(process.execArgv, process.env.NODE_OPTIONS)) boundYoungGeneration()
+if (!oldGenerationChosen(process.execArgv)) boundOldGeneration()
 enableCompileCache()
 await import("./program.ts")
 // Write the cache now: an MCP client often kills its server rather than letting it exit.

@@ -24,9 +24,14 @@ const outputs = () => Object.entries(metafile.outputs).filter(([path]) => path.e
 const inputsOf = (output: string) => Object.keys(metafile.outputs[output]?.inputs ?? {})
 
 describe("the bundle", () => {
-  it("the launcher is its own code, the version check and the young generation's bound; it imports Node built-ins, the runtime helpers and the program", () => {
+  it("the launcher is its own code, the version check and the young and old generations' bounds; it imports Node built-ins, the runtime helpers and the program", () => {
     const [main, out] = outputs().find(([path]) => path.endsWith("dist/main.js")) ?? assert.fail("no dist/main.js")
-    assert.sameMembers(inputsOf(main), ["src/main.ts", "src/layers/NodeVersion.ts", "src/layers/YoungGeneration.ts"])
+    assert.sameMembers(inputsOf(main), [
+      "src/main.ts",
+      "src/layers/NodeVersion.ts",
+      "src/layers/YoungGeneration.ts",
+      "src/layers/OldGeneration.ts"
+    ])
     for (const i of out.imports) {
       if (i.external) assert.match(i.path, /^node:/, "only built-ins from outside the bundle")
       else if (i.kind === "import-statement") {

@@ -247,22 +247,28 @@ export const makeRedis = Effect.gen(function* () {
   const getScript = redis.script("get_range", GET_LUA, { buffers: true, readOnly: true })
 
   // get and set are the hottest calls: untraced (Effect.fn captures a stack trace and opens a span per call).
-  const get = Effect.fnUntraced(function* (key: string, options: GetOptions = {}) {
-    yield* checkGet(options)
-    const offset = options.offset ?? 0
-    const length = readLength(options, limits)
+  const read = Effect.fnUntraced(function* (key: string, offset: number, length: number) {
     // One GETRANGE of one byte more than may be read: a non-empty reply that fits is the
     // whole rest of the value, read atomically and as cheaply as a GET (the script costs
     // Redis ten times that). Anything else (missing, empty, past the end, more to come)
     // takes the script, which reads the size and the part in one atomic step.
-    const head = yield* redis
-      .run("GETRANGE", (c) => c.getrangeBuffer(key, offset, offset + length), { idempotent: true })
-      .pipe(explainWrongType(redis, key, "string"))
-    if (head.length > 0 && head.length <= length) return toPart(head, offset, offset + head.length, limits)
-    const [exists, total, chunk] = (yield* getScript([key], [offset, length], {
+    const head = yield* redis.run("GETRANGE", (c) => c.getrangeBuffer(key, offset, offset + length), {
       idempotent: true
-    }).pipe(explainWrongType(redis, key, "string"))) as [number, number, Buffer]
+    })
+    if (head.length > 0 && head.length <= length) return toPart(head, offset, offset + head.length, limits)
+    const [exists, total, chunk] = (yield* getScript([key], [offset, length], { idempotent: true })) as [
+      number,
+      number,
+      Buffer
+    ]
     return exists === 0 ? missing : toPart(chunk, offset, total, limits)
+  })
+
+  const get = Effect.fnUntraced(function* (key: string, options: GetOptions = {}) {
+    yield* checkGet(options)
+    return yield* read(key, options.offset ?? 0, readLength(options, limits)).pipe(
+      explainWrongType(redis, key, "string")
+    )
   })
 
   const set = Effect.fnUntraced(function* (key: string, value: string, options: SetOptions = {}) {

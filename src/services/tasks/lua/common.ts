@@ -71,11 +71,7 @@ local function finish(id, h, state, now, set, drop)
   local fields = { 'state', state, 'finishedAt', fmt(now), 'updatedAt', fmt(now) }
   if set then for _, v in ipairs(set) do fields[#fields + 1] = v end end
   redis.call('HSET', h, unpack(fields))
-  if drop then
-    redis.call('HDEL', h, 'leaseExpiresAt', 'leaseMs', 'runAt', 'pending', unpack(drop))
-  else
-    redis.call('HDEL', h, 'leaseExpiresAt', 'leaseMs', 'runAt', 'pending')
-  end
+  redis.call('HDEL', h, 'leaseExpiresAt', 'leaseMs', 'runAt', 'pending', unpack(drop or {}))
   redis.call('ZADD', kIndex[state], fmt(now), id)
   -- The sweep removes finished tasks after keepMs; the TTL only backs it up.
   redis.call('PEXPIRE', h, fmt(keepMs + BACKSTOP_MS))

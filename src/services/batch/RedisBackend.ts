@@ -14,35 +14,7 @@ import type { RedisClientShape, RedisLike } from "../../layers/RedisClient.ts"
 import { toRedisError } from "../../layers/RedisErrors.ts"
 import type { Backend, Outcome, Prepared, Sent } from "./Backend.ts"
 import { type MeteredConnections, OVER } from "./MeteredConnections.ts"
-
-/** What an ioredis pipeline accepts besides its generated methods, and the internals `release` empties. */
-interface RawPipeline {
-  sendCommand(command: Command): unknown
-  exec(): Promise<Array<[Error | null, unknown]> | null>
-  _queue: Array<unknown>
-  _result: Array<unknown>
-  promise: Promise<unknown> | undefined
-  resolve: (value: unknown) => void
-  reject: (error: unknown) => void
-}
-
-const ignore = () => undefined
-
-/**
- * Empties a pipeline ioredis is done with (its promise settled). ioredis gives every pipeline an
- * own `length` getter, a fresh closure over the pipeline, so V8 makes a hidden class for each one,
- * in old space: until the next full collection that class keeps the getter, the pipeline, its
- * commands and their replies alive, and every scavenge in between copies and then promotes them
- * (about 1 MiB per pipeline of 1000 SETs, dead on arrival in old space). Emptied, the pipeline
- * holds nothing of the call. Only ever after its promise settled: ioredis no longer reads these.
- */
-const release = (p: RawPipeline): void => {
-  p._queue = []
-  p._result = []
-  p.promise = undefined
-  p.resolve = ignore
-  p.reject = ignore
-}
+import { type RawPipeline, release } from "./RawPipeline.ts"
 
 const crossSlotMessage = (what: string) =>
   `On a Redis Cluster ${what} must keep all its keys in one hash slot, and these keys are in different slots; nothing was run. Give keys used together a common hash tag (the part in braces decides the slot, e.g. "{cart:42}:items" and "{cart:42}:total"), or split the call by key.`

@@ -1,8 +1,8 @@
 /**
  * What a `get` costs Redis (issue 12): a value that fits the output cap is one
- * GETRANGE (as cheap as a GET), never the bounded-read script; a value bigger than
- * the cap, a missing key and an empty value take the script, which reads the size
- * and the part atomically.
+ * GETRANGE (as cheap as a GET), never the bounded-read script; a missing key is that
+ * GETRANGE and an EXISTS; a value bigger than the cap, an empty value and an offset
+ * past the end take the script, which reads the size and the part atomically.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
@@ -61,27 +61,44 @@ describe("get's read path on Redis", () => {
         })
       )
 
-      it.effect(
-        "a value bigger than the cap, a missing key, an empty value and an offset past the end take the script",
-        () =>
-          Effect.gen(function* () {
-            const kv = yield* Kv
-            yield* kv.set("big", "b".repeat(BUDGET * 3))
-            yield* kv.set("empty", "")
-            const cases = [
-              { read: kv.get("big"), length: BUDGET * 3, found: true, truncated: true },
-              { read: kv.get("missing"), length: 0, found: false, truncated: false },
-              { read: kv.get("empty"), length: 0, found: true, truncated: false },
-              { read: kv.get("big", { offset: BUDGET * 5 }), length: BUDGET * 3, found: true, truncated: false }
-            ]
-            for (const c of cases) {
-              const { result, commands } = yield* commandsOf(c.read)
-              // The script's own STRLEN (and GETRANGE or EXISTS) are counted too; EVAL the first time (NOSCRIPT).
-              assert.strictEqual((commands["evalsha"] ?? 0) + (commands["eval"] ?? 0), 1, JSON.stringify(commands))
-              assert.strictEqual(commands["strlen"], 1)
-              assert.deepStrictEqual([result.found, result.length, result.truncated], [c.found, c.length, c.truncated])
+      it.effect("a missing key is a GETRANGE and an EXISTS, no script", () =>
+        Effect.gen(function* () {
+          const kv = yield* Kv
+          for (const options of [{}, { offset: 5 }, { length: 1 }]) {
+            const { result, commands } = yield* commandsOf(kv.get("missing", options))
+            assert.deepStrictEqual(commands, { getrange: 1, exists: 1 }, JSON.stringify(options))
+            assert.deepStrictEqual([result.found, result.value, result.length], [false, null, 0])
+          }
+        })
+      )
+
+      it.effect("a value bigger than the cap, an empty value and an offset past the end take the script", () =>
+        Effect.gen(function* () {
+          const kv = yield* Kv
+          yield* kv.set("big", "b".repeat(BUDGET * 3))
+          yield* kv.set("empty", "")
+          const cases = [
+            { read: kv.get("big"), length: BUDGET * 3, found: true, truncated: true, exists: 0 },
+            { read: kv.get("empty"), length: 0, found: true, truncated: false, exists: 1 },
+            {
+              read: kv.get("big", { offset: BUDGET * 5 }),
+              length: BUDGET * 3,
+              found: true,
+              truncated: false,
+              exists: 1
             }
-          })
+          ]
+          for (const c of cases) {
+            const { result, commands } = yield* commandsOf(c.read)
+            // The script's own STRLEN (and GETRANGE or EXISTS) are counted too; EVAL the first time (NOSCRIPT).
+            assert.strictEqual((commands["evalsha"] ?? 0) + (commands["eval"] ?? 0), 1, JSON.stringify(commands))
+            assert.strictEqual(commands["strlen"], 1)
+            // An empty GETRANGE reply asks EXISTS first; the script asks it again only for an empty value.
+            const scriptExists = result.length === 0 ? 1 : 0
+            assert.strictEqual(commands["exists"] ?? 0, c.exists + scriptExists, JSON.stringify(commands))
+            assert.deepStrictEqual([result.found, result.length, result.truncated], [c.found, c.length, c.truncated])
+          }
+        })
       )
     }
   )

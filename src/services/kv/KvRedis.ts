@@ -250,12 +250,16 @@ export const makeRedis = Effect.gen(function* () {
   const read = Effect.fnUntraced(function* (key: string, offset: number, length: number) {
     // One GETRANGE of one byte more than may be read: a non-empty reply that fits is the
     // whole rest of the value, read atomically and as cheaply as a GET (the script costs
-    // Redis ten times that). Anything else (missing, empty, past the end, more to come)
+    // Redis ten times that). An empty reply is a missing key, an empty value or an offset
+    // past the end: then an EXISTS of 0 answers "missing", true of the moment the EXISTS
+    // ran, as cheaply again. Anything else (an empty value, past the end, more to come)
     // takes the script, which reads the size and the part in one atomic step.
     const head = yield* redis.run("GETRANGE", (c) => c.getrangeBuffer(key, offset, offset + length), {
       idempotent: true
     })
     if (head.length > 0 && head.length <= length) return toPart(head, offset, offset + head.length, limits)
+    if (head.length === 0 && (yield* redis.run("EXISTS", (c) => c.exists(key), { idempotent: true })) === 0)
+      return missing
     const [exists, total, chunk] = (yield* getScript([key], [offset, length], { idempotent: true })) as [
       number,
       number,

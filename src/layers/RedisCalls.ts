@@ -59,6 +59,18 @@ export interface Calls {
   readonly latencies: Effect.Effect<Latencies>
 }
 
+/** The connection a try goes on: the shared client itself, or one found first (a Cluster primary by slot). */
+type Conn<C> = { readonly ready: C } | { readonly find: Effect.Effect<C, RedisError> }
+
+const onConn = <C, A>(conn: Conn<C>, use: (c: C) => Effect.Effect<A, RedisError>): Effect.Effect<A, RedisError> =>
+  "ready" in conn ? use(conn.ready) : Effect.flatMap(conn.find, use)
+
+/** What a failed first try becomes (an idempotent call's retry decision). */
+type OrElse<A> = (error: RedisError) => Effect.Effect<A, RedisError>
+
+const withOrElse = <A>(effect: Effect.Effect<A, RedisError>, orElse: OrElse<A> | undefined) =>
+  orElse === undefined ? effect : Effect.catch(effect, orElse)
+
 export const makeCalls = (connection: Connection, tracker: LatencyTracker): Calls => {
   const { settings, target, timeoutMs, client, cluster, state } = connection
   const { sendOnce, timedOut } = makeSend(tracker, timeoutMs, client, settings.autoPipelining)
@@ -96,7 +108,10 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
       return Effect.void
     })
 
-  /** Send at `startMs` (the Clock's time), with `left` ms until the call's deadline. */
+  /**
+   * Send at `startMs` (the Clock's time), with `left` ms until the call's deadline. A failure
+   * goes to `afterFailure`, then to `orElse` when given (the retry decision, in the same step).
+   */
   const send = <C, A>(
     clock: Clock.Clock,
     stats: CommandStats,
@@ -107,11 +122,14 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
     adaptive: boolean,
     startMs: number,
     left: number,
-    seenGeneration: number
-  ) => {
+    seenGeneration: number,
+    orElse?: OrElse<A>
+  ): Effect.Effect<A, RedisError> => {
     const ms = Math.max(1, Math.round(Math.min(replyMs, left)))
     const call = sendOnce(clock, stats, startMs, command, c, f, ms, adaptive && replyMs <= left)
-    return Effect.tapError(call, (e) => afterFailure(e, seenGeneration))
+    return Effect.catch(call, (e) =>
+      Effect.andThen(afterFailure(e, seenGeneration), () => (orElse === undefined ? Effect.fail(e) : orElse(e)))
+    )
   }
 
   /**
@@ -124,31 +142,40 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
     clock: Clock.Clock,
     stats: CommandStats,
     command: string,
-    conn: Effect.Effect<C, RedisError>,
+    conn: Conn<C>,
     f: (c: C) => Promise<A>,
     deadline: number,
     replyMs: number,
     adaptive: boolean,
     lastError: RedisError | undefined,
+    orElse?: OrElse<A>,
     now = clock.currentTimeMillisUnsafe()
   ): Effect.Effect<A, RedisError> => {
     const left = deadline - now
-    if (left <= 0) return lastError === undefined ? timedOut(command, timeoutMs) : Effect.fail(lastError)
+    if (left <= 0) {
+      return withOrElse(lastError === undefined ? timedOut(command, timeoutMs) : Effect.fail(lastError), orElse)
+    }
     if (client.status === "ready") {
       const seen = generation()
-      return Effect.flatMap(conn, (c) => send(clock, stats, command, c, f, replyMs, adaptive, now, left, seen))
+      // The common case, the shared client ready: straight to the send, one step for any failure.
+      if ("ready" in conn) return send(clock, stats, command, conn.ready, f, replyMs, adaptive, now, left, seen, orElse)
+      return withOrElse(
+        Effect.flatMap(conn.find, (c) => send(clock, stats, command, c, f, replyMs, adaptive, now, left, seen)),
+        orElse
+      )
     }
-    return awaitConnection(command, left).pipe(
+    const afterWait = awaitConnection(command, left).pipe(
       Effect.andThen(
         Effect.suspend(() => {
           const seen = generation()
           const later = clock.currentTimeMillisUnsafe()
-          return Effect.flatMap(conn, (c) =>
+          return onConn(conn, (c) =>
             send(clock, stats, command, c, f, replyMs, adaptive, later, deadline - later, seen)
           )
         })
       )
     )
+    return withOrElse(afterWait, orElse)
   }
 
   /**
@@ -165,7 +192,7 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
   const execute = <C, A>(
     stats: CommandStats,
     command: string,
-    conn: Effect.Effect<C, RedisError>,
+    conn: Conn<C>,
     f: (c: C) => Promise<A>,
     options?: RunOptions
   ): Effect.Effect<A, RedisError> =>
@@ -175,13 +202,14 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
       const replyMs = own === undefined ? tracker.timeoutFor(stats, now) : Math.min(timeoutMs, Math.max(1, own))
       const adaptive = own === undefined && replyMs < timeoutMs
       const deadline = now + timeoutMs
-      const first = attempt(clock, stats, command, conn, f, deadline, replyMs, adaptive, undefined, now)
-      if (options?.idempotent !== true) return first
-      return Effect.catch(first, (error) =>
-        error.retryable && error._tag !== "Timeout"
-          ? retry(clock, stats, command, conn, f, deadline, replyMs, adaptive, error)
-          : Effect.fail(error)
-      )
+      const orElse: OrElse<A> | undefined =
+        options?.idempotent === true
+          ? (error) =>
+              error.retryable && error._tag !== "Timeout"
+                ? retry(clock, stats, command, conn, f, deadline, replyMs, adaptive, error)
+                : Effect.fail(error)
+          : undefined
+      return attempt(clock, stats, command, conn, f, deadline, replyMs, adaptive, undefined, orElse, now)
     })
 
   /** The tries after a retryable first failure, on the retry policy, never past the deadline. */
@@ -189,7 +217,7 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
     clock: Clock.Clock,
     stats: CommandStats,
     command: string,
-    conn: Effect.Effect<C, RedisError>,
+    conn: Conn<C>,
     f: (c: C) => Promise<A>,
     deadline: number,
     replyMs: number,
@@ -221,13 +249,13 @@ export const makeCalls = (connection: Connection, tracker: LatencyTracker): Call
     )
   }
 
-  const wholeClient = Effect.succeed(client)
+  const wholeClient: Conn<RedisLike> = { ready: client }
 
   const run = <A>(command: string, f: (c: RedisLike) => Promise<A>, options?: RunOptions) =>
     execute(tracker.handle(command), command, wholeClient, f, options)
 
   const runOnPrimary = <A>(slot: number, command: string, f: (node: Redis) => Promise<A>, options?: RunOptions) =>
-    execute(tracker.handle(command), command, connection.primaryFor(slot), f, options)
+    execute(tracker.handle(command), command, { find: connection.primaryFor(slot) }, f, options)
 
   /**
    * EVALSHA (EVALSHA_RO for a read-only script on a Cluster that reads from replicas, which

@@ -107,14 +107,14 @@ export const guardKeys = <S extends object>(service: S, keysOf: KeysOf<S>, maxBy
     [string, (...args: Array<unknown>) => ReadonlyArray<string>]
   >) {
     const method = (service as Record<string, (...args: Array<unknown>) => Effect.Effect<unknown, unknown>>)[name]!
-    out[name] = (...args: Array<unknown>) =>
-      Effect.suspend(() => {
-        for (const key of keys(...args)) {
-          const problem = keyNameProblem(key, maxBytes)
-          if (problem !== undefined) return Effect.fail(problem)
-        }
-        return method(...args)
-      })
+    // Checked as the call's Effect is made (the check is pure): no Effect of its own on the way.
+    out[name] = (...args: Array<unknown>) => {
+      for (const key of keys(...args)) {
+        const problem = keyNameProblem(key, maxBytes)
+        if (problem !== undefined) return Effect.fail(problem)
+      }
+      return method(...args)
+    }
   }
   return out as S
 }

@@ -31,21 +31,25 @@ export interface ValuePart {
 /** Room kept for the JSON around a value (field names, length, offset…). */
 const ENVELOPE_BYTES = 256
 
-const invalid = (message: string) => Effect.fail(new InvalidArgument({ message }))
-
 /** Bytes of value one result may carry under the output cap. */
 export const valueBudget = (limits: Limits): number => Math.max(64, limits.maxOutputBytes - ENVELOPE_BYTES)
 
 export const missing: ValuePart = { found: false, value: null, encoding: "utf8", length: 0, truncated: false }
 
-export const checkRange = (options: RangeOptions): Effect.Effect<void, InvalidArgument> => {
+/** What is wrong with a byte range, or undefined. */
+export const rangeProblem = (options: RangeOptions): InvalidArgument | undefined => {
   if (options.offset !== undefined && !(Number.isSafeInteger(options.offset) && options.offset >= 0)) {
-    return invalid("offset must be a whole number of bytes, 0 or more.")
+    return new InvalidArgument({ message: "offset must be a whole number of bytes, 0 or more." })
   }
   if (options.length !== undefined && !(Number.isSafeInteger(options.length) && options.length > 0)) {
-    return invalid("length must be a whole number of bytes above 0.")
+    return new InvalidArgument({ message: "length must be a whole number of bytes above 0." })
   }
-  return Effect.void
+  return undefined
+}
+
+export const checkRange = (options: RangeOptions): Effect.Effect<void, InvalidArgument> => {
+  const problem = rangeProblem(options)
+  return problem === undefined ? Effect.void : Effect.fail(problem)
 }
 
 /** How many bytes to read from `offset`: what was asked, at most what fits the output. */

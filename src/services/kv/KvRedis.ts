@@ -15,7 +15,6 @@ import { explainWrongType } from "../RedisTypes.ts"
 import {
   badCursor,
   checkExpire,
-  checkGet,
   checkIncrement,
   checkKeys,
   checkMset,
@@ -24,10 +23,12 @@ import {
   MAX_SCAN_ROUNDS,
   missing,
   notInteger,
+  rangeProblem,
   readLength,
   renameMissing,
   scanLimit,
-  toPart
+  toPart,
+  type ValuePart
 } from "./KvShared.ts"
 import { MGET_LUA, type MgetRaw, mgetBudget, mgetInTwoSteps, parseMgetReply, toMgetResult } from "./Mget.ts"
 import { decodeScanCursor, encodeScanCursor, scanKeyHash } from "./ScanCursor.ts"
@@ -246,35 +247,42 @@ export const makeRedis = Effect.gen(function* () {
   const keyInfoScript = redis.script("key_info", KEY_INFO_LUA)
   const getScript = redis.script("get_range", GET_LUA, { buffers: true, readOnly: true })
 
-  // get and set are the hottest calls: untraced (Effect.fn captures a stack trace and opens a span per call).
-  const read = Effect.fnUntraced(function* (key: string, offset: number, length: number) {
-    // One GETRANGE of one byte more than may be read: a non-empty reply that fits is the
-    // whole rest of the value, read atomically and as cheaply as a GET (the script costs
-    // Redis ten times that). An empty reply is a missing key, an empty value or an offset
-    // past the end: then an EXISTS of 0 answers "missing", true of the moment the EXISTS
-    // ran, as cheaply again. Anything else (an empty value, past the end, more to come)
-    // takes the script, which reads the size and the part in one atomic step.
-    const head = yield* redis.run("GETRANGE", (c) => c.getrangeBuffer(key, offset, offset + length), {
-      idempotent: true
+  // get is the hottest call: plain combinators, no generator and no span (Effect.fn captures a stack
+  // trace and opens one per call), the range checked before anything is built.
+  const fallback = (key: string, offset: number, length: number) =>
+    Effect.map(getScript([key], [offset, length], { idempotent: true }), (reply) => {
+      const [exists, total, chunk] = reply as [number, number, Buffer]
+      return exists === 0 ? missing : toPart(chunk, offset, total, limits)
     })
-    if (head.length > 0 && head.length <= length) return toPart(head, offset, offset + head.length, limits)
-    if (head.length === 0 && (yield* redis.run("EXISTS", (c) => c.exists(key), { idempotent: true })) === 0)
-      return missing
-    const [exists, total, chunk] = (yield* getScript([key], [offset, length], { idempotent: true })) as [
-      number,
-      number,
-      Buffer
-    ]
-    return exists === 0 ? missing : toPart(chunk, offset, total, limits)
-  })
 
-  const get = Effect.fnUntraced(function* (key: string, options: GetOptions = {}) {
-    yield* checkGet(options)
-    return yield* read(key, options.offset ?? 0, readLength(options, limits)).pipe(
-      explainWrongType(redis, key, "string")
+  // One GETRANGE of one byte more than may be read: a non-empty reply that fits is the
+  // whole rest of the value, read atomically and as cheaply as a GET (the script costs
+  // Redis ten times that). An empty reply is a missing key, an empty value or an offset
+  // past the end: then an EXISTS of 0 answers "missing", true of the moment the EXISTS
+  // ran, as cheaply again. Anything else (an empty value, past the end, more to come)
+  // takes the script, which reads the size and the part in one atomic step.
+  const read = (key: string, offset: number, length: number): Effect.Effect<ValuePart, RedisError> =>
+    Effect.flatMap(
+      redis.run("GETRANGE", (c) => c.getrangeBuffer(key, offset, offset + length), { idempotent: true }),
+      (head) => {
+        if (head.length > 0 && head.length <= length) {
+          return Effect.succeed(toPart(head, offset, offset + head.length, limits))
+        }
+        if (head.length > 0) return fallback(key, offset, length)
+        return Effect.flatMap(
+          redis.run("EXISTS", (c) => c.exists(key), { idempotent: true }),
+          (exists) => (exists === 0 ? Effect.succeed(missing) : fallback(key, offset, length))
+        )
+      }
     )
-  })
 
+  const get = (key: string, options: GetOptions = {}) => {
+    const problem = rangeProblem(options)
+    if (problem !== undefined) return Effect.fail(problem)
+    return read(key, options.offset ?? 0, readLength(options, limits)).pipe(explainWrongType(redis, key, "string"))
+  }
+
+  // The next hottest: untraced too.
   const set = Effect.fnUntraced(function* (key: string, value: string, options: SetOptions = {}) {
     const bytes = yield* checkSet(value, options, limits)
     const condition = options.condition ?? "always"

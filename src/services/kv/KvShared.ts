@@ -9,7 +9,7 @@ import type { ExpireOptions, MsetEntry, ScanOptions, SetOptions } from "../Kv.ts
 import { checkTtlSeconds } from "../Ttl.ts"
 import { checkSize, toBuffer } from "../Values.ts"
 
-export { checkRange as checkGet, missing, readLength, toPart } from "../ValueRange.ts"
+export { checkRange as checkGet, missing, rangeProblem, readLength, toPart, type ValuePart } from "../ValueRange.ts"
 
 /** Keys per scan page when the caller does not say. */
 export const DEFAULT_SCAN_LIMIT = 100

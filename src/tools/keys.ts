@@ -5,9 +5,12 @@
 import { Effect, Schema } from "effect"
 import { MAX_GLOB_BYTES } from "../services/Glob.ts"
 import { Kv } from "../services/Kv.ts"
+import { MAX_KEY_BYTES_CEILING } from "../services/KeyNames.ts"
+import { MAX_TTL_SECONDS } from "../services/Ttl.ts"
 import { Encoding } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"
 import { partOutput, rangeInput } from "./parts.ts"
+import * as Quick from "./quick.ts"
 import { GlobPattern, KEY_RULES, KeyName, TtlSeconds } from "./schemas.ts"
 import * as Tool from "./Tool.ts"
 
@@ -21,6 +24,14 @@ const ValueEncoding = Encoding.annotate({
 const OutEncoding = Encoding.annotate({
   description: '"utf8" when the value is text; "base64" when its bytes are not valid UTF-8 (decode before use).'
 })
+// get and set skip the schema decode when their arguments plainly pass it (quick.ts): a key
+// short enough that its UTF-8 cannot pass the ceiling, whole numbers in range, known words.
+const quickKey = Quick.text(0, Math.floor(MAX_KEY_BYTES_CEILING / 3))
+const quickOneOf =
+  (...words: ReadonlyArray<string>): Quick.Test =>
+  (v) =>
+    typeof v === "string" && words.includes(v)
+
 const RedisTypeName = Schema.Literals(["string", "hash", "list", "set", "zset", "stream"])
 
 export const get = Tool.make({
@@ -36,7 +47,13 @@ export const get = Tool.make({
   output: Schema.Struct(partOutput),
   hints: Tool.hints.read,
   touches: Tool.touches.key,
-  handler: ({ key, ...options }) => Effect.flatMap(Kv, (kv) => kv.get(key, options))
+  handler: ({ key, ...options }) => Effect.flatMap(Kv, (kv) => kv.get(key, options)),
+  quickInput: Quick.struct(
+    { key: quickKey },
+    { offset: Quick.intIn(0, Number.MAX_SAFE_INTEGER), length: Quick.intIn(1, Number.MAX_SAFE_INTEGER) }
+  ),
+  // The service's ValuePart (ValueRange.toPart) is JSON already, in the output schema's order.
+  outputIsJson: true
 })
 
 export const set = Tool.make({
@@ -70,7 +87,17 @@ export const set = Tool.make({
   hints: Tool.hints.overwrite,
   touches: Tool.touches.key,
   handler: ({ key, value, ...options }) =>
-    Effect.flatMap(Kv, (kv) => Effect.map(kv.set(key, value, options), (written) => ({ written })))
+    Effect.flatMap(Kv, (kv) => Effect.map(kv.set(key, value, options), (written) => ({ written }))),
+  quickInput: Quick.struct(
+    { key: quickKey, value: (v) => typeof v === "string" },
+    {
+      encoding: quickOneOf("utf8", "base64"),
+      ttlSeconds: Quick.intIn(1, MAX_TTL_SECONDS),
+      condition: quickOneOf("always", "ifAbsent", "ifPresent"),
+      keepTtl: Quick.boolean
+    }
+  ),
+  outputIsJson: true
 })
 
 export const mget = Tool.make({

@@ -6,11 +6,12 @@
  */
 import { randomBytes } from "node:crypto"
 import { assert } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import type { Redis } from "ioredis"
 import { RedisClient } from "../../src/layers/RedisClient.ts"
 import { Kv } from "../../src/services/Kv.ts"
 import { MemoryStore } from "../../src/services/MemoryStore.ts"
+import * as KeyTools from "../../src/tools/keys.ts"
 import { onMemory, onRedis, runContract, sentFor, Traffic } from "./layers.ts"
 
 const CAP = 4096
@@ -194,6 +195,37 @@ runContract("Bounded key reads", memory, redis, (it) => {
         }
         assert.deepStrictEqual([...seen].sort(), [...all].sort())
       }
+    })
+  )
+
+  it.effect("get and set hand back their output's own JSON encoding (the edge sends it as it is: outputIsJson)", () =>
+    Effect.gen(function* () {
+      const kv = yield* Kv
+      const p = uid()
+      yield* kv.set(`${p}:text`, "héllo")
+      yield* kv.set(`${p}:empty`, "")
+      yield* kv.set(`${p}:binary`, Buffer.from([0xff, 0x00, 0xc3]).toString("base64"), { encoding: "base64" })
+      yield* kv.set(`${p}:big`, "é".repeat(CAP))
+      const outputs: Array<unknown> = []
+      for (const input of [
+        { key: `${p}:text` },
+        { key: `${p}:missing` },
+        { key: `${p}:empty` },
+        { key: `${p}:binary` },
+        { key: `${p}:big` },
+        { key: `${p}:big`, offset: 3, length: 10 },
+        { key: `${p}:text`, offset: 100 }
+      ]) {
+        outputs.push(yield* KeyTools.get.handler(input))
+      }
+      outputs.push(yield* KeyTools.set.handler({ key: `${p}:set`, value: "v", ttlSeconds: 60 }))
+      outputs.push(yield* KeyTools.set.handler({ key: `${p}:set`, value: "v", condition: "ifAbsent" }))
+      const tools = [...Array.from({ length: 7 }, () => KeyTools.get), KeyTools.set, KeyTools.set]
+      outputs.forEach((output, i) => {
+        const encoded = Schema.encodeUnknownSync(Schema.toCodecJson(tools[i]!.output))(output)
+        assert.strictEqual(JSON.stringify(output), JSON.stringify(encoded), JSON.stringify(output))
+      })
+      assert.deepInclude(outputs[4], { found: true, truncated: true })
     })
   )
 })

@@ -15,6 +15,13 @@ const lone = "\ud800"
 
 /** Inputs each tool's quick check must accept (the plain shapes of its hot calls). */
 const plain: Record<string, ReadonlyArray<unknown>> = {
+  get: [{ key: "user:1" }, { key: "", offset: 0, length: 1 }, { key: "é".repeat(100), offset: 2 ** 40 }],
+  set: [
+    { key: "user:1", value: "v" },
+    { key: "k", value: "", encoding: "base64", ttlSeconds: 1, condition: "ifAbsent" },
+    { key: "k", value: lone, encoding: "utf8", condition: "always", keepTtl: true },
+    { key: "k", value: "v", ttlSeconds: 315_360_000, condition: "ifPresent", keepTtl: false }
+  ],
   pipeline: [
     { commands: [["SET", "a", "1"]] },
     {
@@ -93,7 +100,25 @@ const odd: ReadonlyArray<unknown> = [
   { queue: q, taskId: id, leaseToken: token, error: "" },
   { queue: q, taskId: id, leaseToken: token, error: lone },
   { queue: q, taskId: id, leaseToken: token, error: "e", retry: 0 },
-  { queue: q, taskId: id, leaseToken: token, result: () => 1 }
+  { queue: q, taskId: id, leaseToken: token, result: () => 1 },
+  { key: lone },
+  { key: 1 },
+  { key: "k".repeat(65_537) },
+  { key: "é".repeat(32_769) },
+  { key: "k", offset: -1 },
+  { key: "k", offset: 1.5 },
+  { key: "k", offset: 2 ** 53 },
+  { key: "k", length: 0 },
+  { key: "k", length: "1" },
+  { key: "k", extra: 1 },
+  { key: "k", value: 1 },
+  { key: "k", value: "v", encoding: "hex" },
+  { key: "k", value: "v", ttlSeconds: 0 },
+  { key: "k", value: "v", ttlSeconds: 315_360_001 },
+  { key: "k", value: "v", ttlSeconds: 1.5 },
+  { key: "k", value: "v", condition: "never" },
+  { key: "k", value: "v", keepTtl: "yes" },
+  { key: "k", value: "v", encoding: undefined }
 ]
 
 describe("quick input checks", () => {

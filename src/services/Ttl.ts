@@ -12,13 +12,21 @@ export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
 export const MAX_LOCK_TTL_SECONDS = 24 * 3600
 
 /** `ttl` is absent, or a whole number of seconds from 1 to `max`. */
+/** Why a TTL is refused, or undefined. */
+export const ttlProblem = (
+  ttl: number | undefined,
+  max: number = MAX_TTL_SECONDS,
+  name = "ttlSeconds"
+): InvalidArgument | undefined =>
+  ttl === undefined || (Number.isSafeInteger(ttl) && ttl >= 1 && ttl <= max)
+    ? undefined
+    : new InvalidArgument({ message: `${name} must be a whole number of seconds from 1 to ${max}; got ${ttl}.` })
+
 export const checkTtlSeconds = (
   ttl: number | undefined,
   max: number = MAX_TTL_SECONDS,
   name = "ttlSeconds"
-): Effect.Effect<void, InvalidArgument> =>
-  ttl === undefined || (Number.isSafeInteger(ttl) && ttl >= 1 && ttl <= max)
-    ? Effect.void
-    : Effect.fail(
-        new InvalidArgument({ message: `${name} must be a whole number of seconds from 1 to ${max}; got ${ttl}.` })
-      )
+): Effect.Effect<void, InvalidArgument> => {
+  const problem = ttlProblem(ttl, max, name)
+  return problem === undefined ? Effect.void : Effect.fail(problem)
+}

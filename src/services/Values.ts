@@ -34,39 +34,45 @@ export const JsonValue = Schema.Json.check(
 )
 
 /**
- * The bytes a tool input means. Invalid base64, or text that is not valid
- * Unicode (a lone surrogate, which UTF-8 would turn into U+FFFD), is an InvalidArgument.
+ * The bytes a tool input means, or why it means none: invalid base64, or text that is not
+ * valid Unicode (a lone surrogate, which UTF-8 would turn into U+FFFD).
  */
-export const toBuffer = (value: string, encoding: Encoding = "utf8"): Effect.Effect<Buffer, InvalidArgument> => {
+export const bytesOf = (value: string, encoding: Encoding = "utf8"): Buffer | InvalidArgument => {
   if (encoding === "utf8") {
     return isWellFormed(value)
-      ? Effect.succeed(Buffer.from(value, "utf8"))
-      : Effect.fail(
-          new InvalidArgument({
-            message:
-              'value is not valid Unicode text: it holds a lone UTF-16 surrogate, which cannot be stored as UTF-8 (it would become U+FFFD). Send well-formed text, or the bytes as base64 with encoding "base64".'
-          })
-        )
+      ? Buffer.from(value, "utf8")
+      : new InvalidArgument({
+          message:
+            'value is not valid Unicode text: it holds a lone UTF-16 surrogate, which cannot be stored as UTF-8 (it would become U+FFFD). Send well-formed text, or the bytes as base64 with encoding "base64".'
+        })
   }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
-    return Effect.fail(
-      new InvalidArgument({
-        message:
-          'value is not valid base64. Send standard base64 (A-Z a-z 0-9 + /, padded with =) or use encoding "utf8".'
-      })
-    )
+    return new InvalidArgument({
+      message:
+        'value is not valid base64. Send standard base64 (A-Z a-z 0-9 + /, padded with =) or use encoding "utf8".'
+    })
   }
-  return Effect.succeed(Buffer.from(value, "base64"))
+  return Buffer.from(value, "base64")
 }
 
-/** Refuse a value over the configured maximum. */
-export const checkSize = (what: string, bytes: number, limit: number): Effect.Effect<void, TooLarge> =>
+/** The bytes a tool input means (bytesOf); an InvalidArgument when it means none. */
+export const toBuffer = (value: string, encoding: Encoding = "utf8"): Effect.Effect<Buffer, InvalidArgument> => {
+  const bytes = bytesOf(value, encoding)
+  return Buffer.isBuffer(bytes) ? Effect.succeed(bytes) : Effect.fail(bytes)
+}
+
+/** Why a value over the configured maximum is refused, or undefined. */
+export const sizeProblem = (what: string, bytes: number, limit: number): TooLarge | undefined =>
   bytes > limit
-    ? Effect.fail(
-        new TooLarge({
-          message: `${what} is ${bytes} bytes, over the ${limit}-byte limit (REDIS_MCP_MAX_VALUE_BYTES). Store a smaller value or split it across keys.`,
-          size: bytes,
-          limit
-        })
-      )
-    : Effect.void
+    ? new TooLarge({
+        message: `${what} is ${bytes} bytes, over the ${limit}-byte limit (REDIS_MCP_MAX_VALUE_BYTES). Store a smaller value or split it across keys.`,
+        size: bytes,
+        limit
+      })
+    : undefined
+
+/** Refuse a value over the configured maximum. */
+export const checkSize = (what: string, bytes: number, limit: number): Effect.Effect<void, TooLarge> => {
+  const problem = sizeProblem(what, bytes, limit)
+  return problem === undefined ? Effect.void : Effect.fail(problem)
+}

@@ -4,8 +4,8 @@
  */
 import { Effect, Schema } from "effect"
 import { MAX_GLOB_BYTES } from "../services/Glob.ts"
-import { Kv } from "../services/Kv.ts"
 import { MAX_KEY_BYTES_CEILING } from "../services/KeyNames.ts"
+import { Kv } from "../services/Kv.ts"
 import { MAX_TTL_SECONDS } from "../services/Ttl.ts"
 import { Encoding } from "../services/Values.ts"
 import * as Feature from "./Feature.ts"

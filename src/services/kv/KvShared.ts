@@ -3,11 +3,11 @@
  * the store is touched), cutting a value to the output cap, and error messages.
  */
 import { Effect } from "effect"
-import { InvalidArgument, NotFound, quote } from "../../Errors.ts"
+import { InvalidArgument, NotFound, quote, type TooLarge } from "../../Errors.ts"
 import type { Limits } from "../../layers/Config.ts"
 import type { ExpireOptions, MsetEntry, ScanOptions, SetOptions } from "../Kv.ts"
-import { checkTtlSeconds } from "../Ttl.ts"
-import { checkSize, toBuffer } from "../Values.ts"
+import { checkTtlSeconds, ttlProblem } from "../Ttl.ts"
+import { bytesOf, checkSize, sizeProblem, toBuffer } from "../Values.ts"
 
 export { checkRange as checkGet, missing, rangeProblem, readLength, toPart, type ValuePart } from "../ValueRange.ts"
 
@@ -38,16 +38,29 @@ export const distinct = (keys: ReadonlyArray<string>): ReadonlyArray<string> => 
 export const checkTtl = (ttlSeconds: number | undefined): Effect.Effect<void, InvalidArgument> =>
   checkTtlSeconds(ttlSeconds)
 
-/** Validated value bytes for `set`. */
-export const checkSet = Effect.fnUntraced(function* (value: string, options: SetOptions, limits: Limits) {
+/** The value's bytes for `set`, or why there are none (checked synchronously: `set` is a hot call). */
+export const setBytes = (value: string, options: SetOptions, limits: Limits): Buffer | InvalidArgument | TooLarge => {
   if (options.keepTtl === true && options.ttlSeconds !== undefined) {
-    return yield* invalid("Pass either ttlSeconds (a new TTL) or keepTtl: true (keep the current TTL), not both.")
+    return new InvalidArgument({
+      message: "Pass either ttlSeconds (a new TTL) or keepTtl: true (keep the current TTL), not both."
+    })
   }
-  yield* checkTtl(options.ttlSeconds)
-  const bytes = yield* toBuffer(value, options.encoding)
-  yield* checkSize("value", bytes.length, limits.maxValueBytes)
-  return bytes
-})
+  const ttl = ttlProblem(options.ttlSeconds)
+  if (ttl !== undefined) return ttl
+  const bytes = bytesOf(value, options.encoding)
+  if (!Buffer.isBuffer(bytes)) return bytes
+  return sizeProblem("value", bytes.length, limits.maxValueBytes) ?? bytes
+}
+
+/** Validated value bytes for `set`. */
+export const checkSet = (
+  value: string,
+  options: SetOptions,
+  limits: Limits
+): Effect.Effect<Buffer, InvalidArgument | TooLarge> => {
+  const bytes = setBytes(value, options, limits)
+  return Buffer.isBuffer(bytes) ? Effect.succeed(bytes) : Effect.fail(bytes)
+}
 
 /** Validated entries for `mset`, values as bytes. */
 export const checkMset = Effect.fnUntraced(function* (

@@ -42,7 +42,8 @@ const LeaseSeconds = intIn(1, Bounds.maxLeaseSeconds).annotate({
   description: `How long the claim stays yours without a heartbeat, in seconds (default ${Defaults.leaseSeconds}). When it runs out the task goes back to the queue and your token stops working.`
 })
 
-// The lease cycle's calls skip the schema decode when their arguments plainly pass it (quick.ts).
+// The lease cycle's calls skip the schema decode when their arguments plainly pass it (quick.ts), and
+// send their output as the JSON both stores already build it (in each output schema's order).
 const quickQueue = Quick.matching(QUEUE_PATTERN)
 const quickTaskId = Quick.matching(ID_PATTERN)
 const quickToken = Quick.matching(TOKEN_PATTERN)
@@ -111,7 +112,8 @@ export const taskCreate = Tool.make({
       idempotencyKey: Quick.text(1, 256),
       dependsOn: Quick.arrayOf(quickTaskId, Bounds.maxDependsOn)
     }
-  )
+  ),
+  outputIsJson: true
 })
 
 export const taskClaim = Tool.make({
@@ -142,7 +144,8 @@ export const taskClaim = Tool.make({
   quickInput: Quick.struct(
     { queue: quickQueue, worker: Quick.text(1, 200) },
     { leaseSeconds: quickLease, count: Quick.intIn(1, Bounds.maxCount) }
-  )
+  ),
+  outputIsJson: true
 })
 
 export const taskHeartbeat = Tool.make({
@@ -167,7 +170,8 @@ export const taskHeartbeat = Tool.make({
   quickInput: Quick.struct(
     { queue: quickQueue, taskId: quickTaskId, leaseToken: quickToken },
     { leaseSeconds: quickLease }
-  )
+  ),
+  outputIsJson: true
 })
 
 export const taskComplete = Tool.make({
@@ -195,7 +199,8 @@ export const taskComplete = Tool.make({
   hints: Tool.hints.idempotentWrite,
   touches: Tool.touches.queue,
   handler: (input) => Effect.flatMap(Tasks, (t) => t.complete(input)),
-  quickInput: Quick.struct({ queue: quickQueue, taskId: quickTaskId, leaseToken: quickToken }, { result: Quick.json })
+  quickInput: Quick.struct({ queue: quickQueue, taskId: quickTaskId, leaseToken: quickToken }, { result: Quick.json }),
+  outputIsJson: true
 })
 
 export const taskFail = Tool.make({
@@ -231,7 +236,8 @@ export const taskFail = Tool.make({
   quickInput: Quick.struct(
     { queue: quickQueue, taskId: quickTaskId, leaseToken: quickToken, error: Quick.text(1, Number.POSITIVE_INFINITY) },
     { retry: Quick.boolean }
-  )
+  ),
+  outputIsJson: true
 })
 
 export const taskGet = Tool.make({

@@ -6,9 +6,10 @@
  */
 import { randomUUID } from "node:crypto"
 import { assert } from "@effect/vitest"
-import { Effect, Layer, Ref } from "effect"
+import { Effect, Layer, Ref, Schema } from "effect"
 import { Tasks } from "../../src/services/Tasks.ts"
 import * as TaskSweep from "../../src/services/tasks/TaskSweep.ts"
+import * as TaskTools from "../../src/tools/task.ts"
 import { onMemory, onRedis, runContract } from "./layers.ts"
 
 const env = { REDIS_MCP_MAX_VALUE_BYTES: "4096", REDIS_MCP_KEY_PREFIX: "ctask:" }
@@ -40,6 +41,72 @@ runContract(
         assert.strictEqual(t.createdAt, t.updatedAt)
         assert.isUndefined(t.result)
         assert.isUndefined(t.leaseExpiresAt)
+      })
+    )
+
+    it.effect("the lease cycle's tools hand back their output's own JSON encoding (outputIsJson)", () =>
+      Effect.gen(function* () {
+        const q = queue()
+        const seen: Array<[{ readonly output: Schema.Top }, unknown]> = []
+        const call = <A>(tool: { readonly output: Schema.Top }, output: Effect.Effect<A, unknown, Tasks>) =>
+          Effect.tap(output, (o) => Effect.sync(() => seen.push([tool, o])))
+        const payload = { job: "x", list: [1, "é", null, true, { deep: [] }] }
+        const dep = (yield* call(TaskTools.taskCreate, TaskTools.taskCreate.handler({ queue: q, payload: 1 }))) as {
+          taskId: string
+        }
+        const blocked = (yield* call(
+          TaskTools.taskCreate,
+          TaskTools.taskCreate.handler({ queue: q, payload, dependsOn: [dep.taskId] })
+        )) as { taskId: string }
+        const keyed = (yield* call(
+          TaskTools.taskCreate,
+          TaskTools.taskCreate.handler({ queue: q, payload, idempotencyKey: "k" })
+        )) as { taskId: string }
+        yield* call(TaskTools.taskCreate, TaskTools.taskCreate.handler({ queue: q, payload, idempotencyKey: "k" }))
+        // The task on dep is blocked and the second "k" is the first again: two to claim, dep first.
+        const claimed = (yield* call(
+          TaskTools.taskClaim,
+          TaskTools.taskClaim.handler({ queue: q, worker: "w", count: 3 })
+        )) as { tasks: Array<{ taskId: string; leaseToken: string }> }
+        const [first, second] = claimed.tasks
+        yield* call(
+          TaskTools.taskHeartbeat,
+          TaskTools.taskHeartbeat.handler({ queue: q, taskId: first!.taskId, leaseToken: first!.leaseToken })
+        )
+        yield* call(
+          TaskTools.taskComplete,
+          TaskTools.taskComplete.handler({
+            queue: q,
+            taskId: first!.taskId,
+            leaseToken: first!.leaseToken,
+            result: { ok: 1 }
+          })
+        )
+        yield* call(
+          TaskTools.taskFail,
+          TaskTools.taskFail.handler({ queue: q, taskId: second!.taskId, leaseToken: second!.leaseToken, error: "e" })
+        )
+        // Completing dep released the task waiting on it.
+        const released = (yield* call(TaskTools.taskClaim, TaskTools.taskClaim.handler({ queue: q, worker: "w" }))) as {
+          tasks: Array<{ payload: unknown }>
+        }
+        assert.deepStrictEqual(
+          released.tasks.map((t) => t.payload),
+          [payload]
+        )
+        for (const [tool, output] of seen) {
+          assert.isTrue((tool as { outputIsJson?: true }).outputIsJson)
+          const encoded = Schema.encodeUnknownSync(Schema.toCodecJson(tool.output as Schema.Codec<unknown, unknown>))(
+            output
+          )
+          assert.strictEqual(JSON.stringify(output), JSON.stringify(encoded), JSON.stringify(output))
+        }
+        assert.deepStrictEqual(
+          claimed.tasks.map((t) => t.taskId),
+          [dep.taskId, keyed.taskId]
+        )
+        assert.strictEqual(claimed.tasks.length, 2)
+        assert.deepInclude(seen[6]![1] as object, { status: "completed", unblocked: [blocked.taskId] })
       })
     )
 

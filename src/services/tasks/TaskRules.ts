@@ -66,7 +66,7 @@ export const validateTaskId = (taskId: string, what = "taskId"): Effect.Effect<v
 export const validateToken = (token: string): Effect.Effect<void, InvalidArgument> => orVoid(tokenProblem(token))
 
 /** JSON text of a value, or why not: InvalidArgument when it is no JSON value, TooLarge over `limit` bytes. */
-const jsonText = (what: string, value: Schema.Json, limit: number): string | TooLarge | InvalidArgument => {
+export const jsonText = (what: string, value: Schema.Json, limit: number): string | TooLarge | InvalidArgument => {
   let text: string | undefined
   try {
     text = JSON.stringify(value)
@@ -149,16 +149,17 @@ const createProblem = (input: CreateTaskInput, dependsOn: ReadonlyArray<string>)
   return undefined
 }
 
-export const normaliseCreate = (
+/** A create's arguments checked and with their defaults, or why they are refused (synchronously). */
+export const createArgs = (
   input: CreateTaskInput,
   maxValueBytes: number
-): Effect.Effect<NormalisedCreate, InvalidArgument | TooLarge> => {
+): NormalisedCreate | InvalidArgument | TooLarge => {
   const dependsOn = input.dependsOn === undefined ? [] : [...new Set(input.dependsOn)]
   const problem = createProblem(input, dependsOn)
-  if (problem !== undefined) return Effect.fail(problem)
+  if (problem !== undefined) return problem
   const payload = jsonText("payload", input.payload, maxValueBytes)
-  if (typeof payload !== "string") return Effect.fail(payload)
-  return Effect.succeed({
+  if (typeof payload !== "string") return payload
+  return {
     queue: input.queue,
     payload,
     priority: input.priority ?? Defaults.priority,
@@ -167,10 +168,18 @@ export const normaliseCreate = (
     backoffMs: (input.backoffSeconds ?? Defaults.backoffSeconds) * 1000,
     idempotencyKey: input.idempotencyKey,
     dependsOn
-  })
+  }
 }
 
-const claimProblem = (input: ClaimInput): Problem => {
+export const normaliseCreate = (
+  input: CreateTaskInput,
+  maxValueBytes: number
+): Effect.Effect<NormalisedCreate, InvalidArgument | TooLarge> => {
+  const args = createArgs(input, maxValueBytes)
+  return args instanceof InvalidArgument || args instanceof TooLarge ? Effect.fail(args) : Effect.succeed(args)
+}
+
+export const claimProblem = (input: ClaimInput): Problem => {
   const problem = queueProblem(input.queue)
   if (problem !== undefined) return problem
   if (input.worker.length === 0 || input.worker.length > 200) {
@@ -185,15 +194,15 @@ const claimProblem = (input: ClaimInput): Problem => {
 
 export const validateClaim = (input: ClaimInput): Effect.Effect<void, InvalidArgument> => orVoid(claimProblem(input))
 
+export const leaseProblem = (input: HeartbeatInput | CompleteInput | FailInput): Problem =>
+  queueProblem(input.queue) ??
+  taskIdProblem(input.taskId) ??
+  tokenProblem(input.leaseToken) ??
+  ("leaseSeconds" in input ? intProblem("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds) : undefined)
+
 export const validateLease = (
   input: HeartbeatInput | CompleteInput | FailInput
-): Effect.Effect<void, InvalidArgument> =>
-  orVoid(
-    queueProblem(input.queue) ??
-      taskIdProblem(input.taskId) ??
-      tokenProblem(input.leaseToken) ??
-      ("leaseSeconds" in input ? intProblem("leaseSeconds", input.leaseSeconds, 1, Bounds.maxLeaseSeconds) : undefined)
-  )
+): Effect.Effect<void, InvalidArgument> => orVoid(leaseProblem(input))
 
 export const validateRef = (input: TaskRef): Effect.Effect<void, InvalidArgument> =>
   orVoid(queueProblem(input.queue) ?? taskIdProblem(input.taskId))

@@ -7,7 +7,7 @@
  * TaskSweep layer); correctness never depends on it.
  */
 import { Clock, Effect, Random, Result } from "effect"
-import type { RedisError } from "../../Errors.ts"
+import { InvalidArgument, type RedisError, TooLarge } from "../../Errors.ts"
 import { ServerConfig } from "../../layers/Config.ts"
 import { RedisClient } from "../../layers/RedisClient.ts"
 import * as ChangeChannel from "../ChangeChannel.ts"
@@ -18,6 +18,7 @@ import {
   type CancelResult,
   type ClaimedTask,
   type CompleteResult,
+  type CreateTaskResult,
   Defaults,
   type FailResult,
   QUEUE_PATTERN,
@@ -34,15 +35,16 @@ import {
 } from "./TaskModel.ts"
 import {
   checkText,
+  claimProblem,
+  createArgs,
   dependencyFailed,
   dependencyMissing,
-  encodeJson,
+  jsonText,
   type LeaseRefusal,
   leaseExpired,
-  normaliseCreate,
+  leaseProblem,
   notFound,
   tokenFrom,
-  validateClaim,
   validateLease,
   validateList,
   validateQueue,
@@ -148,8 +150,18 @@ export const makeRedis = Effect.gen(function* () {
     args: ReadonlyArray<string | number>,
     idempotent = false
   ): Effect.Effect<Reply, RedisError> => {
-    const call = Effect.map(scripts[script]([queueBase(queue)], [keepMs, ...args], { idempotent }), (r) => r as Reply)
-    return WRITES.has(script) ? Effect.tap(call, () => touch(queue)) : call
+    const call = scripts[script]([queueBase(queue)], [keepMs, ...args], { idempotent }) as Effect.Effect<
+      Reply,
+      RedisError
+    >
+    if (!WRITES.has(script)) return call
+    // The sweep learns the queue was written to, as of the reply (one clock read, no Effect of its own).
+    return Effect.clockWith((clock) =>
+      Effect.map(call, (reply) => {
+        touchAt(queue, clock.currentTimeMillisUnsafe())
+        return reply
+      })
+    )
   }
 
   // Queues this process has registered in QUEUES_KEY (one SADD per queue per process).
@@ -161,7 +173,14 @@ export const makeRedis = Effect.gen(function* () {
           .run("SADD", (c) => c.sadd(QUEUES_KEY, queue), { idempotent: true })
           .pipe(Effect.tap(() => Effect.sync(() => registered.add(queue))))
 
-  const newToken = Effect.map(Effect.all([Random.next, Random.next]), ([a, b]) => tokenFrom(a, b))
+  /** `count` lease tokens from the fiber's Random, in one step. */
+  const newTokens = (count: number) =>
+    Effect.withFiber((fiber) => {
+      const random = fiber.getRef(Random.Random)
+      return Effect.succeed(
+        Array.from({ length: count }, () => tokenFrom(random.nextDoubleUnsafe(), random.nextDoubleUnsafe()))
+      )
+    })
 
   const sweepOne = (queue: string) => run("sweep", queue, [Bounds.maintenanceBatch], true)
 
@@ -196,11 +215,10 @@ export const makeRedis = Effect.gen(function* () {
       for (const queue of queues) yield* visit(queue)
       return { visited: queues.length, tracked: due.size }
     })
-  const touch = (queue: string) =>
-    Effect.map(Clock.currentTimeMillis, (now) => {
-      usedWhileSeeding?.add(queue)
-      due.touch(queue, now)
-    })
+  const touchAt = (queue: string, now: number) => {
+    usedWhileSeeding?.add(queue)
+    due.touch(queue, now)
+  }
 
   const changesChannel = `${redis.keyPrefix}task:changes`
   const changes = ChangeChannel.listen(redis, changesChannel, (queue) =>
@@ -212,45 +230,53 @@ export const makeRedis = Effect.gen(function* () {
   // The calls of a task's life (create, claim, heartbeat, complete, fail, get) are untraced: Effect.fn
   // captured a stack trace and opened a span per call (the tool call has its span when tracing is on).
   const shape: TasksShape = {
-    create: Effect.fnUntraced(function* (input) {
-      const c = yield* normaliseCreate(input, maxValueBytes)
-      const reply = yield* run(
+    // create, claim and complete (the lease cycle's hot calls) check their input synchronously and
+    // go to Redis in one step: no generator, no Effect per check.
+    create: (input) => {
+      const c = createArgs(input, maxValueBytes)
+      if (c instanceof InvalidArgument || c instanceof TooLarge) return Effect.fail(c)
+      const sent = run(
         "create",
         c.queue,
         [c.payload, c.priority, c.delayMs, c.maxAttempts, c.backoffMs, c.idempotencyKey ?? "", ...c.dependsOn],
         c.idempotencyKey !== undefined
       )
-      switch (reply[0]) {
-        case "notfound":
-          return yield* dependencyMissing(c.queue, str(reply[1]))
-        case "depfailed":
-          return yield* dependencyFailed(str(reply[1]), str(reply[2]))
-      }
-      // The task exists now: a failed registration must not make the caller retry (and duplicate) it.
-      yield* Effect.ignore(register(c.queue))
-      return { taskId: str(reply[1]), created: reply[0] === "created", status: str(reply[2]) as TaskStatus }
-    }),
+      return Effect.flatMap(sent, (reply): Effect.Effect<CreateTaskResult, TaskError> => {
+        switch (reply[0]) {
+          case "notfound":
+            return Effect.fail(dependencyMissing(c.queue, str(reply[1])))
+          case "depfailed":
+            return Effect.fail(dependencyFailed(str(reply[1]), str(reply[2])))
+        }
+        const out = { taskId: str(reply[1]), created: reply[0] === "created", status: str(reply[2]) as TaskStatus }
+        // The task exists now: a failed registration must not make the caller retry (and duplicate) it.
+        return registered.has(c.queue) ? Effect.succeed(out) : Effect.as(Effect.ignore(register(c.queue)), out)
+      })
+    },
 
-    claim: Effect.fnUntraced(function* (input) {
-      yield* validateClaim(input)
+    claim: (input) => {
+      const problem = claimProblem(input)
+      if (problem !== undefined) return Effect.fail(problem)
       const count = input.count ?? Defaults.count
       const leaseMs = (input.leaseSeconds ?? Defaults.leaseSeconds) * 1000
-      const tokens = yield* Effect.all(Array.from({ length: count }, () => newToken))
       const budget = Math.max(0, maxOutputBytes - Bounds.claimEnvelopeBytes)
-      const reply = yield* run("claim", input.queue, [input.worker, leaseMs, count, budget, ...tokens])
-      const tasks = reply.slice(1).map((row): ClaimedTask => {
-        const [taskId, leaseToken, payload, attempt, maxAttempts, leaseExpiresAt] = row as Reply
-        return {
-          taskId: str(taskId),
-          leaseToken: str(leaseToken),
-          payload: JSON.parse(str(payload)),
-          attempt: num(attempt),
-          maxAttempts: num(maxAttempts),
-          leaseExpiresAt: num(leaseExpiresAt)
-        }
-      })
-      return { tasks }
-    }),
+      return Effect.flatMap(newTokens(count), (tokens) =>
+        Effect.map(run("claim", input.queue, [input.worker, leaseMs, count, budget, ...tokens]), (reply) => {
+          const tasks = reply.slice(1).map((row): ClaimedTask => {
+            const [taskId, leaseToken, payload, attempt, maxAttempts, leaseExpiresAt] = row as Reply
+            return {
+              taskId: str(taskId),
+              leaseToken: str(leaseToken),
+              payload: JSON.parse(str(payload)),
+              attempt: num(attempt),
+              maxAttempts: num(maxAttempts),
+              leaseExpiresAt: num(leaseExpiresAt)
+            }
+          })
+          return { tasks }
+        })
+      )
+    },
 
     heartbeat: Effect.fnUntraced(function* (input) {
       yield* validateLease(input)
@@ -261,19 +287,24 @@ export const makeRedis = Effect.gen(function* () {
       return { leaseExpiresAt: num(reply[1]) }
     }),
 
-    complete: Effect.fnUntraced(function* (input) {
-      yield* validateLease(input)
-      const result = input.result === undefined ? "" : yield* encodeJson("result", input.result, maxValueBytes)
-      const reply = yield* run("complete", input.queue, [input.taskId, input.leaseToken, result])
-      const refused = refusal(input.queue, input.taskId, reply)
-      if (refused !== undefined) return yield* refused
-      const out: CompleteResult = {
-        status: "completed",
-        finishedAt: num(reply[1]),
-        unblocked: (reply[2] as Reply).map(str)
-      }
-      return out
-    }),
+    complete: (input) => {
+      const problem = leaseProblem(input)
+      if (problem !== undefined) return Effect.fail(problem)
+      const result = input.result === undefined ? "" : jsonText("result", input.result, maxValueBytes)
+      if (typeof result !== "string") return Effect.fail(result)
+      return Effect.flatMap(
+        run("complete", input.queue, [input.taskId, input.leaseToken, result]),
+        (reply): Effect.Effect<CompleteResult, TaskError> => {
+          const refused = refusal(input.queue, input.taskId, reply)
+          if (refused !== undefined) return Effect.fail(refused)
+          return Effect.succeed({
+            status: "completed",
+            finishedAt: num(reply[1]),
+            unblocked: (reply[2] as Reply).map(str)
+          })
+        }
+      )
+    },
 
     fail: Effect.fnUntraced(function* (input) {
       yield* validateLease(input)

@@ -57,14 +57,16 @@ export interface ToolDef<I extends ToolSchema, O extends ToolSchema, R> {
   readonly touches: (input: I["Type"]) => Touches
   readonly handler: (input: I["Type"]) => Effect.Effect<O["Type"], AppError, R>
   /**
-   * A cheap test of the input's common shape, for tools whose input can be large: the arguments
-   * themselves when they plainly are what `input` decodes to unchanged, undefined to let the
-   * schema decide (and word the error). It must accept nothing the schema refuses.
+   * A cheap test of the input's common shape, for the hot tools and those whose input can be large:
+   * the arguments themselves when they plainly are what `input` decodes to unchanged, undefined to
+   * let the schema decide (and word the error). It must accept nothing the schema refuses
+   * (test/unit/tools/quick-input.test.ts holds each one to its schema).
    */
   readonly quickInput?: (u: unknown) => I["Type"] | undefined
   /**
    * The handler's output is already its own JSON encoding (JSON values only, keys in the schema's
-   * order), so it is sent as it is instead of being encoded by `output` again.
+   * order), so it is sent as it is instead of being encoded by `output` again. Contract tests on both
+   * stores hold get, set and the lease cycle's tools to it (kv-bounds, tasks).
    */
   readonly outputIsJson?: true
 }

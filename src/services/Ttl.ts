@@ -11,8 +11,7 @@ export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
 /** Longest `ttlSeconds` of a lock: 1 day. A lock is held for a task; renew it for longer work. */
 export const MAX_LOCK_TTL_SECONDS = 24 * 3600
 
-/** `ttl` is absent, or a whole number of seconds from 1 to `max`. */
-/** Why a TTL is refused, or undefined. */
+/** Why a TTL is refused (it must be absent, or a whole number of seconds from 1 to `max`), or undefined. */
 export const ttlProblem = (
   ttl: number | undefined,
   max: number = MAX_TTL_SECONDS,
@@ -22,6 +21,7 @@ export const ttlProblem = (
     ? undefined
     : new InvalidArgument({ message: `${name} must be a whole number of seconds from 1 to ${max}; got ${ttl}.` })
 
+/** `ttl` is absent, or a whole number of seconds from 1 to `max`. */
 export const checkTtlSeconds = (
   ttl: number | undefined,
   max: number = MAX_TTL_SECONDS,

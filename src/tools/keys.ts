@@ -27,10 +27,6 @@ const OutEncoding = Encoding.annotate({
 // get and set skip the schema decode when their arguments plainly pass it (quick.ts): a key
 // short enough that its UTF-8 cannot pass the ceiling, whole numbers in range, known words.
 const quickKey = Quick.text(0, Math.floor(MAX_KEY_BYTES_CEILING / 3))
-const quickOneOf =
-  (...words: ReadonlyArray<string>): Quick.Test =>
-  (v) =>
-    typeof v === "string" && words.includes(v)
 
 const RedisTypeName = Schema.Literals(["string", "hash", "list", "set", "zset", "stream"])
 
@@ -91,9 +87,9 @@ export const set = Tool.make({
   quickInput: Quick.struct(
     { key: quickKey, value: (v) => typeof v === "string" },
     {
-      encoding: quickOneOf("utf8", "base64"),
+      encoding: Quick.oneOf("utf8", "base64"),
       ttlSeconds: Quick.intIn(1, MAX_TTL_SECONDS),
-      condition: quickOneOf("always", "ifAbsent", "ifPresent"),
+      condition: Quick.oneOf("always", "ifAbsent", "ifPresent"),
       keepTtl: Quick.boolean
     }
   ),

@@ -28,6 +28,12 @@ export const intIn =
 
 export const boolean: Test = (v) => typeof v === "boolean"
 
+/** One of the given words (Schema.Literals of strings). */
+export const oneOf =
+  (...words: ReadonlyArray<string>): Test =>
+  (v) =>
+    typeof v === "string" && words.includes(v)
+
 export const arrayOf =
   (item: Test, maxLength: number): Test =>
   (v) =>

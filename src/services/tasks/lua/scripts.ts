@@ -4,13 +4,13 @@
  * happened: `created`/`exists`/`ok`, or `notfound`, `lease` (refused, with the
  * reason) and `depfailed`.
  */
-import { PRELUDE } from "./common.ts"
+import { withPrelude } from "./common.ts"
 
 /**
  * ARGV: keepMs, payload, priority, delayMs, maxAttempts, backoffMs, idempotencyKey ('' = none), dependsOn...
  * → {'created'|'exists', taskId, state} | {'notfound', dep} | {'depfailed', dep, state}
  */
-export const CREATE = `${PRELUDE}
+export const CREATE = withPrelude(`
 local now = clock()
 local idem = ARGV[7]
 if idem ~= '' then
@@ -67,13 +67,13 @@ redis.call('HSET', h, unpack(fields))
 enqueue(id, ARGV[3])
 changed()
 return { 'created', id, 'waiting' }
-`
+`)
 
 /**
  * ARGV: keepMs, worker, leaseMs, count, budgetBytes, token1..tokenN
  * → {'ok', {taskId, token, payload, attempt, maxAttempts, leaseExpiresAt}...}
  */
-export const CLAIM = `${PRELUDE}
+export const CLAIM = withPrelude(`
 local now = clock()
 maintain(now, 100)
 local worker, leaseMs, count, budget = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -101,10 +101,10 @@ while #out - 1 < count do
   end
 end
 return out
-`
+`)
 
 /** ARGV: keepMs, taskId, token, leaseMs ('' = the claim's) → {'ok', leaseExpiresAt} | refusal */
-export const HEARTBEAT = `${PRELUDE}
+export const HEARTBEAT = withPrelude(`
 local now = clock()
 local id = ARGV[2]
 local h = tkey(id)
@@ -115,10 +115,10 @@ local exp = now + leaseMs
 redis.call('HSET', h, 'leaseExpiresAt', fmt(exp), 'leaseMs', fmt(leaseMs), 'updatedAt', fmt(now))
 redis.call('ZADD', kActive, fmt(exp), id)
 return { 'ok', exp }
-`
+`)
 
 /** ARGV: keepMs, taskId, token, result ('' = none) → {'ok', finishedAt, {unblocked...}} | refusal */
-export const COMPLETE = `${PRELUDE}
+export const COMPLETE = withPrelude(`
 local now = clock()
 local id = ARGV[2]
 local h = tkey(id)
@@ -129,10 +129,10 @@ if refused then return refused end
 redis.call('ZREM', kActive, id)
 finish(id, h, 'completed', now, ARGV[4] ~= '' and { 'result', ARGV[4] } or nil, { 'error' })
 return { 'ok', now, releaseDependents(id, now) }
-`
+`)
 
 /** ARGV: keepMs, taskId, token, error, retry ('1'|'0') → {'ok', status, runAt} | refusal */
-export const FAIL = `${PRELUDE}
+export const FAIL = withPrelude(`
 local now = clock()
 local id = ARGV[2]
 local h = tkey(id)
@@ -140,10 +140,10 @@ local refused = checkLease(id, h, ARGV[3], now)
 if refused then return refused end
 local status, runAt = retryOrFail(id, h, now, ARGV[4], ARGV[5] == '1', true)
 return { 'ok', status, runAt }
-`
+`)
 
 /** ARGV: keepMs, taskId → {'ok', cancelled (1|0), previousStatus} | {'notfound'} */
-export const CANCEL = `${PRELUDE}
+export const CANCEL = withPrelude(`
 local now = clock()
 local id = ARGV[2]
 local h = tkey(id)
@@ -157,26 +157,26 @@ if st == 'waiting' or st == 'delayed' or st == 'blocked' or st == 'active' then
   return { 'ok', 1, st }
 end
 return { 'ok', 0, st }
-`
+`)
 
 /**
  * ARGV: keepMs, batch → {'ok', moved, nextDueMs} (runs the same housekeeping a claim does; nextDueMs
  * is -1 when nothing will be due without new work)
  */
-export const SWEEP = `${PRELUDE}
+export const SWEEP = withPrelude(`
 local now = clock()
 local moved = maintain(now, tonumber(ARGV[2]))
 return { 'ok', moved, nextDue(now) }
-`
+`)
 
 /** ARGV: keepMs (unused) → counts in STATUSES order, read in one atomic step */
-export const STATS = `${PRELUDE}
+export const STATS = withPrelude(`
 return {
   redis.call('ZCARD', kWaiting), redis.call('ZCARD', kDelayed), redis.call('ZCARD', kBlocked),
   redis.call('ZCARD', kActive), redis.call('ZCARD', kIndex.completed), redis.call('ZCARD', kIndex.failed),
   redis.call('ZCARD', kIndex.cancelled)
 }
-`
+`)
 
 const SUMMARY = `
 local function summary(id)
@@ -204,7 +204,7 @@ export const SUMMARY_FIELDS = [
 ] as const
 
 /** ARGV: keepMs, status, start, count, descending ('1'|'0') → {total, row...} (read only) */
-export const LIST = `${PRELUDE}${SUMMARY}
+export const LIST = withPrelude(`${SUMMARY}
 local key = kIndex[ARGV[2]]
 local start, count = tonumber(ARGV[3]), tonumber(ARGV[4])
 local ids
@@ -219,10 +219,10 @@ for _, id in ipairs(ids) do
   if row then out[#out + 1] = row end
 end
 return out
-`
+`)
 
 /** ARGV: keepMs, limit → {row...}, newest first (walks the id counter down; read only) */
-export const NEWEST = `${PRELUDE}${SUMMARY}
+export const NEWEST = withPrelude(`${SUMMARY}
 local limit = tonumber(ARGV[2])
 local n = tonumber(redis.call('HGET', kMeta, 'ids') or '0')
 local out, scanned = {}, 0
@@ -233,4 +233,4 @@ while n > 0 and #out < limit and scanned < limit * 20 do
   scanned = scanned + 1
 end
 return out
-`
+`)

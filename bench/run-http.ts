@@ -1,18 +1,19 @@
 /**
  * One HTTP server: start it on a free port, drive `get` with the raw load
- * generator (sequential, then 16 in flight), read its RSS, stop it. A server
- * that will not start (ours before the HTTP transport lands) is reported n/a.
+ * generator (sequential, then 16 in flight; `interleave`), read its RSS, stop
+ * it. A server that will not start (ours before the HTTP transport lands) is
+ * reported n/a.
  */
 import { request } from "node:http"
 import { freePort } from "../test/support/ports.ts"
 import { httpTarget } from "./http-client.ts"
 import { rssMiB, spawnNode, waitUntil } from "./processes.ts"
 import type { Results } from "./results.ts"
-import { firstLine, runTargets, type Sizes, untilReady } from "./run-targets.ts"
+import { firstLine, type Live, runTargets, type Sizes, untilReady } from "./run-targets.ts"
 import type { HttpSystem } from "./systems.ts"
 import { unprepared } from "./workloads.ts"
 
-const HTTP_TARGETS = ["httpGet", "httpGet16"] as const
+export const HTTP_TARGETS = ["httpGet", "httpGet16"] as const
 
 /** True once anything answers HTTP on the port (any status). */
 export const answers = (port: number) =>
@@ -25,8 +26,8 @@ export const answers = (port: number) =>
     req.end()
   })
 
-/** Returns false when the server could not be started or used (skip it in later runs). */
-export const runHttp = async (results: Results, system: HttpSystem, sizes: Sizes): Promise<boolean> => {
+/** Started and answering, to be measured target by target (`interleave`); undefined when it could not be started or used (skip it in later runs). */
+export const startHttp = async (results: Results, system: HttpSystem, sizes: Sizes): Promise<Live | undefined> => {
   const port = await freePort()
   const child = spawnNode(
     system.args.map((a) => (a === "{port}" ? String(port) : a)),
@@ -34,18 +35,26 @@ export const runHttp = async (results: Results, system: HttpSystem, sizes: Sizes
   )
   const target = httpTarget(port, system.path, 16)
   const at = { system: system.name, role: system.role, via: "HTTP", section: "raw" as const, pid: child.pid }
+  const stop = async () => {
+    target.close()
+    await child.stop()
+  }
   try {
     await waitUntil(child, () => answers(port), 20_000)
     const ops = system.ops(unprepared(target.call))
     await untilReady(ops.httpGet!)
-    await runTargets(results, at, ops, HTTP_TARGETS, sizes)
-    results.value(at, "rss", rssMiB(child.pid))
-    return true
+    return {
+      name: system.name,
+      has: (id) => ops[id] !== undefined,
+      measure: (id) => runTargets(results, at, ops, [id], sizes),
+      finish: async () => {
+        results.value(at, "rss", rssMiB(child.pid))
+        await stop()
+      }
+    }
   } catch (e) {
     results.missing(at, [...HTTP_TARGETS, "rss"], firstLine(e))
-    return false
-  } finally {
-    target.close()
-    await child.stop()
+    await stop()
+    return undefined
   }
 }

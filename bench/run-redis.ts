@@ -5,7 +5,7 @@
 import { Redis } from "ioredis"
 import { type RedisHandle, startRedis } from "../test/support/standalone.ts"
 import type { Results } from "./results.ts"
-import { runTargets, type Sizes } from "./run-targets.ts"
+import { type Live, runTargets, type Sizes } from "./run-targets.ts"
 import { GET_KEY, ioredisOps, VALUE } from "./workloads.ts"
 
 export const startBenchRedis = async (): Promise<{ redis: RedisHandle; version: string }> => {
@@ -17,17 +17,17 @@ export const startBenchRedis = async (): Promise<{ redis: RedisHandle; version: 
   return { redis, version }
 }
 
-export const runIoredis = async (results: Results, url: string, sizes: Sizes): Promise<void> => {
+/** Raw ioredis in this process, measured target by target beside the servers (`interleave`). */
+export const startIoredis = (results: Results, url: string, sizes: Sizes): Live => {
   const client = new Redis(url)
-  try {
-    await runTargets(
-      results,
-      { system: "ioredis", role: "ceiling", via: "RESP", section: "raw" },
-      ioredisOps(client),
-      ["get", "get16", "set", "pipeline"],
-      sizes
-    )
-  } finally {
-    client.disconnect()
+  const ops = ioredisOps(client)
+  const at = { system: "ioredis", role: "ceiling", via: "RESP", section: "raw" } as const
+  return {
+    name: "ioredis",
+    has: (target) => ops[target] !== undefined,
+    measure: (target) => runTargets(results, at, ops, [target], sizes),
+    finish: async () => {
+      client.disconnect()
+    }
   }
 }

@@ -1,12 +1,13 @@
 /**
  * One stdio server in one era, driven by one client: spawn it (timing spawn →
- * first tools/list), run its targets, read its RSS, close it. The raw driver
- * gives the ratio rows; the SDK clients the "as an SDK client sees it" rows.
+ * first tools/list), then (`interleave`) its targets, then read its RSS and
+ * close it. The raw driver gives the ratio rows; the SDK clients the "as an
+ * SDK client sees it" rows.
  */
 import { connectRaw } from "./raw-stdio.ts"
 import { WrongAnswer } from "./raw-wire.ts"
 import type { At, Results, Section } from "./results.ts"
-import { firstLine, runTargets, type Sizes, untilReady } from "./run-targets.ts"
+import { firstLine, type Live, runTargets, type Sizes, untilReady } from "./run-targets.ts"
 import { connectStdio, type Era, type Session, type Spawn, Unavailable } from "./stdio-client.ts"
 import type { StdioSystem } from "./systems.ts"
 import type { TargetId } from "./workloads.ts"
@@ -47,32 +48,43 @@ const spawnAndList = async (results: Results, system: StdioSystem, era: Era, sec
   }
 }
 
-/** A full measured session. Returns false when the server cannot be used in this era (skip it from then on). */
-export const runStdio = async (
+/**
+ * A session started and seeded, to be measured target by target (`interleave`). Undefined when the
+ * server cannot be used in this era (skip it from then on). A failed seed notes every target missing.
+ */
+export const startStdio = async (
   results: Results,
   system: StdioSystem,
   era: Era,
   section: Section,
   sizes: Sizes
-): Promise<boolean> => {
+): Promise<Live | undefined> => {
   const session = await spawnAndList(results, system, era, section)
-  if (session === undefined) return false
+  if (session === undefined) return undefined
   const where = at(system, era, section)
+  const ops = system.ops(session)
+  let usable = true
   try {
-    const ops = system.ops(session)
     const first = ops.get ?? Object.values(ops)[0]
     const seed = system.seed
     if (seed !== undefined) await untilReady(() => seed(session))
     else if (first !== undefined) await untilReady(first)
-    await runTargets(results, { ...where, pid: session.pid }, ops, STDIO_TARGETS, sizes)
-    results.value(where, "rss", session.rssMiB())
   } catch (e) {
+    usable = false
     results.missing(where, STDIO_TARGETS, `failed: ${firstLine(e)}`)
     if (e instanceof WrongAnswer) results.wrongAnswers.push(`${system.name}, ${era}: ${firstLine(e)}`)
-  } finally {
-    await session.close().catch(() => undefined)
   }
-  return true
+  return {
+    name: `${system.name} ${era}`,
+    has: (target) => ops[target] !== undefined,
+    measure: async (target) => {
+      if (usable) await runTargets(results, { ...where, pid: session.pid }, ops, [target], sizes)
+    },
+    finish: async () => {
+      if (usable) results.value(where, "rss", session.rssMiB())
+      await session.close().catch(() => undefined)
+    }
+  }
 }
 
 /** One more spawn → first tools/list sample. */

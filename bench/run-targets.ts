@@ -1,6 +1,7 @@
 /**
  * Run a server's operations for a list of targets, each timed into the
- * results; shared by the stdio, HTTP and ioredis drivers.
+ * results; shared by the stdio, HTTP and ioredis drivers. `interleave` runs
+ * several started servers target by target.
  */
 import { cpuMs } from "./processes.ts"
 import { WrongAnswer } from "./raw-wire.ts"
@@ -55,5 +56,40 @@ export const runTargets = async (
       results.missing(at, [id], `failed: ${firstLine(e)}`)
       if (e instanceof WrongAnswer) results.wrongAnswers.push(`${at.system}, ${at.via}, ${id}: ${firstLine(e)}`)
     }
+  }
+}
+
+/** A started server, measured one target at a time, then stopped. */
+export interface Live {
+  readonly name: string
+  /** Whether it has an operation for the target. */
+  readonly has: (target: TargetId) => boolean
+  readonly measure: (target: TargetId) => Promise<void>
+  /** Note its RSS (when it ran), then stop it. */
+  readonly finish: () => Promise<void>
+}
+
+/**
+ * Each target on every live server before the next target, a different server first for each
+ * target and run: the measurements a ratio compares are seconds apart, not a whole battery, so a
+ * change in the machine's load lands on both sides alike. Each server still meets the targets in
+ * their order (the same warm-up as on its own); between its turns it sits idle. All are stopped
+ * at the end, whatever failed.
+ */
+export const interleave = async (
+  live: ReadonlyArray<Live>,
+  targets: ReadonlyArray<TargetId>,
+  run: number,
+  log: (line: string) => void
+): Promise<void> => {
+  try {
+    for (const [i, target] of targets.entries()) {
+      const shift = (run - 1 + i) % Math.max(1, live.length)
+      const order = [...live.slice(shift), ...live.slice(0, shift)].filter((l) => l.has(target))
+      log(`${target}: ${order.map((l) => l.name).join("; ")}`)
+      for (const server of order) await server.measure(target)
+    }
+  } finally {
+    for (const server of live) await server.finish()
   }
 }

@@ -15,9 +15,10 @@ import { type Part, parseOptions } from "./options.ts"
 import { path } from "./processes.ts"
 import { makeReport, renderReport } from "./report.ts"
 import { Results, type Section } from "./results.ts"
-import { runHttp } from "./run-http.ts"
-import { runIoredis, startBenchRedis } from "./run-redis.ts"
-import { runSpawnOnly, runStdio } from "./run-stdio.ts"
+import { HTTP_TARGETS, startHttp } from "./run-http.ts"
+import { startBenchRedis, startIoredis } from "./run-redis.ts"
+import { runSpawnOnly, STDIO_TARGETS, startStdio } from "./run-stdio.ts"
+import { interleave, type Live } from "./run-targets.ts"
 import type { Era } from "./stdio-client.ts"
 import { httpSystems, type StdioSystem, stdioSystems } from "./systems.ts"
 import { writeJson } from "./table.ts"
@@ -41,28 +42,35 @@ try {
   // Servers (by section: each client notes its own n/a) that cannot be used, skipped from then on.
   const unusable = new Set<unknown>()
   const unusableVia: Record<Section, Set<unknown>> = { raw: unusable, sdk: new Set() }
+  // Each round starts every server, then measures target by target across them (run-targets.ts: interleave).
   const stdioRound = async (run: number, section: Section) => {
-    // A different server goes first in each run, so a change in machine load does not always hit the same one.
-    const shift = (run - 1) % sessions.length
-    for (const s of [...sessions.slice(shift), ...sessions.slice(0, shift)]) {
+    const live: Array<Live> = []
+    for (const s of sessions) {
       if (unusableVia[section].has(s)) continue
-      log(`run ${run}/${options.runs}: ${s.system.name}, stdio ${s.era}, ${section} client`)
-      if (!(await runStdio(results, s.system, s.era, section, options))) unusableVia[section].add(s)
+      log(`run ${run}/${options.runs}: start ${s.system.name}, stdio ${s.era}, ${section} client`)
+      const started = await startStdio(results, s.system, s.era, section, options)
+      if (started === undefined) unusableVia[section].add(s)
+      else live.push(started)
     }
+    // Raw ioredis, the Redis ceiling of the ratio rows, in the same turns.
+    if (section === "raw") live.push(startIoredis(results, redis.url, options))
+    await interleave(live, STDIO_TARGETS, run, (line) => log(`run ${run}/${options.runs}, stdio ${section}: ${line}`))
   }
   const doing = (part: Part) => options.only.includes(part)
   for (let run = 1; run <= options.runs; run++) {
     if (doing("raw")) {
       await stdioRound(run, "raw")
-      log(`run ${run}/${options.runs}: ioredis`)
-      await runIoredis(results, redis.url, options)
     }
     if (doing("raw") || doing("http")) {
+      const live: Array<Live> = []
       for (const h of http) {
         if (unusable.has(h)) continue
-        log(`run ${run}/${options.runs}: ${h.name}, HTTP`)
-        if (!(await runHttp(results, h, options))) unusable.add(h)
+        log(`run ${run}/${options.runs}: start ${h.name}, HTTP`)
+        const started = await startHttp(results, h, options)
+        if (started === undefined) unusable.add(h)
+        else live.push(started)
       }
+      await interleave(live, HTTP_TARGETS, run, (line) => log(`run ${run}/${options.runs}, HTTP: ${line}`))
     }
     if (doing("sdk")) await stdioRound(run, "sdk")
   }

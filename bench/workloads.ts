@@ -142,9 +142,11 @@ const taskCycleRaw = (prepareText: NonNullable<Client["prepareText"]>, queue: st
   }
 }
 
-/** ours (this build or an older one), over any transport. */
+let sessions = 0
+
+/** ours (this build or an older one), over any transport; each session on a queue of its own. */
 export const oursOps = ({ call, prepare, prepareText }: Client): Partial<Record<TargetId, Op>> => {
-  const queue = `bench-${process.pid}-${Math.round(performance.now())}`
+  const queue = `bench-${process.pid}-${++sessions}`
   return {
     ...gets(prepare("get", { key: GET_KEY }, VALUE)),
     set: sets({ call, prepare }),

@@ -59,8 +59,12 @@ interface Entry extends At {
   note?: string
 }
 
+const serverKey = (at: At) => `${at.section}|${at.system}|${at.via}`
+
 export class Results {
   private readonly entries: Array<Entry> = []
+  /** Servers in the order they were declared: each target's rows come in this order. */
+  private readonly servers: Array<string> = []
   /** Targets that got a wrong answer (an error result, or not the expected text): the run fails. */
   readonly wrongAnswers: Array<string> = []
 
@@ -74,6 +78,11 @@ export class Results {
       this.entries.push(e)
     }
     return e
+  }
+
+  /** A server about to be started; the table lists it where it was first declared (measurements come interleaved). */
+  declare(at: At): void {
+    if (!this.servers.includes(serverKey(at))) this.servers.push(serverKey(at))
   }
 
   sample(at: At, target: TargetId, s: Sample): void {
@@ -107,9 +116,13 @@ export class Results {
       return { ...common, value: null, runs: 0, ...(e.note === undefined ? {} : { note: e.note }) }
     })
     const order = (r: Row) => (r.section === "raw" ? 0 : 100) + TARGETS.findIndex((t) => t.id === r.targetId)
+    const declared = (r: Row) => {
+      const i = this.servers.indexOf(serverKey(r))
+      return i === -1 ? this.servers.length : i
+    }
     return base
       .map((r, i) => ({ r, i }))
-      .sort((a, b) => order(a.r) - order(b.r) || a.i - b.i)
+      .sort((a, b) => order(a.r) - order(b.r) || declared(a.r) - declared(b.r) || a.i - b.i)
       .map(({ r }) => withRatios(r, base))
   }
 }

@@ -35,6 +35,7 @@ export const startHttp = async (results: Results, system: HttpSystem, sizes: Siz
   )
   const target = httpTarget(port, system.path, 16)
   const at = { system: system.name, role: system.role, via: "HTTP", section: "raw" as const, pid: child.pid }
+  results.declare(at)
   const stop = async () => {
     target.close()
     await child.stop()

@@ -22,6 +22,7 @@ export const startIoredis = (results: Results, url: string, sizes: Sizes): Live 
   const client = new Redis(url)
   const ops = ioredisOps(client)
   const at = { system: "ioredis", role: "ceiling", via: "RESP", section: "raw" } as const
+  results.declare(at)
   return {
     name: "ioredis",
     has: (target) => ops[target] !== undefined,

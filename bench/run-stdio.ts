@@ -59,6 +59,7 @@ export const startStdio = async (
   section: Section,
   sizes: Sizes
 ): Promise<Live | undefined> => {
+  results.declare(at(system, era, section))
   const session = await spawnAndList(results, system, era, section)
   if (session === undefined) return undefined
   const where = at(system, era, section)

@@ -334,10 +334,12 @@ describe("Cluster mode (3 primaries + 3 replicas)", () => {
         const kv = yield* Kv
         const cluster = yield* RedisTestCluster
         const tag = `{mig${uid()}}`
-        const [a, b] = [`${tag}:a`, `${tag}:b`]
+        const [a, b, c] = [`${tag}:a`, `${tag}:b`, `${tag}:c`]
+        // c stands for any other key in the slot (keys of earlier tests may hash there): the move must take it too.
         yield* kv.mset([
           { key: a, value: "A" },
-          { key: b, value: "B" }
+          { key: b, value: "B" },
+          { key: c, value: "C" }
         ])
         const slot = keySlot(PREFIX + a)
         const view = yield* promise(() => cluster.clusterNodes())
@@ -365,6 +367,17 @@ describe("Cluster mode (3 primaries + 3 replicas)", () => {
             Effect.andThen(
               promise(async () => {
                 await migrate(b)
+                // Keys of earlier tests may share the slot; the source must hold none before the slot moves.
+                for (;;) {
+                  const rest = (await onSource.command(
+                    "CLUSTER",
+                    "GETKEYSINSLOT",
+                    String(slot),
+                    "100"
+                  )) as Array<string>
+                  if (rest.length === 0) break
+                  await onSource.command("MIGRATE", target.host, String(target.port), "", "0", "5000", "KEYS", ...rest)
+                }
                 for (const n of view.filter((x) => x.role === "primary")) {
                   await cluster.node(n.port).command("CLUSTER", "SETSLOT", String(slot), "NODE", target.id)
                 }
@@ -381,6 +394,7 @@ describe("Cluster mode (3 primaries + 3 replicas)", () => {
           ["A", "B"]
         )
         assert.strictEqual(yield* kv.del([a, b]), 2)
+        assert.strictEqual(yield* kv.del([c]), 1)
         yield* promise(() => cluster.waitForClusterOk(30_000))
       })
     )

@@ -70,19 +70,25 @@ export interface Live {
 }
 
 /**
- * Each target on every live server before the next target, a different server first for each
- * target and run: the measurements a ratio compares are seconds apart, not a whole battery, so a
- * change in the machine's load lands on both sides alike. Each server still meets the targets in
- * their order (the same warm-up as on its own); between its turns it sits idle. All are stopped
- * at the end, whatever failed.
+ * Start the servers (a starter gives undefined for one that cannot be used), then each target on
+ * every started server before the next target, a different server first for each target and run:
+ * the measurements a ratio compares are seconds apart, not a whole battery, so a change in the
+ * machine's load lands on both sides alike. Each server still meets the targets in their order
+ * (the same warm-up as on its own); between its turns it sits idle. Every started server is
+ * stopped at the end, whatever failed.
  */
 export const interleave = async (
-  live: ReadonlyArray<Live>,
+  starters: ReadonlyArray<() => Promise<Live | undefined>>,
   targets: ReadonlyArray<TargetId>,
   run: number,
   log: (line: string) => void
 ): Promise<void> => {
+  const live: Array<Live> = []
   try {
+    for (const start of starters) {
+      const started = await start()
+      if (started !== undefined) live.push(started)
+    }
     for (const [i, target] of targets.entries()) {
       const shift = (run - 1 + i) % Math.max(1, live.length)
       const order = [...live.slice(shift), ...live.slice(0, shift)].filter((l) => l.has(target))

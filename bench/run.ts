@@ -18,7 +18,7 @@ import { Results, type Section } from "./results.ts"
 import { HTTP_TARGETS, startHttp } from "./run-http.ts"
 import { startBenchRedis, startIoredis } from "./run-redis.ts"
 import { runSpawnOnly, STDIO_TARGETS, startStdio } from "./run-stdio.ts"
-import { interleave, type Live } from "./run-targets.ts"
+import { interleave } from "./run-targets.ts"
 import type { Era } from "./stdio-client.ts"
 import { httpSystems, type StdioSystem, stdioSystems } from "./systems.ts"
 import { writeJson } from "./table.ts"
@@ -43,18 +43,20 @@ try {
   const unusable = new Set<unknown>()
   const unusableVia: Record<Section, Set<unknown>> = { raw: unusable, sdk: new Set() }
   // Each round starts every server, then measures target by target across them (run-targets.ts: interleave).
-  const stdioRound = async (run: number, section: Section) => {
-    const live: Array<Live> = []
-    for (const s of sessions) {
-      if (unusableVia[section].has(s)) continue
-      log(`run ${run}/${options.runs}: start ${s.system.name}, stdio ${s.era}, ${section} client`)
-      const started = await startStdio(results, s.system, s.era, section, options)
-      if (started === undefined) unusableVia[section].add(s)
-      else live.push(started)
-    }
+  const stdioRound = (run: number, section: Section) => {
+    const starters = sessions
+      .filter((s) => !unusableVia[section].has(s))
+      .map((s) => async () => {
+        log(`run ${run}/${options.runs}: start ${s.system.name}, stdio ${s.era}, ${section} client`)
+        const started = await startStdio(results, s.system, s.era, section, options)
+        if (started === undefined) unusableVia[section].add(s)
+        return started
+      })
     // Raw ioredis, the Redis ceiling of the ratio rows, in the same turns.
-    if (section === "raw") live.push(startIoredis(results, redis.url, options))
-    await interleave(live, STDIO_TARGETS, run, (line) => log(`run ${run}/${options.runs}, stdio ${section}: ${line}`))
+    if (section === "raw") starters.push(async () => startIoredis(results, redis.url, options))
+    return interleave(starters, STDIO_TARGETS, run, (line) =>
+      log(`run ${run}/${options.runs}, stdio ${section}: ${line}`)
+    )
   }
   const doing = (part: Part) => options.only.includes(part)
   for (let run = 1; run <= options.runs; run++) {
@@ -62,15 +64,15 @@ try {
       await stdioRound(run, "raw")
     }
     if (doing("raw") || doing("http")) {
-      const live: Array<Live> = []
-      for (const h of http) {
-        if (unusable.has(h)) continue
-        log(`run ${run}/${options.runs}: start ${h.name}, HTTP`)
-        const started = await startHttp(results, h, options)
-        if (started === undefined) unusable.add(h)
-        else live.push(started)
-      }
-      await interleave(live, HTTP_TARGETS, run, (line) => log(`run ${run}/${options.runs}, HTTP: ${line}`))
+      const starters = http
+        .filter((h) => !unusable.has(h))
+        .map((h) => async () => {
+          log(`run ${run}/${options.runs}: start ${h.name}, HTTP`)
+          const started = await startHttp(results, h, options)
+          if (started === undefined) unusable.add(h)
+          return started
+        })
+      await interleave(starters, HTTP_TARGETS, run, (line) => log(`run ${run}/${options.runs}, HTTP: ${line}`))
     }
     if (doing("sdk")) await stdioRound(run, "sdk")
   }

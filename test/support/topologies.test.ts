@@ -44,7 +44,10 @@ describe("sentinel", () => {
 
     await killed.restart()
     await set.waitForHealthy(30_000)
-    expect(await killed.role()).toBe("slave")
+    // The restarted node rejoins the set: as a replica of the new primary, or as the primary itself
+    // when a busy machine made the sentinels (down after 1 s) fail over once more.
+    const current = await set.primary()
+    expect(await killed.role()).toBe(current.port === killed.port ? "master" : "slave")
   })
 })
 

@@ -3,7 +3,14 @@
  * (what happened, then what to do) and `retryable`; the MCP edge turns them into
  * `isError` results and nothing else maps them.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
+
+/**
+ * The Effect form of a synchronous check: succeeds when it found no problem, else fails with the
+ * problem (checks that say what is wrong, or undefined, cost no fiber steps on a hot call).
+ */
+export const orVoid = <E>(problem: E | undefined): Effect.Effect<void, E> =>
+  problem === undefined ? Effect.void : Effect.fail(problem)
 
 /** Redis is not reachable (never connected, connection lost, or commands refused while reconnecting). */
 export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {

@@ -9,7 +9,7 @@
  * them too; the tool input schemas repeat the cheap ones (see src/tools/schemas.ts).
  */
 import { Effect } from "effect"
-import { InvalidArgument, PermissionDenied, quote } from "../Errors.ts"
+import { InvalidArgument, orVoid, PermissionDenied, quote } from "../Errors.ts"
 import { ServerConfig } from "../layers/Config.ts"
 
 export { DEFAULT_MAX_KEY_BYTES, MAX_KEY_BYTES_CEILING } from "../layers/Config.ts"
@@ -67,13 +67,8 @@ export const keyNameProblem = (key: string, maxBytes: number): InvalidArgument |
 }
 
 /** Well-formed, within `maxBytes`, and not internal. */
-export const checkKeyName = (
-  key: string,
-  maxBytes: number
-): Effect.Effect<void, InvalidArgument | PermissionDenied> => {
-  const problem = keyNameProblem(key, maxBytes)
-  return problem === undefined ? Effect.void : Effect.fail(problem)
-}
+export const checkKeyName = (key: string, maxBytes: number): Effect.Effect<void, InvalidArgument | PermissionDenied> =>
+  orVoid(keyNameProblem(key, maxBytes))
 
 /** Why a reserved key is refused, and what to use instead. */
 export const reservedKeyMessage = (key: string, family: InternalFamily): string =>

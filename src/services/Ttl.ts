@@ -2,8 +2,8 @@
  * The longest times a tool may ask for. Each is documented and enforced by the
  * tool's input schema and again by its service (for embedding apps).
  */
-import { Effect } from "effect"
-import { InvalidArgument } from "../Errors.ts"
+import type { Effect } from "effect"
+import { InvalidArgument, orVoid } from "../Errors.ts"
 
 /** Longest `ttlSeconds` of a key or a state document: 10 years (365-day years). */
 export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
@@ -26,7 +26,4 @@ export const checkTtlSeconds = (
   ttl: number | undefined,
   max: number = MAX_TTL_SECONDS,
   name = "ttlSeconds"
-): Effect.Effect<void, InvalidArgument> => {
-  const problem = ttlProblem(ttl, max, name)
-  return problem === undefined ? Effect.void : Effect.fail(problem)
-}
+): Effect.Effect<void, InvalidArgument> => orVoid(ttlProblem(ttl, max, name))

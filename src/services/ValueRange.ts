@@ -3,8 +3,8 @@
  * checked before the store is touched and never more than fits the output cap,
  * and the result for the part that was read, with where the next part starts.
  */
-import { Effect } from "effect"
-import { InvalidArgument } from "../Errors.ts"
+import type { Effect } from "effect"
+import { InvalidArgument, orVoid } from "../Errors.ts"
 import type { Limits } from "../layers/Config.ts"
 import { toCharBoundary } from "./Budget.ts"
 import { type Encoding, fromBuffer } from "./Values.ts"
@@ -47,10 +47,7 @@ export const rangeProblem = (options: RangeOptions): InvalidArgument | undefined
   return undefined
 }
 
-export const checkRange = (options: RangeOptions): Effect.Effect<void, InvalidArgument> => {
-  const problem = rangeProblem(options)
-  return problem === undefined ? Effect.void : Effect.fail(problem)
-}
+export const checkRange = (options: RangeOptions): Effect.Effect<void, InvalidArgument> => orVoid(rangeProblem(options))
 
 /** How many bytes to read from `offset`: what was asked, at most what fits the output. */
 export const readLength = (options: RangeOptions, limits: Limits): number =>

@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from "node:buffer"
 import { Effect, Schema } from "effect"
-import { InvalidArgument, TooLarge } from "../Errors.ts"
+import { InvalidArgument, orVoid, TooLarge } from "../Errors.ts"
 import { isWellFormed } from "./KeyNames.ts"
 
 export const Encoding = Schema.Literals(["utf8", "base64"])
@@ -72,7 +72,5 @@ export const sizeProblem = (what: string, bytes: number, limit: number): TooLarg
     : undefined
 
 /** Refuse a value over the configured maximum. */
-export const checkSize = (what: string, bytes: number, limit: number): Effect.Effect<void, TooLarge> => {
-  const problem = sizeProblem(what, bytes, limit)
-  return problem === undefined ? Effect.void : Effect.fail(problem)
-}
+export const checkSize = (what: string, bytes: number, limit: number): Effect.Effect<void, TooLarge> =>
+  orVoid(sizeProblem(what, bytes, limit))

@@ -5,7 +5,7 @@
  * settings intersect with the server's own. Checks run before anything reaches Redis.
  */
 import { Effect } from "effect"
-import { PermissionDenied } from "../../Errors.ts"
+import { orVoid, PermissionDenied } from "../../Errors.ts"
 import { matcher } from "../../services/Glob.ts"
 import type { Touches } from "../../tools/Tool.ts"
 import { covers } from "./GlobCover.ts"
@@ -117,10 +117,8 @@ export const denied = (role: Role | undefined, touches: Touches): PermissionDeni
 }
 
 /** Succeeds when the role allows every name the call touches; else `PermissionDenied` naming the first one. */
-export const allows = (role: Role | undefined, touches: Touches): Effect.Effect<void, PermissionDenied> => {
-  const error = denied(role, touches)
-  return error === undefined ? Effect.void : Effect.fail(error)
-}
+export const allows = (role: Role | undefined, touches: Touches): Effect.Effect<void, PermissionDenied> =>
+  orVoid(denied(role, touches))
 
 /**
  * For calls that take glob patterns (`psubscribe` channel patterns, a `scan` MATCH): succeeds

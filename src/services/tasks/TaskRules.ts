@@ -5,7 +5,7 @@
  * model what to do.
  */
 import { Effect, type Schema } from "effect"
-import { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, quote, TooLarge } from "../../Errors.ts"
+import { DependencyFailed, InvalidArgument, LeaseExpired, NotFound, orVoid, quote, TooLarge } from "../../Errors.ts"
 import { illFormed, isWellFormed } from "../KeyNames.ts"
 import {
   Bounds,
@@ -28,8 +28,6 @@ import {
 type Problem = InvalidArgument | undefined
 
 const invalid = (message: string) => new InvalidArgument({ message })
-const orVoid = <E>(problem: E | undefined): Effect.Effect<void, E> =>
-  problem === undefined ? Effect.void : Effect.fail(problem)
 
 const queueProblem = (queue: string): Problem =>
   QUEUE_PATTERN.test(queue)

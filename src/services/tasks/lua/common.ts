@@ -227,10 +227,11 @@ local function checkLease(id, h, token, now)
 end
 `
 
-/** One top-level definition of the prelude (with the comment above it) and the names it defines. */
+/** One top-level definition of the prelude (with the comment above it), the names it defines and those it uses. */
 interface Part {
   readonly text: string
   readonly defines: ReadonlyArray<string>
+  readonly uses: ReadonlyArray<string>
 }
 
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/g
@@ -250,7 +251,8 @@ const parts: ReadonlyArray<Part> = (() => {
   }
   return out.map((text) => ({
     text,
-    defines: [...text.matchAll(DEFINES)].flatMap((m) => (m[1] ?? m[2]!).split(",").map((n) => n.trim()))
+    defines: [...text.matchAll(DEFINES)].flatMap((m) => (m[1] ?? m[2]!).split(",").map((n) => n.trim())),
+    uses: [...new Set(words(text))]
   }))
 })()
 
@@ -265,7 +267,7 @@ export const withPrelude = (body: string): string => {
     const part = parts[i]!
     if (!part.defines.some((name) => used.has(name))) continue
     kept.unshift(part.text)
-    for (const word of words(part.text)) used.add(word)
+    for (const word of part.uses) used.add(word)
   }
   return `${kept.join("\n")}\n${body}`
 }

@@ -61,6 +61,14 @@ describe("Cluster: a primary is killed under load", () => {
     const writes = serviceWrites(services.call, id)
     const load = startLoad({ workers, hangAfterMs: TIMEOUT_MS + 2000 }, next(writes, victim.name))
     await load.settle(20 * workers)
+    // Replication is asynchronous: on a starved machine the replica can lag by seconds, and a kill
+    // then loses what it had not received (CI once lost every write before the kill). Wait until it
+    // holds everything written so far; what is acknowledged in the few ms before the kill can still
+    // be lost, as on any Redis without WAIT (docs/admin/resilience.md).
+    const synced = cluster.node(victim.port).client()
+    await synced.set(`{${victim.name}}:synced`, "1")
+    assert.strictEqual(await synced.call("WAIT", "1", "10000"), 1, "the victim's replica did not catch up")
+    synced.disconnect()
     await cluster.killNode(victim.port)
     const faultAt = now()
     await load.firstOkSince(faultAt, 30_000, isVictim)

@@ -50,13 +50,13 @@ export interface RedisSettings {
   /** The shortest adaptive timeout (lowered to `commandTimeoutMs` if above it). @default 1000 */
   readonly commandTimeoutMinMs: number
   /**
-   * ioredis auto-pipelining (REDIS_AUTO_PIPELINING): commands sent in the same turn of the event
-   * loop share one write, at the price of waiting for the end of the turn. `off`: every command is
-   * written at once (best for one client sending one call at a time: stdio); `busy`: pipelined
-   * while another command is in flight (many concurrent clients: HTTP); `on`: always.
-   * @default "off" over stdio, "busy" over HTTP (REDIS_MCP_TRANSPORT)
+   * How concurrent calls' commands are written (REDIS_AUTO_PIPELINING, WriteBatching.ts): `busy`
+   * writes a command at once when no other is in flight, and the commands sent in one turn of the
+   * event loop while others are in flight in one write at its end; `off` writes every command in
+   * its own write; `on` is ioredis's auto-pipelining (a lone command waits for the end of the turn too).
+   * @default "busy"
    */
-  readonly autoPipelining: "off" | "busy" | "on"
+  readonly autoPipelining: AutoPipelining
   /** @default 5000 */
   readonly connectTimeoutMs: number
   readonly retry: RetryPolicy
@@ -116,6 +116,9 @@ export interface PubSubSettings {
   /** A subscription not read for this long is closed (REDIS_MCP_PUBSUB_IDLE_MS). @default 600000 */
   readonly idleMs: number
 }
+
+/** How concurrent calls' commands are written to Redis (REDIS_AUTO_PIPELINING, WriteBatching.ts). */
+export type AutoPipelining = "off" | "busy" | "on"
 
 /** The services' settings (the MCP edge's own, toolsets and transport, are in mcp/Settings.ts). */
 export interface ServerSettings {
@@ -229,9 +232,9 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
     Config.withDefault("adaptive" as const)
   ),
   commandTimeoutMinMs: positiveInt("REDIS_COMMAND_TIMEOUT_MIN_MS", 1000),
-  autoPipelining: Config.Literals(["off", "busy", "on"], "REDIS_AUTO_PIPELINING").pipe(Config.option),
-  // Only for the default of REDIS_AUTO_PIPELINING (the MCP settings own the transport).
-  transport: Config.String("REDIS_MCP_TRANSPORT").pipe(Config.withDefault("stdio")),
+  autoPipelining: Config.Literals(["off", "busy", "on"], "REDIS_AUTO_PIPELINING").pipe(
+    Config.withDefault("busy" as const)
+  ),
   connectTimeoutMs: positiveInt("REDIS_CONNECT_TIMEOUT_MS", 5000),
   retryBaseMs: positiveInt("REDIS_RETRY_BASE_MS", 100),
   retryMaxMs: positiveInt("REDIS_RETRY_MAX_MS", 5000),
@@ -279,7 +282,7 @@ export const redisSettingsConfig: Config.Config<RedisSettings> = Config.all({
       commandTimeoutMs: c.commandTimeoutMs,
       commandTimeoutMode: c.commandTimeoutMode,
       commandTimeoutMinMs: Math.min(c.commandTimeoutMinMs, c.commandTimeoutMs),
-      autoPipelining: Option.getOrElse(c.autoPipelining, () => (c.transport === "http" ? "busy" : "off")),
+      autoPipelining: c.autoPipelining,
       connectTimeoutMs: c.connectTimeoutMs,
       retry: { baseMs: c.retryBaseMs, maxMs: Math.max(c.retryMaxMs, c.retryBaseMs), factor: 2 },
       slotsRefreshIntervalMs: c.slotsRefreshIntervalMs,

@@ -54,8 +54,8 @@ export const baseOptions = (s: RedisSettings, keyPrefix: string): LegacyOptions 
     maxRetriesPerRequest: 0,
     connectTimeout: s.connectTimeoutMs,
     commandTimeout: s.commandTimeoutMs,
-    // RedisSend switches it per call for `busy`.
-    enableAutoPipelining: s.autoPipelining !== "off",
+    // ioredis's own auto-pipelining is `on`; `busy` batches writes itself (WriteBatching.ts).
+    enableAutoPipelining: s.autoPipelining === "on",
     autoResubscribe: false,
     maxLoadingRetryTime: s.commandTimeoutMs
   }
@@ -92,7 +92,7 @@ export const clusterOptions = (
     // then (see `awaitConnection`); a Cluster that is lost ends (no cluster retry) and rejects it, unsent.
     enableOfflineQueue: true,
     enableReadyCheck: true,
-    enableAutoPipelining: s.autoPipelining !== "off",
+    enableAutoPipelining: s.autoPipelining === "on",
     // A fresh list per client: RedisClient adds its Lua script commands to it.
     autoPipeliningIgnoredCommands: [],
     // The Cluster object applies the prefix once; its node connections must not apply it again.

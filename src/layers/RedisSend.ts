@@ -2,16 +2,18 @@
  * One send of a call: the command's promise raced against its timeout, and what
  * Redis's answer says recorded in the latency tracker: a reply in time, a reply
  * after the call gave up (late: Redis is alive but slow), a timeout, or a failure
- * without a reply (the connection dropped). On the shared client, ioredis
- * auto-pipelining as configured (off, while another call is in flight, or on).
+ * without a reply (the connection dropped). On the shared client, the writes
+ * batched as configured (WriteBatching.ts).
  */
 import { Clock, Context, Duration, Effect } from "effect"
 import { ReplyError } from "ioredis"
 import { type RedisError, Timeout } from "../Errors.ts"
+import type { AutoPipelining } from "./Config.ts"
 import { type Deadline, Deadlines } from "./Deadlines.ts"
 import type { RedisLike } from "./RedisConnect.ts"
 import { toRedisError } from "./RedisErrors.ts"
 import type { CommandStats, LatencyTracker } from "./RedisLatency.ts"
+import { writeBatching } from "./WriteBatching.ts"
 
 /** How late a command's timeout may fire (one sweep timer for all commands in flight: Deadlines.ts). */
 export const DEADLINE_RESOLUTION_MS = 10
@@ -31,43 +33,8 @@ const ABANDONED = 3
 /** Redis answered (an error reply is an answer); anything else is a lost connection or a local failure. */
 const isReply = (e: unknown): boolean => e instanceof ReplyError
 
-/**
- * Auto-pipelining as configured (REDIS_AUTO_PIPELINING). ioredis defers an auto-pipelined
- * command to the end of the event loop's turn (setImmediate) to batch it with others:
- * concurrent calls then share one write, but a lone call waits a turn for nothing (measured:
- * about 8 µs of CPU and 10 µs of latency per sequential GET). `busy` writes a call at once
- * when no other is in flight (until its promise settles, late replies included) and none was
- * lately: after a call that found company, the next BUSY_CALLS are pipelined even when alone,
- * because concurrent callers often all finish before the first of them sends again. ioredis
- * reads the option at each command. `off` and `on` leave the client's option as it was made.
- */
-const BUSY_CALLS = 16
-const noSwitch = { before: (_c: unknown) => {}, after: (_c: unknown) => {} }
-const pipeliningOf = (mode: "off" | "busy" | "on", shared: RedisLike) => {
-  if (mode !== "busy") return noSwitch
-  let inFlight = 0
-  let busy = 0
-  return {
-    before: (c: unknown) => {
-      if (c !== shared) return
-      if (inFlight > 0) busy = BUSY_CALLS
-      else if (busy > 0) busy--
-      shared.options.enableAutoPipelining = busy > 0
-      inFlight++
-    },
-    after: (c: unknown) => {
-      if (c === shared) inFlight--
-    }
-  }
-}
-
-export const makeSend = (
-  tracker: LatencyTracker,
-  capMs: number,
-  shared: RedisLike,
-  autoPipelining: "off" | "busy" | "on"
-) => {
-  const pipelining = pipeliningOf(autoPipelining, shared)
+export const makeSend = (tracker: LatencyTracker, capMs: number, shared: RedisLike, autoPipelining: AutoPipelining) => {
+  const batching = writeBatching(autoPipelining, shared)
   const deadlines = new Deadlines(DEADLINE_RESOLUTION_MS)
   /** `adaptive`: the limit was the command's adaptive timeout, not the cap. */
   const timedOut = (command: string, ms: number, adaptive = false) =>
@@ -131,23 +98,23 @@ export const makeSend = (
         if (verdict !== undefined) clearImmediate(verdict)
         resume(effect)
       }
-      pipelining.before(c)
+      batching.before(c)
       try {
         f(c).then(
           (a) => {
-            pipelining.after(c)
+            batching.after(c)
             answered(stats, startMs, performance.now() - start, outcome === TIMED_OUT)
             if (outcome === PENDING) settle(Effect.succeed(a))
           },
           (e) => {
-            pipelining.after(c)
+            batching.after(c)
             const took = performance.now() - start
             if (isReply(e)) answered(stats, startMs, took, outcome === TIMED_OUT)
             if (outcome === PENDING) settle(Effect.fail(failedSend(stats, e, command, took)))
           }
         )
       } catch (e) {
-        pipelining.after(c)
+        batching.after(c)
         settle(Effect.suspend(() => Effect.fail(toRedisError(e, command, capMs))))
       }
       return Effect.sync(() => {
@@ -173,22 +140,22 @@ export const makeSend = (
       let failure: RedisError | undefined
       return Effect.tryPromise({
         try: () => {
-          pipelining.before(c)
+          batching.before(c)
           let sent: Promise<A>
           try {
             sent = f(c)
           } catch (e) {
-            pipelining.after(c)
+            batching.after(c)
             throw e
           }
           return sent.then(
             (a) => {
-              pipelining.after(c)
+              batching.after(c)
               answered(stats, startMs, performance.now() - start, late)
               return a
             },
             (e: unknown) => {
-              pipelining.after(c)
+              batching.after(c)
               const took = performance.now() - start
               if (isReply(e)) answered(stats, startMs, took, late)
               if (!late) failure = failedSend(stats, e, command, took)

@@ -47,8 +47,8 @@ export const invalid = (message: string) => new InvalidArgument({ message })
 
 /**
  * Run a Redis command with Buffer replies through ioredis's `<command>Buffer`
- * method. (ioredis's own `callBuffer` loses the command name under
- * auto-pipelining, which RedisClient enables.)
+ * method. (ioredis's own `callBuffer` loses the command name under its
+ * auto-pipelining, REDIS_AUTO_PIPELINING=on.)
  */
 export const sendBuffer = (client: unknown, command: string, ...args: ReadonlyArray<string | number | Buffer>) =>
   (client as Record<string, (...a: ReadonlyArray<unknown>) => Promise<unknown>>)[`${command}Buffer`]!.call(

@@ -3,7 +3,8 @@
  * tools split per slot, SCAN walks every primary behind one cursor, DBSIZE and
  * INFO add up the primaries, topology shows the six nodes and every slot,
  * scaleReads=slave reads from replicas, dedicated connections reach the key's
- * node, and writes resume after a primary is killed and its replica promoted.
+ * node, concurrent calls' batched writes reach every node, and writes resume
+ * after a primary is killed and its replica promoted.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Clock, ConfigProvider, Context, Duration, Effect, Fiber, Layer } from "effect"
@@ -16,6 +17,7 @@ import type { RedisCluster } from "../support/cluster.ts"
 import { RedisTestCluster } from "../support/effect.ts"
 import { requireRedis } from "../support/env.ts"
 import { waitFor } from "../support/wait.ts"
+import { concurrentRoundTrip } from "./redis-env.ts"
 
 const PREFIX = "app:"
 
@@ -147,6 +149,20 @@ describe("Cluster mode (3 primaries + 3 replicas)", () => {
 
         assert.strictEqual(yield* kv.del([...all, "multi:missing"]), all.length)
         assert.strictEqual((yield* kv.exists(all)).count, 0)
+      })
+    )
+
+    it.effect("busy writes (the default): concurrent calls on every node each get their own reply", () =>
+      Effect.gen(function* () {
+        const redis = yield* RedisClient
+        const cluster = yield* RedisTestCluster
+        const { keys, owners } = yield* spreadKeys(cluster, `batch:${uid()}`, 60)
+        assert.strictEqual(owners.size, 3)
+        const values = yield* concurrentRoundTrip(redis, keys)
+        assert.deepStrictEqual(
+          values,
+          keys.map((_, i) => `v${i}`)
+        )
       })
     )
 

@@ -117,3 +117,17 @@ export const failureTag = <A>(effect: Effect.Effect<A, RedisError>) =>
   failure(effect, TIMEOUT_MS + 1500).pipe(Effect.map((e) => e._tag))
 
 export const uniqueKey = (name: string) => `it:${Math.random().toString(36).slice(2)}:${name}`
+
+/** SETs `v<i>` to every key at once, then GETs them all at once: the values read, in the keys' order. */
+export const concurrentRoundTrip = (redis: RedisClientShape, keys: ReadonlyArray<string>) =>
+  Effect.all(
+    keys.map((key, i) => redis.run("SET", (c) => c.set(key, `v${i}`))),
+    { concurrency: "unbounded" }
+  ).pipe(
+    Effect.andThen(
+      Effect.all(
+        keys.map((key) => redis.run("GET", (c) => c.get(key), { idempotent: true })),
+        { concurrency: "unbounded" }
+      )
+    )
+  )
